@@ -1,0 +1,35 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// VM_BUG_ON-style invariant checks are compiled into debug builds (tests) and out of
+// release builds (benchmarks, the CLI), as CONFIG_DEBUG_VM is in the kernel.
+let debugVM: [SwiftSetting] = [.define("PAGEMODEL_DEBUG_VM", .when(configuration: .debug))]
+
+let package = Package(
+  name: "memdesc",
+  products: [
+    .library(name: "PageModel", targets: ["PageModel"]),
+    .executable(name: "memdesc", targets: ["memdesc"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+  ],
+  targets: [
+    .target(name: "PageModel", swiftSettings: debugVM),
+    .executableTarget(
+      name: "memdesc",
+      dependencies: [
+        "PageModel",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(
+      name: "PageModelTests",
+      dependencies: [
+        "PageModel",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      swiftSettings: debugVM),
+    .testTarget(name: "MemdescCLITests", dependencies: ["PageModel"]),
+  ]
+)

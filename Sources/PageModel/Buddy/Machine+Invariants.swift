@@ -1,0 +1,94 @@
+/// Checks of the allocator's invariants that tests run after operations.
+extension Machine {
+  /// What the buddy allocator holds, page by page, as found by walking its lists.
+  public struct FreeState: Equatable, Sendable {
+    /// Free blocks per zone: (first PFN, order), sorted.
+    public var buddyBlocks: [[Block]]
+    /// Pages on per-CPU lists per zone: (first PFN, order), sorted.
+    public var pcpBlocks: [[Block]]
+    public struct Block: Hashable, Comparable, Sendable {
+      public var pfn: PFN
+      public var order: Int
+      public static func < (a: Block, b: Block) -> Bool { (a.pfn, a.order) < (b.pfn, b.order) }
+    }
+  }
+
+  /// Walks every free list and per-CPU list and checks the buddy invariants:
+  /// list links are consistent both ways and counts match; each free block is aligned
+  /// to its order, inside its zone, marked buddy with that order on its first page and on
+  /// no other page; no page is in two blocks; no free block has a free buddy of the
+  /// same order (merging is complete); zone free counters equal what the lists hold.
+  ///
+  /// - Returns: the free state, or throws a description of the first violation.
+  /// - Complexity: O(free blocks + pages in free blocks).
+  public func checkBuddyInvariants() throws(InvariantViolation) -> FreeState {
+    var state = FreeState(buddyBlocks: [], pcpBlocks: [])
+    var seen = Set<UInt64>()
+    for zone in zones {
+      var buddy: [FreeState.Block] = []
+      var pcp: [FreeState.Block] = []
+      var pages = 0
+      for index in 0..<ZoneLists.perZone {
+        let isPCP = index >= Kernel.nrPageOrders
+        let order = isPCP ? index - Kernel.nrPageOrders : index
+        let head = list(zone.index, index)
+        var entry = head.pointee.next
+        var prevEntry = head.pointee.address
+        var count = 0
+        while entry != head.pointee.address {
+          let page = entry &- 8
+          guard memmap.isMapped(page) else { throw InvariantViolation("list entry 0x\(String(entry, radix: 16)) is not a struct page") }
+          let pfn = memmap.pfn(ofPageAt: page)
+          let back: UInt64 = memmap.load(page, StructPageLayout.lruPrev)
+          guard back == prevEntry else { throw InvariantViolation("broken prev link at PFN \(pfn)") }
+          guard pfn.isAligned(toOrder: order) else { throw InvariantViolation("free block at PFN \(pfn) not aligned to order \(order)") }
+          guard zone.span.contains(pfn), zone.span.contains(pfn + ((1 << order) - 1)) else {
+            throw InvariantViolation("free block at PFN \(pfn) order \(order) outside zone \(zone.name)")
+          }
+          guard zoneIndex(ofPage: page) == zone.index else { throw InvariantViolation("PFN \(pfn) on zone \(zone.name)'s list but its flags name another zone") }
+          if isPCP {
+            guard !isBuddy(page) else { throw InvariantViolation("per-CPU page at PFN \(pfn) is marked buddy") }
+            pcp.append(.init(pfn: pfn, order: order))
+          } else {
+            guard isBuddy(page), buddyOrder(page) == order else { throw InvariantViolation("free block at PFN \(pfn) on the order-\(order) list is not PageBuddy with that order") }
+            if order < Kernel.maxPageOrder {
+              let buddyPage = memmap.address(of: PFN(pfn.rawValue ^ (1 << UInt64(order))))
+              if memmap.isMapped(buddyPage) && pageIsBuddy(buddyPage, order: order, zone: zone.index) {
+                throw InvariantViolation("free block at PFN \(pfn) and its buddy are both free at order \(order): not merged")
+              }
+            }
+            buddy.append(.init(pfn: pfn, order: order))
+            pages += 1 << order
+          }
+          for i in 0..<(1 << order) {
+            let p = pfn.rawValue + UInt64(i)
+            guard seen.insert(p).inserted else { throw InvariantViolation("PFN \(PFN(p)) is in two free blocks") }
+            if i > 0 && isBuddy(memmap.address(of: PFN(p))) { throw InvariantViolation("PFN \(PFN(p)) inside a free block is marked buddy") }
+          }
+          prevEntry = entry
+          entry = memmap.load(page, StructPageLayout.lruNext)
+          count += 1
+          guard count <= zone.presentPages else { throw InvariantViolation("cycle in a free list of zone \(zone.name)") }
+        }
+        guard head.pointee.prev == prevEntry else { throw InvariantViolation("list tail pointer wrong in zone \(zone.name) list \(index)") }
+        guard head.pointee.count == count else { throw InvariantViolation("zone \(zone.name) list \(index) count \(head.pointee.count) but \(count) entries") }
+      }
+      guard pages == zoneCounters[zone.index].freePages else {
+        throw InvariantViolation("zone \(zone.name) NR_FREE_PAGES \(zoneCounters[zone.index].freePages) but lists hold \(pages)")
+      }
+      let pcpPages = pcp.reduce(0) { $0 + (1 << $1.order) }
+      guard pcpPages == zoneCounters[zone.index].pcpCount else {
+        throw InvariantViolation("zone \(zone.name) pcp count \(zoneCounters[zone.index].pcpCount) but lists hold \(pcpPages)")
+      }
+      state.buddyBlocks.append(buddy.sorted())
+      state.pcpBlocks.append(pcp.sorted())
+    }
+    return state
+  }
+}
+
+/// A broken invariant, described.
+public struct InvariantViolation: Error, CustomStringConvertible, Equatable {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

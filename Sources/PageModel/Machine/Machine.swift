@@ -1,0 +1,172 @@
+/// Machine-wide counters, kept in raw memory so that hot paths update them without
+/// class-property exclusivity checks.
+@usableFromInline
+struct MachineCounters {
+  /// Kernel: vmstat `nr_memmap_boot_pages`: memmap frames from memblock at boot.
+  @usableFromInline var memmapBootPages = 0
+  /// Kernel: vmstat `nr_memmap_pages`: memmap frames from the page allocator later.
+  @usableFromInline var memmapPages = 0
+  /// Kernel: the count behind the static key `hugetlb_optimize_vmemmap_key`: the number
+  /// of HVO-optimised folios. While it is 0, `compound_head()` skips the fake-head fix-up.
+  @usableFromInline var hugetlbOptimizeVmemmapKey = 0
+}
+
+/// A booted model machine of one era: physical memory, the vmemmap that describes it,
+/// and the buddy allocator that hands it out.
+///
+/// `Machine` is generic over the era's compound encoding, so every hot path
+/// (`compoundHead`, the allocator) is compiled once per era with no era test inside.
+/// Use ``bootMachine(_:)`` to pick the era at run time.
+public final class Machine<Encoding: CompoundEncoding> {
+  public let config: MachineConfig
+  public let memory: PhysicalMemory
+  public let vmemmapTable: VmemmapTable
+  /// The handle every struct page access goes through.
+  public let memmap: Memmap<Encoding>
+  /// Zones of all nodes, node by node, low zone first.
+  public let zones: [ZoneDescriptor]
+
+  @usableFromInline let lists: UnsafeMutablePointer<ListHead>
+  @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>
+  @usableFromInline let counters: UnsafeMutablePointer<MachineCounters>
+  /// One byte per section of the PFN span: 1 where the memmap is populated.
+  @usableFromInline let sectionPresent: UnsafeMutablePointer<UInt8>
+  @usableFromInline let sectionCount: Int
+  /// Zone index by `node * 3 + zone type`, -1 where the node lacks the zone.
+  @usableFromInline let zoneIndexTable: [Int]
+  /// Fallback order per (node, highest zone): kernel `node_zonelists[ZONELIST_FALLBACK]`.
+  @usableFromInline let zonelists: [[Int]]
+  /// Frames that hold the boot memmap, for the census and reports.
+  public private(set) var memmapFrameRanges: [PFNRange] = []
+
+  public var layout: PhysicalLayout { config.layout }
+  public var era: Era { Encoding.era }
+
+  /// Boots a machine: populates the memmap of every present section from the machine's
+  /// own RAM (top-down, as memblock does), initialises every struct page, and frees the
+  /// rest of RAM to the buddy allocator.
+  ///
+  /// Kernel: `sparse_init()`, `memmap_init()`, `memblock_free_all()`.
+  public init(_ config: MachineConfig) throws(MachineError) {
+    try config.validate()
+    guard config.era == Encoding.era else { throw .eraNotImplemented(config.era) }
+    self.config = config
+    let layout = config.layout
+    sectionCount = Int((layout.endPFN.rawValue + UInt64(Kernel.pagesPerSection) - 1) >> UInt64(Kernel.pfnSectionShift))
+    memory = try PhysicalMemory(frames: UInt64(sectionCount) << UInt64(Kernel.pfnSectionShift))
+    vmemmapTable = VmemmapTable(base: config.vmemmapBase, pages: sectionCount * Kernel.vmemmapPagesPerSection)
+    memmap = Memmap(base: config.vmemmapBase, table: vmemmapTable, memory: memory)
+
+    sectionPresent = .allocate(capacity: max(sectionCount, 1))
+    sectionPresent.initialize(repeating: 0, count: max(sectionCount, 1))
+    for s in layout.presentSections { sectionPresent[s] = 1 }
+
+    var zones: [ZoneDescriptor] = []
+    var table = [Int](repeating: -1, count: layout.nodes.count * 3)
+    for node in layout.nodes.indices {
+      for (type, span) in layout.zoneSpans(node: node) {
+        table[node * 3 + type.rawValue] = zones.count
+        zones.append(ZoneDescriptor(index: zones.count, node: node, type: type, span: span,
+                                    presentPages: layout.presentPages(in: span)))
+      }
+    }
+    self.zones = zones
+    zoneIndexTable = table
+    zonelists = Machine.buildZonelists(zones: zones, nodeCount: layout.nodes.count)
+
+    lists = .allocate(capacity: max(zones.count, 1) * ZoneLists.perZone)
+    for i in 0..<(max(zones.count, 1) * ZoneLists.perZone) {
+      // Fake direct-map addresses for the list heads inside each `struct zone`.
+      (lists + i).initialize(to: ListHead(address: Kernel.pageOffsetL4 + 0x0100_0000 + UInt64(i) * 16))
+    }
+    zoneCounters = .allocate(capacity: max(zones.count, 1))
+    zoneCounters.initialize(repeating: ZoneCounters(), count: max(zones.count, 1))
+    counters = .allocate(capacity: 1)
+    counters.initialize(to: MachineCounters())
+    memmapFrameRanges = try populateMemmap()
+    initStructPagesAndFreeRAM()
+  }
+
+  deinit {
+    lists.deallocate()
+    zoneCounters.deallocate()
+    counters.deallocate()
+    sectionPresent.deallocate()
+  }
+
+  private static func buildZonelists(zones: [ZoneDescriptor], nodeCount: Int) -> [[Int]] {
+    var result: [[Int]] = []
+    for node in 0..<nodeCount {
+      // Nodes by distance (|a - b| stands in for the SLIT), ties to the lower node.
+      let order = (0..<nodeCount).sorted { (abs($0 - node), $0) < (abs($1 - node), $1) }
+      for highest in [ZoneType.dma, .dma32, .normal] {
+        var list: [Int] = []
+        for n in order {
+          for z in zones.filter({ $0.node == n && $0.type <= highest }).sorted(by: { $0.type > $1.type }) {
+            list.append(z.index)
+          }
+        }
+        result.append(list)
+      }
+    }
+    return result
+  }
+
+  // MARK: - Lookups
+
+  /// Whether `pfn` has a struct page (its section's memmap is populated).
+  /// Kernel: `pfn_valid()` for SPARSEMEM_VMEMMAP.
+  @inlinable @inline(__always)
+  public func pfnValid(_ pfn: PFN) -> Bool {
+    let s = pfn.rawValue >> UInt64(Kernel.pfnSectionShift)
+    return s < UInt64(sectionCount) && sectionPresent[Int(s)] != 0
+  }
+
+  /// Kernel: `pfn_to_page()`.
+  @inlinable @inline(__always)
+  public func page(_ pfn: PFN) -> UInt64 { memmap.address(of: pfn) }
+
+  /// The zone a page belongs to, from the zone and node bits of its flags.
+  /// Kernel: `page_zone()`.
+  @inlinable @inline(__always)
+  func zoneIndex(ofPage page: UInt64) -> Int {
+    let flags: UInt64 = memmap.load(page, StructPageLayout.flags)
+    return zoneIndexTable[PageFlagsLayout.node(of: flags) * 3 + PageFlagsLayout.zone(of: flags)]
+  }
+
+  /// The zone descriptor of a PFN's page.
+  public func zone(of pfn: PFN) throws(MachineError) -> ZoneDescriptor {
+    guard pfnValid(pfn) else { throw .invalidPFN(pfn) }
+    let i = zoneIndex(ofPage: page(pfn))
+    guard i >= 0 else { throw .invalidPFN(pfn) }
+    return zones[i]
+  }
+
+  // MARK: - Counters
+
+  /// Frames that back the vmemmap now. Kernel: vmstat
+  /// `nr_memmap_boot_pages + nr_memmap_pages`.
+  public var memmapFrames: Int { counters.pointee.memmapBootPages + counters.pointee.memmapPages }
+  /// Kernel: vmstat `nr_memmap_boot_pages`.
+  public var memmapBootPages: Int { counters.pointee.memmapBootPages }
+  /// Kernel: vmstat `nr_memmap_pages`.
+  public var memmapPages: Int { counters.pointee.memmapPages }
+  /// Pages in the buddy free lists of all zones. Kernel: `NR_FREE_PAGES`.
+  public var freePages: Int { (0..<zones.count).reduce(0) { $0 + zoneCounters[$1].freePages } }
+  /// Pages on the per-CPU lists of all zones.
+  public var pcpPages: Int { (0..<zones.count).reduce(0) { $0 + zoneCounters[$1].pcpCount } }
+
+  /// Buddy-free pages of one zone. Kernel: zone `NR_FREE_PAGES`.
+  public func freePages(zone: Int) -> Int { zoneCounters[zone].freePages }
+  /// Pages handed to the buddy allocator at boot. Kernel: `zone_managed_pages()`.
+  public func managedPages(zone: Int) -> Int { zoneCounters[zone].managedPages }
+  /// Pages on one zone's per-CPU lists, and its `high` and `batch`.
+  public func pcpState(zone: Int) -> (count: Int, high: Int, batch: Int) {
+    let c = zoneCounters[zone]
+    return (c.pcpCount, c.pcpHigh, c.pcpBatch)
+  }
+  /// Free blocks per order of one zone. Kernel: `/proc/buddyinfo`.
+  public func freeBlocks(zone: Int) -> [Int] {
+    (0..<Kernel.nrPageOrders).map { lists[zone * ZoneLists.perZone + ZoneLists.freeArea($0)].count }
+  }
+}

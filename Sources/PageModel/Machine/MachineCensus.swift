@@ -1,0 +1,106 @@
+/// What a booted machine holds, counted from its state: the numbers `memdesc boot`
+/// prints.
+public struct MachineCensus: Sendable, Equatable {
+  public struct Zone: Sendable, Equatable {
+    public var node: Int
+    public var name: String
+    public var startPFN: PFN
+    public var endPFN: PFN
+    public var presentPages: Int
+    public var managedPages: Int
+    public var freePages: Int
+    public var pcpPages: Int
+    /// Free blocks per order 0-10: a `/proc/buddyinfo` row.
+    public var freeBlocks: [Int]
+  }
+
+  public var era: Era
+  public var ramBytes: UInt64
+  /// One past the highest PFN: the length of /proc/kpageflags in entries.
+  public var pfns: UInt64
+  public var ramPages: Int
+  public var nodes: Int
+  public var presentSections: Int
+  public var structPageBytes: Int
+  public var vmemmapBase: UInt64
+  /// Frames mapped into the vmemmap, counted from the frame counters.
+  public var memmapFrames: Int
+  public var memmapBytes: UInt64 { UInt64(memmapFrames) * UInt64(Kernel.pageSize) }
+  public var freePages: Int
+  public var pcpPages: Int
+  public var zones: [Zone]
+
+  /// The memmap as a share of RAM, in percent.
+  public var memmapPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(memmapBytes) * 100 / Double(ramBytes) }
+
+  /// The census as JSON with snake_case keys.
+  public var json: JSON {
+    .object([
+      ("era", .string(era.rawValue)),
+      ("ram_bytes", .int(Int(ramBytes))),
+      ("pfns", .int(Int(pfns))),
+      ("ram_pages", .int(ramPages)),
+      ("nodes", .int(nodes)),
+      ("present_sections", .int(presentSections)),
+      ("struct_page_bytes", .int(structPageBytes)),
+      ("vmemmap_base", .string("0x" + String(vmemmapBase, radix: 16))),
+      ("memmap_frames", .int(memmapFrames)),
+      ("memmap_bytes", .int(Int(memmapBytes))),
+      ("memmap_percent_of_ram", .double(memmapPercentOfRAM)),
+      ("free_pages", .int(freePages)),
+      ("pcp_pages", .int(pcpPages)),
+      ("zones", .array(zones.map { z in
+        .object([
+          ("node", .int(z.node)),
+          ("name", .string(z.name)),
+          ("start_pfn", .int(Int(z.startPFN.rawValue))),
+          ("end_pfn", .int(Int(z.endPFN.rawValue))),
+          ("present_pages", .int(z.presentPages)),
+          ("managed_pages", .int(z.managedPages)),
+          ("free_pages", .int(z.freePages)),
+          ("pcp_pages", .int(z.pcpPages)),
+          ("free_blocks", .array(z.freeBlocks.map { .int($0) })),
+        ])
+      })),
+    ])
+  }
+}
+
+extension Machine {
+  /// Counts the machine's state.
+  public func census() -> MachineCensus {
+    MachineCensus(
+      era: era, ramBytes: layout.ramBytes, pfns: layout.endPFN.rawValue, ramPages: layout.ramPages,
+      nodes: layout.nodes.count, presentSections: layout.presentSections.count,
+      structPageBytes: Kernel.structPageSize, vmemmapBase: memmap.base,
+      memmapFrames: memmapFrames, freePages: freePages, pcpPages: pcpPages,
+      zones: zones.map { z in
+        MachineCensus.Zone(
+          node: z.node, name: z.name, startPFN: z.span.lowerBound, endPFN: z.span.upperBound,
+          presentPages: z.presentPages, managedPages: managedPages(zone: z.index),
+          freePages: freePages(zone: z.index), pcpPages: pcpState(zone: z.index).count,
+          freeBlocks: freeBlocks(zone: z.index))
+      })
+  }
+}
+
+/// A machine of any era, for code that picks the era at run time.
+public protocol AnyMachine: AnyObject {
+  var era: Era { get }
+  var layout: PhysicalLayout { get }
+  func census() -> MachineCensus
+  func pfnValid(_ pfn: PFN) -> Bool
+  func kpageflags(_ pfn: PFN) -> UInt64
+}
+
+extension Machine: AnyMachine {}
+
+/// Boots a machine of the configured era.
+public func bootMachine(_ config: MachineConfig) throws(MachineError) -> any AnyMachine {
+  try config.validate()
+  switch config.era {
+  case .classic: return try Machine<ClassicEncoding>(config)
+  case .mask: return try Machine<MaskEncoding>(config)
+  case .memdesc32, .memdesc8: throw .eraNotImplemented(config.era)
+  }
+}

@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// Why a machine cannot be booted or an operation cannot run.
+public enum MachineError: Error, Equatable, CustomStringConvertible {
+  case layout(LayoutError)
+  case eraNotImplemented(Era)
+  case vmemmapBaseNotPageAligned(UInt64)
+  case vmemmapBaseOutsideKernelHalf(UInt64)
+  /// Kernel: the `sparse_init()` check `IS_ALIGNED(pfn_to_page(0), MAX_FOLIO_VMEMMAP_ALIGN)`.
+  case vmemmapBaseMisaligned(base: UInt64, required: UInt64)
+  case memmapDoesNotFitHost(memmapBytes: UInt64, availableBytes: UInt64)
+  case hostMapFailed(bytes: UInt64, errno: Int32)
+  case memmapAllocationFailed(node: Int, needed: Int)
+  case invalidPFN(PFN)
+
+  public var description: String {
+    func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+    switch self {
+    case .layout(let e): return e.description
+    case .eraNotImplemented(let era): return "era '\(era.rawValue)' is not implemented yet (implemented: classic, mask)"
+    case .vmemmapBaseNotPageAligned(let b): return "vmemmap base \(hex(b)) is not aligned to the 4 KiB page size"
+    case .vmemmapBaseOutsideKernelHalf(let b):
+      return "vmemmap base \(hex(b)) must lie in the kernel half of the address space, above the direct map at \(hex(Kernel.pageOffsetL4 + (1 << 30))), with room for the whole memmap below 2^64"
+    case .vmemmapBaseMisaligned(let b, let r):
+      return "vmemmap base \(hex(b)) is not aligned to \(ByteSize.human(r)) (\(hex(r)) = MAX_FOLIO_NR_PAGES * sizeof(struct page)), which the mask era needs for head = tail & mask; pass --allow-misaligned-vmemmap to boot it anyway and see wrong heads"
+    case .memmapDoesNotFitHost(let need, let avail):
+      return "the memmap of this machine needs \(ByteSize.human(need)) of host memory but this host has \(ByteSize.human(avail)) available; choose a smaller --ram"
+    case .hostMapFailed(let bytes, let e):
+      return "cannot reserve \(ByteSize.human(bytes)) of address space for the model's physical memory: \(String(cString: strerror(e)))"
+    case .memmapAllocationFailed(let node, let needed):
+      return "node \(node) has too little RAM to hold its own memmap (\(needed) frames)"
+    case .invalidPFN(let pfn): return "PFN \(pfn) has no struct page in this machine"
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/// A zone of one node, as `/proc/zoneinfo` describes it.
+public struct ZoneDescriptor: Sendable, Equatable {
+  /// Index of the zone in the machine's zone table.
+  public let index: Int
+  public let node: Int
+  public let type: ZoneType
+  /// Kernel: `zone->zone_start_pfn` ..< `zone_end_pfn()`.
+  public let span: PFNRange
+  /// Kernel: `zone->present_pages`: RAM frames in the span.
+  public let presentPages: Int
+
+  public var name: String { type.name }
+}
+
+/// A doubly linked, circular list head of the model kernel, with the address the kernel
+/// would give it: struct pages on the list link to it by that address.
+///
+/// Kernel: `struct list_head` inside `struct free_area` or `struct per_cpu_pages`.
+@usableFromInline
+struct ListHead {
+  @usableFromInline var next: UInt64
+  @usableFromInline var prev: UInt64
+  /// Blocks on the list. Kernel: `free_area->nr_free`.
+  @usableFromInline var count: Int
+  @usableFromInline let address: UInt64
+
+  init(address: UInt64) {
+    next = address
+    prev = address
+    count = 0
+    self.address = address
+  }
+}
+
+/// A zone's mutable counters, kept in raw memory next to its lists.
+@usableFromInline
+struct ZoneCounters {
+  /// Kernel: `NR_FREE_PAGES` (pages in the buddy free lists; not the per-CPU lists).
+  @usableFromInline var freePages: Int = 0
+  /// Kernel: `zone->managed_pages`: pages handed to the buddy allocator at boot.
+  @usableFromInline var managedPages: Int = 0
+  /// Kernel: `pcp->count`: pages on this zone's per-CPU lists.
+  @usableFromInline var pcpCount: Int = 0
+  /// Kernel: `pcp->high`.
+  @usableFromInline var pcpHigh: Int = 0
+  /// Kernel: `pcp->batch`.
+  @usableFromInline var pcpBatch: Int = 0
+}
+
+/// Per-zone list indexes: the buddy free areas, then the per-CPU lists.
+@usableFromInline enum ZoneLists {
+  @usableFromInline static let pcpOrders = Kernel.pageAllocCostlyOrder + 1
+  @usableFromInline static let perZone = Kernel.nrPageOrders + pcpOrders
+  @inlinable static func freeArea(_ order: Int) -> Int { order }
+  @inlinable static func pcp(_ order: Int) -> Int { Kernel.nrPageOrders + order }
+}

@@ -1,0 +1,75 @@
+/// A page-table entry of the vmemmap, in the x86-64 PTE format: bit 0 present, bit 1
+/// writable, bits 12-51 the frame. Kernel: `pte_t` with `_PAGE_PRESENT` / `_PAGE_RW`.
+@frozen
+public struct VmemmapPTE: Equatable, Sendable {
+  public var rawValue: UInt64
+  @inlinable public init(rawValue: UInt64) { self.rawValue = rawValue }
+  /// Kernel: `pfn_pte(pfn, PAGE_KERNEL)` or `PAGE_KERNEL_RO`.
+  @inlinable public init(frame: PFN, writable: Bool) {
+    rawValue = frame.rawValue << 12 | (writable ? 0b11 : 0b01)
+  }
+  /// Kernel: `_PAGE_PRESENT`.
+  public static let present: UInt64 = 1 << 0
+  /// Kernel: `_PAGE_RW`.
+  public static let writable: UInt64 = 1 << 1
+  @usableFromInline static let frameMask: UInt64 = 0x000f_ffff_ffff_f000
+  @inlinable public var isPresent: Bool { rawValue & Self.present != 0 }
+  @inlinable public var isWritable: Bool { rawValue & Self.writable != 0 }
+  /// Kernel: `pte_pfn()`.
+  @inlinable public var frame: PFN { PFN(rawValue: (rawValue & Self.frameMask) >> 12) }
+}
+
+/// A write (or read) through the vmemmap that the page table does not allow.
+public struct VmemmapFault: Error, Equatable, CustomStringConvertible {
+  public enum Kind: Sendable, Equatable {
+    /// No frame is mapped at the address (the section is not present).
+    case notPresent
+    /// The frame is mapped read-only (an HVO tail mapping): kernel page fault on a
+    /// `PAGE_KERNEL_RO` PTE, an oops in the real kernel.
+    case readOnly
+  }
+  public let kind: Kind
+  /// The faulting vmemmap virtual address.
+  public let address: UInt64
+  /// The frame mapped there (0 when not present).
+  public let frame: PFN
+
+  @usableFromInline
+  init(kind: Kind, address: UInt64, frame: PFN) {
+    self.kind = kind
+    self.address = address
+    self.frame = frame
+  }
+
+  public var description: String {
+    let va = "0x" + String(address, radix: 16)
+    switch kind {
+    case .notPresent: return "vmemmap fault: no frame mapped at \(va)"
+    case .readOnly: return "vmemmap fault: write to read-only frame \(frame) at \(va)"
+    }
+  }
+}
+
+/// The vmemmap page table: one PTE per 4 KiB of the virtual memmap.
+///
+/// A flat array of PTEs stands in for the kernel's four-level walk below
+/// `VMEMMAP_START`; the mapping granularity, the writable bit and the frames are the
+/// kernel's, the walk is not (it would add three dependent loads per access and model
+/// nothing the project measures). Owned by a ``Machine``; code reaches it through
+/// ``Memmap``.
+public final class VmemmapTable {
+  /// Kernel: `VMEMMAP_START` (`vmemmap_base`).
+  public let base: UInt64
+  public let entries: UnsafeMutablePointer<VmemmapPTE>
+  /// Number of vmemmap pages the table covers.
+  public let count: Int
+
+  init(base: UInt64, pages: Int) {
+    self.base = base
+    count = pages
+    entries = .allocate(capacity: max(pages, 1))
+    entries.initialize(repeating: VmemmapPTE(rawValue: 0), count: max(pages, 1))
+  }
+
+  deinit { entries.deallocate() }
+}

@@ -1,0 +1,181 @@
+/// A folio, named by the PFN of its head page.
+///
+/// Kernel: `struct folio *`, which in the 64-byte eras is the address of the head
+/// `struct page`.
+@frozen
+public struct Folio: Hashable, Sendable, CustomStringConvertible {
+  public let pfn: PFN
+  @inlinable public init(pfn: PFN) { self.pfn = pfn }
+  public var description: String { "folio@\(pfn)" }
+}
+
+/// Compound pages and folios in the 64-byte eras.
+extension Machine {
+  /// The head page of the compound page (or folio) that contains `pfn`; `pfn` itself for
+  /// a head or a page that is not compound. In the classic era with HVO in use, the
+  /// fake heads that the aliased vmemmap shows are corrected.
+  ///
+  /// O(1): one load of `compound_info` (two more for a possible fake head).
+  ///
+  /// Kernel: `compound_head()` / `_compound_head()` (include/linux/page-flags.h).
+  @inlinable @inline(__always)
+  public func compoundHead(_ pfn: PFN) -> PFN {
+    vmBugOn(!pfnValid(pfn), "compound_head of PFN \(pfn) without a struct page")
+    let page = memmap.address(of: pfn)
+    let info: UInt64 = memmap.load(page, StructPageLayout.compoundInfo)
+    var head = Encoding.head(ofPageAt: page, info: info)
+    if Encoding.hvoAliasesHead && head == page && counters.pointee.hugetlbOptimizeVmemmapKey != 0 {
+      head = pageFixedFakeHead(page)
+    }
+    return memmap.pfn(ofPageAt: head)
+  }
+
+  /// The real head of a struct page that reads as a head only because its vmemmap page
+  /// aliases the head's frame (HVO before Linux 7.1); `page` otherwise.
+  ///
+  /// Only a page at the start of a vmemmap page can be a fake head; its neighbour
+  /// page[1] is then a real tail copy that points at the true head.
+  ///
+  /// Kernel: `page_fixed_fake_head()`.
+  @inlinable
+  func pageFixedFakeHead(_ page: UInt64) -> UInt64 {
+    guard counters.pointee.hugetlbOptimizeVmemmapKey != 0 else { return page }
+    guard page & UInt64(Kernel.pageSize - 1) == 0 else { return page }
+    let flags: UInt64 = memmap.load(page, StructPageLayout.flags)
+    guard flags & PageFlag.head.mask != 0 else { return page }
+    let next: UInt64 = memmap.load(page &+ UInt64(Kernel.structPageSize), StructPageLayout.compoundInfo)
+    return next & 1 != 0 ? next &- 1 : page
+  }
+
+  /// Kernel: `page_is_fake_head()`.
+  @inlinable
+  func pageIsFakeHead(_ page: UInt64) -> Bool {
+    Encoding.hvoAliasesHead && pageFixedFakeHead(page) != page
+  }
+
+  /// Whether `pfn` is the head of a compound page. Kernel: `PageHead()`.
+  @inlinable
+  public func isHead(_ pfn: PFN) -> Bool {
+    let page = memmap.address(of: pfn)
+    let flags: UInt64 = memmap.load(page, StructPageLayout.flags)
+    return flags & PageFlag.head.mask != 0 && !pageIsFakeHead(page)
+  }
+
+  /// Whether `pfn` is a tail page of a compound page. Kernel: `PageTail()`.
+  @inlinable
+  public func isTail(_ pfn: PFN) -> Bool {
+    let page = memmap.address(of: pfn)
+    let info: UInt64 = memmap.load(page, StructPageLayout.compoundInfo)
+    return info & 1 != 0 || pageIsFakeHead(page)
+  }
+
+  /// The folio that `pfn` belongs to. In the 64-byte eras every page is in a folio of
+  /// its own or of its compound head (the kernel makes no distinction here).
+  ///
+  /// Kernel: `page_folio()`.
+  @inlinable @inline(__always)
+  public func pageFolio(_ pfn: PFN) -> Folio { Folio(pfn: compoundHead(pfn)) }
+
+  /// The folio's order: 0 for a single page, else the low byte of `_flags_1`.
+  ///
+  /// Kernel: `folio_order()` (`folio_large_order()` for a large folio).
+  @inlinable
+  public func folioOrder(_ folio: Folio) -> Int {
+    let head = memmap.address(of: folio.pfn)
+    let flags: UInt64 = memmap.load(head, StructPageLayout.flags)
+    guard flags & PageFlag.head.mask != 0 else { return 0 }
+    let flags1: UInt64 = memmap.load(head, StructPageLayout.folioFlags1)
+    return Int(flags1 & 0xff)
+  }
+
+  /// Kernel: `folio_nr_pages()`.
+  @inlinable public func folioNrPages(_ folio: Folio) -> Int { 1 << folioOrder(folio) }
+
+  /// The PFN of page `n` of the folio. Kernel: `folio_page()`.
+  @inlinable public func folioPage(_ folio: Folio, _ n: Int) -> PFN {
+    vmBugOn(n < 0 || n >= folioNrPages(folio), "folio_page index \(n) out of range")
+    return folio.pfn + n
+  }
+
+  /// Makes a compound page of the 2^order pages at `pfn`: PG_head on the first, the
+  /// era's `compound_info` on each tail, and the folio fields in pages 1-3.
+  ///
+  /// Kernel: `prep_compound_page()` -> `__SetPageHead()`, `prep_compound_tail()`,
+  /// `prep_compound_head()`.
+  @inlinable
+  public func prepCompoundPage(_ pfn: PFN, order: Int) {
+    let head = memmap.address(of: pfn)
+    let flags: UInt64 = memmap.load(head, StructPageLayout.flags)
+    memmap.set(head, StructPageLayout.flags, flags | PageFlag.head.mask)
+    let info = Encoding.tailInfo(headAddress: head, order: order)
+    for i in 1..<(1 << order) { prepCompoundTail(head &+ UInt64(i << Kernel.structPageShift), info: info) }
+    prepCompoundHead(head, order: order)
+  }
+
+  /// Kernel: `prep_compound_tail()`: `mapping = TAIL_MAPPING`, `set_compound_head()`,
+  /// `private = 0`.
+  @inlinable @inline(__always)
+  func prepCompoundTail(_ tail: UInt64, info: UInt64) {
+    memmap.set(tail, StructPageLayout.mapping, Kernel.tailMapping)
+    memmap.set(tail, StructPageLayout.compoundInfo, info)
+    memmap.set(tail, StructPageLayout.private, UInt64(0))
+  }
+
+  /// Kernel: `prep_compound_head()`: the order (`folio_set_order()`) and the mapcount
+  /// fields of page 1, the deferred-split list head of page 2.
+  @inlinable
+  func prepCompoundHead(_ head: UInt64, order: Int) {
+    let flags1: UInt64 = memmap.load(head, StructPageLayout.folioFlags1)
+    memmap.set(head, StructPageLayout.folioFlags1, (flags1 & ~UInt64(0xff)) | UInt64(order))
+    memmap.set(head, StructPageLayout.folioNrPages, UInt32(1 << order))
+    memmap.set(head, StructPageLayout.folioLargeMapcount, UInt32.max)
+    memmap.set(head, StructPageLayout.folioNrPagesMapped, UInt32(0))
+    memmap.set(head, StructPageLayout.folioMMIds, UInt64(0))
+    memmap.set(head, StructPageLayout.folioMMIdMapcount, UInt64.max)
+    memmap.set(head, StructPageLayout.folioEntireMapcount, UInt32.max)
+    memmap.set(head, StructPageLayout.folioPincount, UInt32(0))
+    if order > 1 {
+      let list = head &+ UInt64(StructPageLayout.folioDeferredList)
+      memmap.set(head, StructPageLayout.folioDeferredList, list)
+      memmap.set(head, StructPageLayout.folioDeferredList + 8, list)
+    }
+  }
+
+  /// Allocates a folio of 2^order pages: a compound page for order > 0, marked large
+  /// rmappable as `folio_alloc()` does for anonymous and page-cache use.
+  ///
+  /// Kernel: `folio_alloc()` -> `page_rmappable_folio()`.
+  @inlinable
+  public func allocFolio(order: Int, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
+    guard let pfn = allocPages(order: order, gfp: gfp.union(.comp), node: node) else { return nil }
+    if order > 0 {
+      let page1 = memmap.address(of: pfn + 1)
+      let flags1: UInt64 = memmap.load(page1, StructPageLayout.flags)
+      memmap.set(page1, StructPageLayout.flags, flags1 | PageFlag.largeRmappable.mask)
+    }
+    return Folio(pfn: pfn)
+  }
+
+  /// Takes a reference on a folio. Kernel: `folio_get()`.
+  @inlinable
+  public func folioGet(_ folio: Folio) {
+    let head = memmap.address(of: folio.pfn)
+    let ref: UInt32 = memmap.load(head, StructPageLayout.refcount)
+    vmBugOn(ref == 0, "folio_get on a folio with refcount 0")
+    memmap.set(head, StructPageLayout.refcount, ref &+ 1)
+  }
+
+  /// Drops a reference on a folio and frees it when it was the last.
+  /// Kernel: `folio_put()`.
+  @inlinable
+  public func folioPut(_ folio: Folio) {
+    let head = memmap.address(of: folio.pfn)
+    if putPageTestZero(head) { freeFrozenPages(folio.pfn, order: folioOrder(folio)) }
+  }
+
+  /// The folio's reference count. Kernel: `folio_ref_count()`.
+  @inlinable
+  public func folioRefCount(_ folio: Folio) -> Int {
+    Int(memmap.load(memmap.address(of: folio.pfn), StructPageLayout.refcount, as: UInt32.self))
+  }
+}

@@ -1,0 +1,142 @@
+/// A bit of `page->flags`.
+///
+/// Kernel: `enum pageflags` (include/linux/page-flags.h), numbered as on an x86-64
+/// config with MMU, MEMORY_FAILURE and PAGE_IDLE_FLAG (young/idle) on.
+public enum PageFlag: Int, CaseIterable, Sendable {
+  /// Kernel: `PG_locked`.
+  case locked = 0
+  /// Kernel: `PG_writeback`.
+  case writeback = 1
+  /// Kernel: `PG_referenced`.
+  case referenced = 2
+  /// Kernel: `PG_uptodate`.
+  case uptodate = 3
+  /// Kernel: `PG_dirty`.
+  case dirty = 4
+  /// Kernel: `PG_lru`.
+  case lru = 5
+  /// Kernel: `PG_head` ("must be in bit 6").
+  case head = 6
+  /// Kernel: `PG_waiters`.
+  case waiters = 7
+  /// Kernel: `PG_active`; on the first tail, `PG_has_hwpoisoned`.
+  case active = 8
+  /// Kernel: `PG_workingset`; on the first tail, `PG_large_rmappable`.
+  case workingset = 9
+  /// Kernel: `PG_owner_priv_1` (also `PG_swapcache`, `PG_checked`).
+  case ownerPriv1 = 10
+  /// Kernel: `PG_owner_2` (also `PG_anon_exclusive`, `PG_mappedtodisk`).
+  case owner2 = 11
+  /// Kernel: `PG_arch_1`.
+  case arch1 = 12
+  /// Kernel: `PG_reserved`.
+  case reserved = 13
+  /// Kernel: `PG_private`.
+  case `private` = 14
+  /// Kernel: `PG_private_2`.
+  case private2 = 15
+  /// Kernel: `PG_reclaim` (also `PG_readahead`); on the first tail, `PG_partially_mapped`.
+  case reclaim = 16
+  /// Kernel: `PG_swapbacked`.
+  case swapbacked = 17
+  /// Kernel: `PG_unevictable`.
+  case unevictable = 18
+  /// Kernel: `PG_dropbehind`.
+  case dropbehind = 19
+  /// Kernel: `PG_mlocked`.
+  case mlocked = 20
+  /// Kernel: `PG_hwpoison`.
+  case hwPoison = 21
+  /// Kernel: `PG_young`.
+  case young = 22
+  /// Kernel: `PG_idle`.
+  case idle = 23
+
+  /// The flag's bit in the flags word.
+  @inlinable public var mask: UInt64 { 1 << UInt64(rawValue) }
+
+  /// First-tail alias. Kernel: `PG_has_hwpoisoned`.
+  public static let hasHWPoisoned = PageFlag.active
+  /// First-tail alias. Kernel: `PG_large_rmappable`.
+  public static let largeRmappable = PageFlag.workingset
+  /// First-tail alias. Kernel: `PG_partially_mapped`.
+  public static let partiallyMapped = PageFlag.reclaim
+  /// Alias. Kernel: `PG_swapcache` (meaningful only with `PG_swapbacked`).
+  public static let swapcache = PageFlag.ownerPriv1
+  /// Alias. Kernel: `PG_anon_exclusive`.
+  public static let anonExclusive = PageFlag.owner2
+
+  /// Kernel: `__NR_PAGEFLAGS` for the modelled config.
+  public static let count = 24
+}
+
+/// The high fields of `page->flags` that say where a page lives.
+///
+/// Kernel: include/linux/page-flags-layout.h. With SPARSEMEM_VMEMMAP the section is not
+/// stored; the node (`NODES_SHIFT` 10, a distribution config) sits in the top bits and
+/// the zone (3 bits, for five zones with ZONE_DEVICE) just below.
+public enum PageFlagsLayout {
+  /// Kernel: `NODES_WIDTH`.
+  public static let nodesWidth = 10
+  /// Kernel: `ZONES_WIDTH`.
+  public static let zonesWidth = 3
+  /// Kernel: `NODES_PGSHIFT`.
+  public static let nodesShift = 64 - nodesWidth
+  /// Kernel: `ZONES_PGSHIFT`.
+  public static let zonesShift = nodesShift - zonesWidth
+  /// The low bits that hold page flags proper.
+  public static let flagsMask: UInt64 = (1 << UInt64(PageFlag.count)) - 1
+
+  /// Kernel: `set_page_links()` without the section part.
+  @inlinable public static func links(zone: ZoneType, node: Int) -> UInt64 {
+    UInt64(node) << UInt64(nodesShift) | UInt64(zone.rawValue) << UInt64(zonesShift)
+  }
+  /// Kernel: `page_zonenum()`.
+  @inlinable public static func zone(of flags: UInt64) -> Int {
+    Int((flags >> UInt64(zonesShift)) & ((1 << UInt64(zonesWidth)) - 1))
+  }
+  /// Kernel: `page_to_nid()`.
+  @inlinable public static func node(of flags: UInt64) -> Int { Int(flags >> UInt64(nodesShift)) }
+}
+
+/// The type byte in the top of `page->page_type` (which shares its word with
+/// `_mapcount`).
+///
+/// Kernel: `enum pagetype` (include/linux/page-flags.h); `PGTY_*` values.
+public enum PageType: UInt8, CaseIterable, Sendable {
+  /// Kernel: `PGTY_buddy`, first page of a free block.
+  case buddy = 0xf0
+  /// Kernel: `PGTY_offline`.
+  case offline = 0xf1
+  /// Kernel: `PGTY_table`, page-table pages.
+  case table = 0xf2
+  /// Kernel: `PGTY_guard`.
+  case guardPage = 0xf3
+  /// Kernel: `PGTY_hugetlb`, on the head of a hugetlb folio.
+  case hugetlb = 0xf4
+  /// Kernel: `PGTY_slab`, on the head of a slab.
+  case slab = 0xf5
+  /// Kernel: `PGTY_zsmalloc`.
+  case zsmalloc = 0xf6
+  /// Kernel: `PGTY_unaccepted`.
+  case unaccepted = 0xf7
+  /// Kernel: `PGTY_large_kmalloc`.
+  case largeKmalloc = 0xf8
+  /// Kernel: `PGTY_mapcount_underflow`.
+  case mapcountUnderflow = 0xff
+
+  /// The value of the 32-bit `page_type` word with this type and no owner data.
+  /// Kernel: `page->page_type = (unsigned int)PGTY_x << 24`.
+  @inlinable public var word: UInt32 { UInt32(rawValue) << 24 }
+
+  /// `page_type` with no type: the `_mapcount` of -1. Kernel: `UINT_MAX`.
+  public static let noType: UInt32 = .max
+  /// The type stored in a `page_type` word, if it holds one. A word whose top byte is a
+  /// `PGTY_*` value (below the underflow sentinel) is a type; -1 means "no type", and small
+  /// non-negative values are mapcounts. Kernel: `page_type_has_type()`, `page_get_type()`.
+  @inlinable public static func of(_ word: UInt32) -> PageType? {
+    let top = UInt8(word >> 24)
+    guard top >= 0xf0, top < 0xff else { return nil }
+    return PageType(rawValue: top)
+  }
+}
