@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+// Benchmarks for the memdesc model, kept out of the root package so that its
+// `swift build` / `swift test` / CI never build package-benchmark.
+// See ../docs/benchmarks.md for the commands and the results.
+import PackageDescription
+
+let package = Package(
+  name: "memdesc-benchmarks",
+  platforms: [.macOS(.v13)],
+  dependencies: [
+    // The root package (name "memdesc"); SwiftPM names a path dependency by its
+    // folder, so its identity is "main".
+    .package(path: "../"),
+    .package(
+      url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0",
+      traits: ["MallocInterposer"]),
+  ],
+  targets: [
+    // compound_head() in plain C over the same vmemmap page table and frames.
+    .target(name: "CReference"),
+    // Workloads and the measured loops, shared by the benchmarks and `ratios`.
+    .target(
+      name: "BenchSupport",
+      dependencies: [
+        "CReference",
+        .product(name: "PageModel", package: "main"),
+      ]),
+    // One-process Swift/C and mask/classic ratios, and a callgrind mode.
+    .executableTarget(
+      name: "ratios",
+      dependencies: [
+        "BenchSupport",
+        .product(name: "PageModel", package: "main"),
+      ]),
+    // package-benchmark suite: `swift package benchmark`.
+    .executableTarget(
+      name: "MemdescBenchmarks",
+      dependencies: [
+        "BenchSupport",
+        .product(name: "PageModel", package: "main"),
+        .product(name: "Benchmark", package: "benchmark"),
+      ],
+      path: "Benchmarks/MemdescBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+  ]
+)

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// Runs the built `memdesc` binary the way a user does and checks what it prints and
+/// how it exits.
+@Suite struct CLITests {
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  static var binary: URL {
+    // The test bundle and the executable are built into the same directory.
+    let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    return exe.deletingLastPathComponent().appendingPathComponent("memdesc")
+  }
+
+  func run(_ args: [String]) throws -> Result {
+    let p = Process()
+    p.executableURL = Self.binary
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  func json(_ text: String) throws -> [String: Any] {
+    try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+  }
+
+  /// Acceptance: 4 GiB reports 1048576 PFNs and a 64 MiB memmap in both 64-byte eras.
+  @Test(arguments: ["mask", "classic"])
+  func bootFourGigabytesJSON(era: String) throws {
+    let r = try run(["boot", "--ram", "4G", "--era", era, "--format", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let j = try json(r.stdout)
+    #expect(j["era"] as? String == era)
+    #expect(j["pfns"] as? Int == 1_048_576)
+    #expect(j["memmap_bytes"] as? Int == 67_108_864)
+    #expect(j["memmap_frames"] as? Int == 16384)
+    #expect(j["struct_page_bytes"] as? Int == 64)
+    #expect(j["ram_bytes"] as? Int == 4 << 30)
+    #expect(j["free_pages"] as? Int == 1_048_576 - 16384)
+    let zones = try #require(j["zones"] as? [[String: Any]])
+    #expect(zones.map { $0["name"] as? String } == ["DMA", "DMA32"])
+    for key in ["name", "start_pfn", "end_pfn", "free_pages"] { #expect(zones[0][key] != nil) }
+  }
+
+  @Test func bootFixtureLayout() throws {
+    let r = try run(["boot", "--ram", "24G", "--layout", "pc", "--format", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let j = try json(r.stdout)
+    #expect(j["memmap_frames"] as? Int == 98304)
+    #expect(j["pfns"] as? Int == 0x640000)
+  }
+
+  @Test func misalignedBaseIsRefused() throws {
+    let r = try run(["boot", "--ram", "4G", "--era", "mask", "--vmemmap-base", "0xffffea0000200000"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("256 MiB"))
+    let allowed = try run(["boot", "--ram", "4G", "--era", "mask", "--vmemmap-base", "0xffffea0000200000", "--allow-misaligned-vmemmap"])
+    #expect(allowed.status == 0)
+  }
+
+  /// Bad input: a clear error and a non-zero exit, never a runtime trap.
+  @Test(arguments: [
+    (["boot", "--ram", "0"], "more than 0"),
+    (["boot", "--ram", "banana"], "cannot read RAM size 'banana'"),
+    (["boot", "--ram", "64T"], "host memory"),
+    (["boot", "--ram", "4P"], "host memory"),
+    (["boot", "--ram", "4G", "--era", "sideways"], "unknown era 'sideways'"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0xnothex"], "cannot read vmemmap base"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0x1000"], "kernel half"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], "not aligned to the 4 KiB"),
+    (["boot", "--ram", "1000"], "multiple of the 4 KiB"),
+    (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], "cannot read RAM range"),
+    (["boot", "--ram", "64M", "--nodes", "3"], "nodes"),
+    (["boot", "--ram", "4G", "--nodes", "0"], "nodes"),
+    (["boot", "--ram", "4G", "--era", "memdesc8"], "not implemented"),
+    (["boot"], "--ram"),
+  ])
+  func badInput(args: [String], message: String) throws {
+    let r = try run(args)
+    #expect(r.status != 0)
+    #expect(r.status < 128, "killed by a signal: \(r.stderr)")
+    #expect(r.stderr.contains(message), "\(r.stderr)")
+    #expect(!r.stderr.contains("Fatal error"))
+  }
+
+  @Test func plainRunIsTheDemo() throws {
+    let r = try run([])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("demonstration"))
+    #expect(r.stdout.contains("compound_head(tail)"))
+  }
+}

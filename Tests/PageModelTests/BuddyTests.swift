@@ -1,0 +1,117 @@
+import Testing
+@testable import PageModel
+
+@Suite struct BuddyTests {
+  @Test(arguments: [Era.classic, .mask])
+  func splitAndMerge(era: Era) throws {
+    try run(era) { (m: Machine<ClassicEncoding>) in try splitMergeBody(m) } mask: { try splitMergeBody($0) }
+  }
+
+  func run(_ era: Era, classic: (Machine<ClassicEncoding>) throws -> Void, mask: (Machine<MaskEncoding>) throws -> Void) throws {
+    switch era {
+    case .classic: try classic(flatMachine(ClassicEncoding.self, ram: 128 << 20))
+    default: try mask(flatMachine(MaskEncoding.self, ram: 128 << 20))
+    }
+  }
+
+  func splitMergeBody<E>(_ m: Machine<E>) throws {
+    let boot = try m.checkBuddyInvariants()
+    let bootFree = m.freePages
+    // A large block splits: an order-3 allocation leaves one free block of each order 3..9.
+    let p = try #require(m.allocPages(order: 5))
+    let free1 = try m.checkBuddyInvariants()
+    #expect(m.freePages == bootFree - 32)
+    #expect(free1 != boot)
+    // Its buddy is free with order 5; freeing merges it back.
+    #expect(m.freeBlock(containing: PFN(p.rawValue ^ 32))?.order == 5)
+    m.freePages(p, order: 5)
+    #expect(try m.checkBuddyInvariants() == boot)
+  }
+
+  @Test func zoneFallbackAndGFPZones() throws {
+    let m = try flatMachine(MaskEncoding.self, ram: 4 << 30)
+    let dma = try #require(m.allocPages(order: 0, gfp: .dma))
+    #expect(dma < ZoneType.dma.pfnLimit)
+    let dma32 = try #require(m.allocPages(order: 10, gfp: .dma32))
+    #expect(dma32 < ZoneType.dma32.pfnLimit && dma32 >= ZoneType.dma.pfnLimit)
+    // A 4 GiB flat machine has no Normal zone: GFP_KERNEL falls back to DMA32 then DMA.
+    #expect(m.zones.map(\.type) == [.dma, .dma32])
+    var taken: [PFN] = []
+    while let p = m.allocPages(order: 10) { taken.append(p) }
+    #expect(m.freeBlocks(zone: 1)[10] == 0)
+    #expect(m.freeBlocks(zone: 0)[10] == 0)  // DMA gave its order-10 blocks last
+    #expect(taken.last! < ZoneType.dma.pfnLimit)
+    #expect(m.allocPages(order: 10) == nil)
+  }
+
+  @Test func nodeFallback() throws {
+    let m = try flatMachine(ClassicEncoding.self, ram: 8 << 30, nodes: 2)
+    let p = try #require(m.allocPages(order: 0, node: 1))
+    #expect(try m.zone(of: p).node == 1)
+    #expect(m.allocPages(order: 0, gfp: [.dma, .thisNode], node: 1) == nil)  // node 1 has no DMA zone
+    #expect(m.allocPages(order: 0, gfp: .dma, node: 1) != nil)  // fallback to node 0
+  }
+
+  /// Acceptance: random allocate/free sequences keep the buddy invariants, and freeing
+  /// everything merges back to the boot state. At least 10^5 operations over the seeds.
+  @Test(arguments: [Era.classic, .mask])
+  func randomAllocFreeSequences(era: Era) throws {
+    let seed = testSeed("randomAllocFreeSequences/\(era)")
+    switch era {
+    case .classic: try randomSequences(flatMachine(ClassicEncoding.self, ram: 64 << 20), seed: seed, operations: 60_000)
+    default: try randomSequences(flatMachine(MaskEncoding.self, ram: 64 << 20), seed: seed, operations: 60_000)
+    }
+  }
+
+  func randomSequences<E>(_ m: Machine<E>, seed: UInt64, operations: Int) throws {
+    var rng = SplitMix64(seed: seed)
+    let boot = try m.checkBuddyInvariants()
+    let ramPages = m.layout.ramPages
+    let reserved = m.memmapFrames
+    // Shadow model: what the test holds, by first PFN.
+    var live: [(pfn: PFN, order: Int, folio: Bool)] = []
+    var owned = Set<UInt64>()
+    for step in 0..<operations {
+      let context = "seed 0x\(String(seed, radix: 16)) step \(step)"
+      if live.isEmpty || rng.next() % 100 < 55 {
+        // Small orders dominate, as in the kernel.
+        let r = rng.next() % 100
+        let order = r < 60 ? 0 : r < 80 ? Int(rng.next() % 4) : Int(rng.next() % UInt64(Kernel.nrPageOrders))
+        let asFolio = rng.next() & 1 == 0
+        let pfn = asFolio ? m.allocFolio(order: order)?.pfn : m.allocPages(order: order)
+        if let pfn {
+          for i in 0..<(1 << order) {
+            let inserted = owned.insert(pfn.rawValue + UInt64(i)).inserted
+            #expect(inserted, "PFN \(pfn + i) handed out twice; \(context)")
+            if !inserted { return }
+          }
+          #expect(m.kpageflags(pfn) & KPF.buddy.mask == 0, "\(context)")
+          live.append((pfn, order, asFolio))
+        }
+      } else {
+        let i = Int(rng.next() % UInt64(live.count))
+        let block = live.remove(at: i)
+        if block.folio { m.folioPut(Folio(pfn: block.pfn)) } else { m.freePages(block.pfn, order: block.order) }
+        for j in 0..<(1 << block.order) { owned.remove(block.pfn.rawValue + UInt64(j)) }
+      }
+      // Cheap per-step check: free + per-CPU + held + memmap = RAM (no leak, no overlap
+      // in counts). The full walk runs every 16 steps.
+      #expect(m.freePages + m.pcpPages + owned.count + reserved == ramPages, "\(context)")
+      if step % 16 == 0 {
+        let state = try m.checkBuddyInvariants()
+        for zone in state.buddyBlocks + state.pcpBlocks {
+          for b in zone where owned.contains(b.pfn.rawValue) {
+            Issue.record("held PFN \(b.pfn) is on a free list; \(context)")
+            return
+          }
+        }
+      }
+    }
+    for block in live {
+      if block.folio { m.folioPut(Folio(pfn: block.pfn)) } else { m.freePages(block.pfn, order: block.order) }
+    }
+    m.drainAllPages()
+    #expect(try m.checkBuddyInvariants() == boot, "full merge back to the boot state (seed 0x\(String(seed, radix: 16)))")
+    #expect(m.freePages + reserved == ramPages)
+  }
+}

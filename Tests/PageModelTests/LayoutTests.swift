@@ -1,0 +1,138 @@
+import Testing
+@testable import PageModel
+
+@Suite struct LayoutTests {
+  @Test func sizesParse() {
+    #expect(ByteSize.parse("64M") == 64 << 20)
+    #expect(ByteSize.parse("24G") == 24 << 30)
+    #expect(ByteSize.parse("1T") == 1 << 40)
+    #expect(ByteSize.parse("4GiB") == 4 << 30)
+    #expect(ByteSize.parse("4096") == 4096)
+    #expect(ByteSize.parse("banana") == nil)
+    #expect(ByteSize.parse("") == nil)
+    #expect(ByteSize.parse("-1G") == nil)
+    #expect(ByteSize.parse("99999999999999999999T") == nil)
+    #expect(ByteSize.parse("17000000P") == nil)
+  }
+
+  /// `--ram 24G --layout pc` gives exactly the fixtures' System RAM ranges.
+  @Test func pcLayoutMatchesFixtureMachine() throws {
+    let layout = try PhysicalLayout.pc(ramBytes: 24 << 30)
+    #expect(layout.ram == [PFN(0x1)..<PFN(0x9f), PFN(0x100)..<PFN(0xc0000), PFN(0x100000)..<PFN(0x640000)])
+    #expect(layout.endPFN == 0x640000)
+    #expect(layout.presentSections.count == 192)
+    let spans = layout.zoneSpans(node: 0)
+    #expect(spans.map(\.zone) == [.dma, .dma32, .normal])
+    // /proc/zoneinfo of the fixture: DMA start 1 spanned 4095 present 3998; DMA32 start
+    // 4096 spanned 1044480 present 782336; Normal start 1048576 spanned 5505024.
+    #expect(spans[0].span == PFN(1)..<PFN(0x1000))
+    #expect(layout.presentPages(in: spans[0].span) == 3998)
+    #expect(spans[1].span == PFN(0x1000)..<PFN(0x100000))
+    #expect(layout.presentPages(in: spans[1].span) == 782336)
+    #expect(spans[2].span.pageCount == 5505024)
+  }
+
+  @Test func rangeParsing() throws {
+    let r = try PhysicalLayout.parseRanges("0x1-0x9e,0x100-0xbffff")
+    #expect(r == [PFN(1)..<PFN(0x9f), PFN(0x100)..<PFN(0xc0000)])
+    #expect(throws: LayoutError.self) { try PhysicalLayout.parseRanges("0x10-0x1") }
+    #expect(throws: LayoutError.self) { try PhysicalLayout.parseRanges("zz") }
+    #expect(throws: LayoutError.self) { try PhysicalLayout(ram: [PFN(0)..<PFN(10), PFN(5)..<PFN(20)]) }
+  }
+
+  @Test func badSizes() {
+    #expect(throws: LayoutError.zeroRAM) { try PhysicalLayout.flat(ramBytes: 0) }
+    #expect(throws: LayoutError.notPageMultiple(1000)) { try PhysicalLayout.flat(ramBytes: 1000) }
+    #expect(throws: LayoutError.self) { try PhysicalLayout.flat(ramBytes: 64 << 20, nodes: 2) }
+  }
+
+  @Test func nodesSplitAtSections() throws {
+    let layout = try PhysicalLayout.flat(ramBytes: 8 << 30, nodes: 2)
+    #expect(layout.nodes == [PFN(0)..<PFN(0x100000), PFN(0x100000)..<PFN(0x200000)])
+    #expect(layout.zoneSpans(node: 1).map(\.zone) == [.normal])
+  }
+}
+
+@Suite struct BootTests {
+  /// Acceptance: a 4 GiB machine has 1048576 PFNs and a 64 MiB memmap (1.5625 %),
+  /// counted from the frames mapped into the vmemmap, in both 64-byte eras.
+  @Test(arguments: [Era.classic, .mask])
+  func fourGigabytes(era: Era) throws {
+    var config = MachineConfig(layout: try .flat(ramBytes: 4 << 30), era: era)
+    config.hostMemoryLimit = nil
+    let census = try bootMachine(config).census()
+    #expect(census.pfns == 1_048_576)
+    #expect(census.memmapFrames == 16384)
+    #expect(census.memmapBytes == 67_108_864)
+    #expect(census.memmapPercentOfRAM == 1.5625)
+    // Every RAM page is either memmap (reserved) or free.
+    #expect(census.freePages + census.memmapFrames == census.ramPages)
+  }
+
+  /// Acceptance: the fixtures' 24 GiB layout needs 98304 memmap frames, as its vmstat
+  /// says (`nr_memmap_boot_pages` 80872 + `nr_memmap_pages` 17432).
+  @Test func fixtureMachineMemmap() throws {
+    let m = try Machine<MaskEncoding>(MachineConfig(layout: try .pc(ramBytes: 24 << 30), era: .mask))
+    #expect(m.memmapFrames == 98304)
+    #expect(m.memmapFrames == 80872 + 17432)
+    // The memmap frames are mapped: count the present PTEs directly.
+    var mapped = 0
+    for i in 0..<m.vmemmapTable.count where m.vmemmapTable.entries[i].isPresent { mapped += 1 }
+    #expect(mapped == 98304)
+    // Holes inside present sections have struct pages (reserved); the PCI hole has none.
+    #expect(m.pfnValid(0xa0))
+    #expect(!m.pfnValid(0xc0000))
+    #expect(m.kpageflags(0xa0) == KPF.reserved.mask)
+    #expect(m.kpageflags(0) == KPF.reserved.mask)
+    #expect(m.kpageflags(0xc0000) == 0)
+    #expect(m.kpageflags(0x63ffff) == KPF.reserved.mask)  // the top of RAM holds the memmap
+  }
+
+  @Test func memmapFramesAreReservedRAM() throws {
+    let m = try flatMachine(ClassicEncoding.self, ram: 512 << 20)
+    for r in m.memmapFrameRanges {
+      for pfn in r.lowerBound..<r.upperBound {
+        #expect(m.kpageflags(pfn) == KPF.reserved.mask)
+      }
+    }
+    // Every vmemmap PTE maps one of those frames, writable.
+    var frames = Set<PFN>()
+    for i in 0..<m.vmemmapTable.count {
+      let pte = m.vmemmapTable.entries[i]
+      #expect(pte.isPresent && pte.isWritable)
+      frames.insert(pte.frame)
+    }
+    #expect(frames.count == m.memmapFrames)
+    #expect(m.memmapFrameRanges.reduce(0) { $0 + $1.pageCount } == m.memmapFrames)
+  }
+
+  @Test func freshBootSatisfiesInvariants() throws {
+    let m = try Machine<ClassicEncoding>(MachineConfig(layout: try .pc(ramBytes: 1 << 30), era: .classic))
+    _ = try m.checkBuddyInvariants()
+    // The DMA zone's odd-shaped RAM (PFN 1-0x9e, 0x100-0xfff) is split into aligned blocks.
+    #expect(m.freePages(zone: 0) == 3998)
+  }
+
+  @Test func validationErrors() throws {
+    let layout = try PhysicalLayout.flat(ramBytes: 4 << 30)
+    var c = MachineConfig(layout: layout, era: .mask)
+    c.vmemmapBase = 0xffff_ea00_0020_0000
+    #expect(throws: MachineError.vmemmapBaseMisaligned(base: 0xffff_ea00_0020_0000, required: 0x1000_0000)) { try c.validate() }
+    #expect(MachineError.vmemmapBaseMisaligned(base: 0xffff_ea00_0020_0000, required: 0x1000_0000).description.contains("256 MiB"))
+    c.allowMisalignedVmemmap = true
+    try c.validate()
+    c.era = .classic
+    c.allowMisalignedVmemmap = false
+    try c.validate()  // the classic encoding stores pointers: any page-aligned base works
+    c.vmemmapBase = 0xffff_ea00_0000_0100
+    #expect(throws: MachineError.vmemmapBaseNotPageAligned(0xffff_ea00_0000_0100)) { try c.validate() }
+    c.vmemmapBase = 0x1000
+    #expect(throws: MachineError.vmemmapBaseOutsideKernelHalf(0x1000)) { try c.validate() }
+    c.vmemmapBase = Kernel.vmemmapBaseL4
+    c.hostMemoryLimit = 1 << 20
+    #expect(throws: MachineError.memmapDoesNotFitHost(memmapBytes: 64 << 20, availableBytes: 1 << 20)) { try c.validate() }
+    c.hostMemoryLimit = nil
+    c.era = .memdesc8
+    #expect(throws: MachineError.eraNotImplemented(.memdesc8)) { try c.validate() }
+  }
+}

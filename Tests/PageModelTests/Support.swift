@@ -1,0 +1,46 @@
+import Testing
+@testable import PageModel
+
+/// A small, fast, seedable generator (SplitMix64), so every random test can be replayed
+/// from the seed it prints.
+struct SplitMix64: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9e37_79b9_7f4a_7c15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+    return z ^ (z >> 31)
+  }
+}
+
+/// The seed for a randomised test: `MEMDESC_SEED` from the environment to replay a run,
+/// otherwise a fresh one. The test prints it either way.
+func testSeed(_ name: String) -> UInt64 {
+  let seed: UInt64
+  if let text = getenvString("MEMDESC_SEED"), let s = parseUnsigned(text) {
+    seed = s
+  } else {
+    var g = SystemRandomNumberGenerator()
+    seed = g.next()
+  }
+  print("\(name): seed 0x\(String(seed, radix: 16)) (replay with MEMDESC_SEED=0x\(String(seed, radix: 16)))")
+  return seed
+}
+
+func getenvString(_ name: String) -> String? {
+  guard let p = getenv(name) else { return nil }
+  return String(cString: p)
+}
+
+func flatMachine<E: CompoundEncoding>(_: E.Type, ram: UInt64, base: UInt64 = Kernel.vmemmapBaseL4, allowMisaligned: Bool = false, nodes: Int = 1) throws -> Machine<E> {
+  var config = MachineConfig(layout: try PhysicalLayout.flat(ramBytes: ram, nodes: nodes), era: E.era)
+  config.vmemmapBase = base
+  config.allowMisalignedVmemmap = allowMisaligned
+  return try Machine<E>(config)
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif
