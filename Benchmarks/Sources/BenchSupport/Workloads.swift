@@ -113,9 +113,6 @@ public func pfnArray<E: CompoundEncoding>(
   }
 }
 
-/// The head PFN of every PFN of the array, for the checksum.
-public func checksum(_ heads: UInt64) -> UInt64 { heads }
-
 // MARK: - The measured loops, one concrete copy per era
 
 @inline(__always)
