@@ -10,9 +10,11 @@ extension Machine {
   public func kpageflags(_ pfn: PFN) -> UInt64 {
     guard pfnValid(pfn) else { return 0 }
     let page = memmap.address(of: pfn)
-    // page_folio() here is the raw decode plus the fake-head fix-up, as in the kernel.
-    let folioPFN = compoundHead(pfn)
-    let folio = memmap.address(of: folioPFN)
+    // 6.18 reads a snapshot of the page (snapshot_page()), whose decode of compound_info
+    // has no fake-head fix-up: with classic-era HVO every 64th struct page of a huge
+    // page reads as a head, as real kernels report.
+    let info: UInt64 = memmap.load(page, StructPageLayout.compoundInfo)
+    let folio = Encoding.head(ofPageAt: page, info: info)
     let k: UInt64 = memmap.load(folio, StructPageLayout.flags)
     let mapping: UInt64 = memmap.load(folio, StructPageLayout.mapping)
     let pageType: UInt32 = memmap.load(page, StructPageLayout.mapcount)

@@ -25,6 +25,8 @@ public final class Machine<Encoding: CompoundEncoding> {
   public let memmap: Memmap<Encoding>
   /// Zones of all nodes, node by node, low zone first.
   public let zones: [ZoneDescriptor]
+  /// HugeTLB pools and the vmemmap optimisation switch.
+  public let hugetlb = HugetlbState()
 
   @usableFromInline let lists: UnsafeMutablePointer<ListHead>
   @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>

@@ -1,0 +1,49 @@
+/// A HugeTLB page size and its pool.
+///
+/// Kernel: `struct hstate` (include/linux/hugetlb.h).
+public struct Hstate: Sendable, Equatable {
+  /// Kernel: `huge_page_order()`: 9 for 2 MiB, 18 for 1 GiB.
+  public let order: Int
+  /// Free huge pages in the pool. Kernel: `h->hugepage_freelists`.
+  public internal(set) var folios: [Folio] = []
+
+  /// Kernel: `pages_per_huge_page()`.
+  public var pagesPerHugePage: Int { 1 << order }
+  /// Size in KiB, as sysfs names it (`hugepages-2048kB`).
+  public var sizeKB: Int { pagesPerHugePage * Kernel.pageSize / 1024 }
+  /// Kernel: the sysfs directory name, `hugepages-<size>kB`.
+  public var name: String { "hugepages-\(sizeKB)kB" }
+  /// Kernel: `h->nr_huge_pages`.
+  public var nrHugePages: Int { folios.count }
+  /// vmemmap pages that describe one huge page: 8 for 2 MiB, 4096 for 1 GiB.
+  /// Kernel: `hugetlb_vmemmap_size(h) / PAGE_SIZE`.
+  public var vmemmapPages: Int { pagesPerHugePage * Kernel.structPageSize / Kernel.pageSize }
+  /// vmemmap pages HVO frees per huge page: 7 and 4095.
+  /// Kernel: `hugetlb_vmemmap_optimizable_size(h) / PAGE_SIZE`.
+  public var optimizablePages: Int { max(vmemmapPages - 1, 0) }
+
+  /// The two x86-64 huge page sizes.
+  public static let pmd = 9
+  public static let pud = 18
+}
+
+/// The HugeTLB state of a machine: the pools and the `hugetlb_optimize_vmemmap` switch.
+public final class HugetlbState {
+  /// Pools by order: 2 MiB and 1 GiB.
+  public internal(set) var hstates: [Hstate] = [Hstate(order: Hstate.pmd), Hstate(order: Hstate.pud)]
+  /// Kernel: sysctl `vm.hugetlb_optimize_vmemmap`; applies to huge pages allocated after
+  /// it is set.
+  public var optimizeVmemmap = false
+  /// Folios whose vmemmap is optimised. Kernel: `HPG_vmemmap_optimized`.
+  public internal(set) var optimized = Set<PFN>()
+  /// The mask era's shared read-only tail frames. Kernel: `zone->vmemmap_tails[order - 7]`.
+  public internal(set) var vmemmapTails: [Key: PFN] = [:]
+  public struct Key: Hashable, Sendable {
+    public let zone: Int
+    public let order: Int
+  }
+
+  init() {}
+
+  func index(ofOrder order: Int) -> Int? { hstates.firstIndex { $0.order == order } }
+}

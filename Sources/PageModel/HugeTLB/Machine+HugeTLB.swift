@@ -1,0 +1,95 @@
+/// HugeTLB pools: growing and shrinking them like writing `nr_hugepages`.
+extension Machine {
+  /// Grows or shrinks the pool of huge pages of `order` towards `count`, optimising the
+  /// vmemmap of new pages when `hugetlb.optimizeVmemmap` is on, and returns the count
+  /// reached: fewer when memory runs out on growth, or when a page cannot be restored on
+  /// shrink (it then stays in the pool, as the kernel keeps it).
+  ///
+  /// Kernel: `set_max_huge_pages()` (the `nr_hugepages` sysfs file).
+  @discardableResult
+  public func setNrHugePages(order: Int, _ count: Int) -> Int {
+    guard let h = hugetlb.index(ofOrder: order) else { return 0 }
+    while hugetlb.hstates[h].nrHugePages < count {
+      guard let folio = allocFreshHugetlbFolio(order: order) else { break }
+      if hugetlb.optimizeVmemmap { _ = hugetlbVmemmapOptimizeFolio(folio) }
+      hugetlb.hstates[h].folios.append(folio)
+    }
+    var kept: [Folio] = []
+    while hugetlb.hstates[h].nrHugePages - kept.count > count, let folio = hugetlb.hstates[h].folios.popLast() {
+      if updateAndFreeHugetlbFolio(folio, order: order) == false { kept.append(folio) }
+    }
+    hugetlb.hstates[h].folios.append(contentsOf: kept)
+    return hugetlb.hstates[h].nrHugePages
+  }
+
+  /// A new hugetlb folio, frozen (refcount 0) and typed, from the buddy allocator for
+  /// 2 MiB or from a free aligned contiguous range for 1 GiB.
+  ///
+  /// Kernel: `alloc_fresh_hugetlb_folio()` -> `alloc_buddy_hugetlb_folio()` or
+  /// `alloc_gigantic_folio()` (`alloc_contig_range()`), then `init_new_hugetlb_folio()`.
+  func allocFreshHugetlbFolio(order: Int) -> Folio? {
+    let pfn: PFN
+    if order <= Kernel.maxPageOrder {
+      guard let p = allocPages(order: order, gfp: .comp) else { return nil }
+      pfn = p
+    } else {
+      guard let p = allocContigRange(order: order) else { return nil }
+      memmap.set(page(p), StructPageLayout.refcount, UInt32(1))
+      prepCompoundPage(p, order: order)
+      pfn = p
+    }
+    let head = page(pfn)
+    // folio_ref_freeze() and __folio_set_hugetlb().
+    memmap.set(head, StructPageLayout.refcount, UInt32(0))
+    memmap.set(head, StructPageLayout.mapcount, PageType.hugetlb.word)
+    return Folio(pfn: pfn)
+  }
+
+  /// Finds a naturally aligned range of 2^order pages that are all buddy-free in one
+  /// zone, from the top of memory down, and takes it.
+  ///
+  /// Kernel: `alloc_contig_pages()` -> `alloc_contig_range()` (which can also migrate
+  /// pages out of the way; the model only takes ranges that are already free).
+  func allocContigRange(order: Int) -> PFN? {
+    let size = UInt64(1) << UInt64(order)
+    for zone in zones.reversed() {
+      var start = (zone.span.upperBound.rawValue - 1) & ~(size - 1)
+      while start >= zone.span.lowerBound.rawValue && start + size <= zone.span.upperBound.rawValue {
+        let range = PFN(start)..<PFN(start + size)
+        if takeFreeRange(range, zone: zone.index) {
+          for pfn in stride(from: start, to: start + size, by: 1) where pfn != start {
+            memmap.set(page(PFN(pfn)), StructPageLayout.refcount, UInt32(0))
+          }
+          return PFN(start)
+        }
+        if start < size { break }
+        start -= size
+      }
+    }
+    return nil
+  }
+
+  /// Restores a pool page's vmemmap if it is optimised and frees it to the buddy
+  /// allocator; false (nothing changed) if the restore cannot get its frames.
+  ///
+  /// Kernel: `update_and_free_hugetlb_folio()` -> `hugetlb_vmemmap_restore_folio()`,
+  /// `__update_and_free_hugetlb_folio()`.
+  func updateAndFreeHugetlbFolio(_ folio: Folio, order: Int) -> Bool {
+    if hugetlb.optimized.contains(folio.pfn) {
+      guard hugetlbVmemmapRestoreFolio(folio) else { return false }
+    }
+    let head = page(folio.pfn)
+    memmap.set(head, StructPageLayout.mapcount, PageType.noType)
+    if order <= Kernel.maxPageOrder {
+      freeFrozenPages(folio.pfn, order: order)
+    } else {
+      // Kernel: free_contig_range() of a gigantic folio, in MAX_PAGE_ORDER blocks.
+      freePagesPrepare(head, order: order)
+      let zone = zoneIndex(ofPage: head)
+      for block in PFN.alignedBlocks(folio.pfn..<(folio.pfn + (1 << order))) {
+        freeOneBlock(block.pfn, order: block.order, zone: zone)
+      }
+    }
+    return true
+  }
+}
