@@ -93,6 +93,38 @@ import Testing
     #expect(!r.stderr.contains("Fatal error"))
   }
 
+  /// Issue 3 acceptance figures through the CLI.
+  @Test(arguments: [
+    ("classic", "2M:1000", 7000, 0, 7000, 8000),
+    ("mask", "2M:1000", 7000, 1, 0, 1000),
+    ("classic", "1G:2", 8190, 0, 8190, 8192),
+    ("mask", "1G:2", 8190, 1, 0, 2),
+  ])
+  func hvoFigures(era: String, pages: String, freed: Int, sharedTails: Int, fakeHeads: Int, kpfHeads: Int) throws {
+    let r = try run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--optimize", "--format", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let j = try json(r.stdout)
+    #expect(j["freed_frames"] as? Int == freed)
+    #expect(j["shared_tail_frames"] as? Int == sharedTails)
+    #expect(j["fake_heads_seen"] as? Int == fakeHeads)
+    #expect(j["kpageflags_heads"] as? Int == kpfHeads)
+    let off = try json(try run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--no-optimize", "--format", "json"]).stdout)
+    #expect(off["freed_frames"] as? Int == 0)
+    #expect(off["fake_heads_seen"] as? Int == 0)
+  }
+
+  @Test(arguments: [
+    (["hvo", "--ram", "8G", "--hugepages", "3M:1"], "unsupported huge page size '3M'"),
+    (["hvo", "--ram", "8G", "--hugepages", "garbage"], "cannot read --hugepages entry 'garbage'"),
+    (["hvo", "--ram", "8G", "--hugepages", "2M:-4"], "cannot read --hugepages entry"),
+    (["hvo", "--ram", "8G", "--hugepages", "2M:99999999999"], "too large"),
+  ])
+  func hvoBadInput(args: [String], message: String) throws {
+    let r = try run(args)
+    #expect(r.status != 0 && r.status < 128)
+    #expect(r.stderr.contains(message), "\(r.stderr)")
+  }
+
   @Test func plainRunIsTheDemo() throws {
     let r = try run([])
     #expect(r.status == 0, "\(r.stderr)")
