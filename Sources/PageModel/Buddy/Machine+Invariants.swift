@@ -23,7 +23,8 @@ extension Machine {
   /// - Complexity: O(free blocks + pages in free blocks).
   public func checkBuddyInvariants() throws(InvariantViolation) -> FreeState {
     var state = FreeState(buddyBlocks: [], pcpBlocks: [])
-    var seen = Set<UInt64>()
+    // One bit per PFN of the span: pages already found in a free block.
+    var seen = [UInt64](repeating: 0, count: (Int(layout.endPFN.rawValue) + 63) / 64)
     for zone in zones {
       var buddy: [FreeState.Block] = []
       var pcp: [FreeState.Block] = []
@@ -62,7 +63,9 @@ extension Machine {
           }
           for i in 0..<(1 << order) {
             let p = pfn.rawValue + UInt64(i)
-            guard seen.insert(p).inserted else { throw InvariantViolation("PFN \(PFN(p)) is in two free blocks") }
+            let (word, bit) = (Int(p >> 6), UInt64(1) << (p & 63))
+            guard seen[word] & bit == 0 else { throw InvariantViolation("PFN \(PFN(p)) is in two free blocks") }
+            seen[word] |= bit
             if i > 0 && isBuddy(memmap.address(of: PFN(p))) { throw InvariantViolation("PFN \(PFN(p)) inside a free block is marked buddy") }
           }
           prevEntry = entry
