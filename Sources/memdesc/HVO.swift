@@ -35,12 +35,7 @@ extension Memdesc {
       for r in requests { got[r.order] = m.setNrHugePages(order: r.order, r.count) }
       // Like writing nr_hugepages: a pool that cannot grow keeps what it got and says so.
       let requested = Dictionary(requests.map { ($0.order, $0.count) }, uniquingKeysWith: { $1 })
-      var kpfHeads = 0
-      for h in m.hugetlb.hstates {
-        for f in h.folios {
-          for pfn in f.pfn..<(f.pfn + h.pagesPerHugePage) where m.kpageflags(pfn) & KPF.compoundHead.mask != 0 { kpfHeads += 1 }
-        }
-      }
+      let kpfHeads = m.hugetlbKPageFlagsHeads()
       let after = m.memmapFrames
       let hstates: [JSON] = m.hugetlb.hstates.filter { $0.nrHugePages > 0 }.map { h in
         .object([

@@ -2,16 +2,6 @@ import Testing
 @testable import PageModel
 
 @Suite struct HVOTests {
-  func kpageflagsHeads<E>(_ m: Machine<E>) -> Int {
-    var heads = 0
-    for h in m.hugetlb.hstates {
-      for f in h.folios {
-        for pfn in f.pfn..<(f.pfn + h.pagesPerHugePage) where m.kpageflags(pfn) & KPF.compoundHead.mask != 0 { heads += 1 }
-      }
-    }
-    return heads
-  }
-
   /// Acceptance (issue 3): 1000 x 2 MiB with HVO frees 7000 frames in both eras; the
   /// classic era shows 7000 fake heads and 8000 kpageflags heads, the mask era none and
   /// 1000, with one shared tail frame. Shrinking to 0 gives every frame back.
@@ -24,7 +14,7 @@ import Testing
       #expect(m.setNrHugePages(order: 9, 1000) == 1000)
       #expect(before - m.memmapFrames == 7000)
       #expect(m.countFakeHeads() == (E.era == .classic ? 7000 : 0))
-      #expect(kpageflagsHeads(m) == (E.era == .classic ? 8000 : 1000))
+      #expect(m.hugetlbKPageFlagsHeads() == (E.era == .classic ? 8000 : 1000))
       #expect(m.sharedTailFrames == (E.era == .classic ? 0 : 1))
       for f in m.hugetlb.hstates[0].folios {
         for n in [0, 1, 63, 64, 65, 448, 511] { #expect(m.compoundHead(f.pfn + n) == f.pfn) }
@@ -51,7 +41,7 @@ import Testing
       m.hugetlb.optimizeVmemmap = true
       #expect(m.setNrHugePages(order: 18, 2) == 2)
       #expect(before - m.memmapFrames == 8190)
-      #expect(kpageflagsHeads(m) == (E.era == .classic ? 8192 : 2))
+      #expect(m.hugetlbKPageFlagsHeads() == (E.era == .classic ? 8192 : 2))
       for f in m.hugetlb.hstates[1].folios {
         #expect(m.folioOrder(f) == 18)
         for n in [1, 64, 4096, 262_143] { #expect(m.compoundHead(f.pfn + n) == f.pfn) }
@@ -70,7 +60,7 @@ import Testing
       #expect(m.setNrHugePages(order: 9, 100) == 100)
       #expect(m.memmapFrames == before)
       #expect(m.countFakeHeads() == 0)
-      #expect(kpageflagsHeads(m) == 100)
+      #expect(m.hugetlbKPageFlagsHeads() == 100)
       for f in m.hugetlb.hstates[0].folios { #expect(m.kpageflags(f.pfn) & KPF.huge.mask != 0) }
     }
     if era == .classic { try body(flatMachine(ClassicEncoding.self, ram: 1 << 30)) } else { try body(flatMachine(MaskEncoding.self, ram: 1 << 30)) }

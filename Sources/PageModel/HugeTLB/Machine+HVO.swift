@@ -152,6 +152,18 @@ extension Machine {
 }
 
 extension Machine {
+  /// PFNs of pool huge pages whose kpageflags word has COMPOUND_HEAD: one per folio,
+  /// or one per vmemmap page of an optimised folio in the classic era.
+  public func hugetlbKPageFlagsHeads() -> Int {
+    var heads = 0
+    for h in hugetlb.hstates {
+      for f in h.folios {
+        for pfn in f.pfn..<(f.pfn + h.pagesPerHugePage) where kpageflags(pfn) & KPF.compoundHead.mask != 0 { heads += 1 }
+      }
+    }
+    return heads
+  }
+
   /// Struct pages that read PG_head through the vmemmap without being heads (the
   /// classic era's fake heads), found by scanning every struct page.
   public func countFakeHeads() -> Int {

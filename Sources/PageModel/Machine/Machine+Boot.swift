@@ -90,15 +90,10 @@ extension Machine {
     }
     // memblock_free_all(): each free range in the largest aligned blocks that fit.
     for r in free {
-      var start = r.lowerBound.rawValue
-      let end = r.upperBound.rawValue
-      while start < end {
-        var order = min(Kernel.maxPageOrder, start == 0 ? Kernel.maxPageOrder : start.trailingZeroBitCount)
-        while start + (1 << UInt64(order)) > end { order -= 1 }
-        let zone = zoneIndex(ofPage: page(PFN(start)))
-        zoneCounters[zone].managedPages += 1 << order
-        freeOneBlock(PFN(start), order: order, zone: zone)
-        start += 1 << UInt64(order)
+      for block in PFN.alignedBlocks(r) {
+        let zone = zoneIndex(ofPage: page(block.pfn))
+        zoneCounters[zone].managedPages += 1 << block.order
+        freeOneBlock(block.pfn, order: block.order, zone: zone)
       }
     }
   }
