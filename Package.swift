@@ -9,6 +9,7 @@ let package = Package(
   name: "memdesc",
   products: [
     .library(name: "PageModel", targets: ["PageModel"]),
+    .library(name: "Snapshot", targets: ["Snapshot"]),
     .executable(name: "memdesc", targets: ["memdesc"]),
   ],
   dependencies: [
@@ -17,10 +18,13 @@ let package = Package(
   ],
   targets: [
     .target(name: "PageModel", swiftSettings: debugVM),
+    // Reading real machines: /proc and saved snapshots, page-types summaries, the census.
+    .target(name: "Snapshot", dependencies: ["PageModel"], swiftSettings: debugVM),
     .executableTarget(
       name: "memdesc",
       dependencies: [
         "PageModel",
+        "Snapshot",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(
@@ -29,6 +33,11 @@ let package = Package(
         "PageModel",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
+      swiftSettings: debugVM),
+    .testTarget(
+      name: "SnapshotTests",
+      dependencies: ["Snapshot", "PageModel"],
+      resources: [.copy("Fixtures")],
       swiftSettings: debugVM),
     .testTarget(name: "MemdescCLITests", dependencies: ["PageModel"]),
   ]
