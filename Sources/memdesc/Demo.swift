@@ -20,7 +20,7 @@ extension Memdesc {
       }
     }
 
-    func demo<E>(_ m: Machine<E>) {
+    func demo<E: CompoundEncoding>(_ m: Machine<E>) {
       print(CensusText.render(m.census()))
       guard let folio = m.allocFolio(order: 9) else { print("no order-9 folio could be allocated"); return }
       let tail = folio.pfn + 5

@@ -24,11 +24,11 @@ extension Memdesc {
       switch config.era {
       case .classic: try report(Machine<ClassicEncoding>(config), requests)
       case .mask: try report(Machine<MaskEncoding>(config), requests)
-      default: throw MachineError.eraNotImplemented(config.era)
+      default: throw MachineError.notImplemented("HugeTLB pools", era: config.era)
       }
     }
 
-    func report<E>(_ m: Machine<E>, _ requests: [(order: Int, count: Int)]) throws {
+    func report<E: CompoundEncoding>(_ m: Machine<E>, _ requests: [(order: Int, count: Int)]) throws {
       let before = m.memmapFrames
       m.hugetlb.optimizeVmemmap = optimize
       var got: [Int: Int] = [:]

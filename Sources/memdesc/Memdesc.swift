@@ -30,7 +30,7 @@ struct MachineOptions: ParsableArguments {
   @Option(help: "NUMA nodes to split RAM into (whole 128 MiB sections each).")
   var nodes: Int = 1
 
-  @Option(help: "Era: classic or mask (memdesc32 and memdesc8 are not implemented yet).")
+  @Option(help: "Era: classic, mask, memdesc32 or memdesc8.")
   var era: String = "mask"
 
   @Option(name: .customLong("vmemmap-base"), help: "vmemmap base virtual address in hex (default 0xffffea0000000000).")

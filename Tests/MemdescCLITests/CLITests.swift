@@ -35,6 +35,12 @@ import Testing
   }
 
   /// Acceptance: 4 GiB reports 1048576 PFNs and a 64 MiB memmap in both 64-byte eras.
+  @Test(arguments: ["memdesc32", "memdesc8"])
+  func bootMemdescEras(era: String) throws {
+    let j = try json(try run(["boot", "--ram", "4G", "--era", era, "--format", "json"]).stdout)
+    #expect(j["memmap_bytes"] as? Int == (era == "memdesc32" ? 32 : 8) << 20)
+  }
+
   @Test(arguments: ["mask", "classic"])
   func bootFourGigabytesJSON(era: String) throws {
     let r = try run(["boot", "--ram", "4G", "--era", era, "--format", "json"])
@@ -82,7 +88,8 @@ import Testing
     (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], "cannot read RAM range"),
     (["boot", "--ram", "64M", "--nodes", "3"], "nodes"),
     (["boot", "--ram", "4G", "--nodes", "0"], "nodes"),
-    (["boot", "--ram", "4G", "--era", "memdesc8"], "not implemented"),
+    (["boot", "--ram", "2T", "--era", "memdesc8"], "28-bit PFNs"),
+    (["hvo", "--ram", "4G", "--era", "memdesc8", "--hugepages", "2M:1"], "not implemented"),
     (["boot"], "--ram"),
   ])
   func badInput(args: [String], message: String) throws {

@@ -94,6 +94,25 @@ import Testing
     #expect(ZoneType.dma.pfnLimit == 0x1000 && ZoneType.dma32.pfnLimit == 0x100000)
   }
 
+  @Test func memdescNumbers() {
+    let types: [(MemdescType, UInt64)] = [
+      (.misc, 0), (.buddy, 1), (.file, 2), (.anon, 3), (.ksm, 4), (.slab, 5), (.movable, 6), (.pageTable, 7),
+      (.netPool, 8), (.hwPoison, 9), (.perCPU, 10),
+    ]
+    for (t, v) in types { #expect(t.rawValue == v) }
+    let subtypes: [(MiscSubtype, UInt64)] = [
+      (.reserved, 0), (.zeroPage, 1), (.unknown, 2), (.vmalloc, 3), (.guardPage, 4), (.offline, 5),
+      (.kmallocLarge, 6), (.exact, 7), (.brd, 8),
+    ]
+    for (t, v) in subtypes { #expect(t.rawValue == v) }
+    #expect(MiscWord.subtypeShift == 4 && MiscWord.mappable == 1 << 11 && MiscWord.orderShift == 12)
+    #expect(Memdesc32Format.structPageSize == 32 && Memdesc8Format.structPageSize == 8)
+    #expect(Memdesc32Format.flags == 0 && Memdesc32Format.memdesc == 8 && Memdesc32Format.private == 16 && Memdesc32Format.refcount == 24)
+    #expect(Memdesc32Format.vmemmapPagesPerSection == 256 && Memdesc8Format.vmemmapPagesPerSection == 64)
+    #expect(ClassicEncoding.vmemmapPagesPerSection == 512)
+    #expect(Era.allCases.map(\.structPageBytes) == [64, 64, 32, 8])
+  }
+
   /// hvo.md 3.2: the mask-era compound_info of every tail, per order.
   @Test(arguments: [
     (1, 0xFFFF_FFFF_FFFF_FF81 as UInt64), (2, 0xFFFF_FFFF_FFFF_FF01), (7, 0xFFFF_FFFF_FFFF_E001),

@@ -14,7 +14,7 @@ import Testing
     }
   }
 
-  func run<E>(_ m: Machine<E>, seed: UInt64, steps: Int) throws {
+  func run<E: CompoundEncoding>(_ m: Machine<E>, seed: UInt64, steps: Int) throws {
     var rng = SplitMix64(seed: seed)
     var held: [(PFN, Int)] = []
     let ram = m.layout.ramPages

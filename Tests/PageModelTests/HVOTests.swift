@@ -7,7 +7,7 @@ import Testing
   /// 1000, with one shared tail frame. Shrinking to 0 gives every frame back.
   @Test(arguments: [Era.classic, .mask])
   func thousandTwoMegabytePages(era: Era) throws {
-    func body<E>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
       let boot = try m.checkBuddyInvariants()
       let before = m.memmapFrames
       m.hugetlb.optimizeVmemmap = true
@@ -36,7 +36,7 @@ import Testing
   /// kpageflags heads.
   @Test(arguments: [Era.classic, .mask])
   func twoGigantic(era: Era) throws {
-    func body<E>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
       let before = m.memmapFrames
       m.hugetlb.optimizeVmemmap = true
       #expect(m.setNrHugePages(order: 18, 2) == 2)
@@ -55,7 +55,7 @@ import Testing
 
   @Test(arguments: [Era.classic, .mask])
   func withoutOptimizeNothingIsFreed(era: Era) throws {
-    func body<E>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
       let before = m.memmapFrames
       #expect(m.setNrHugePages(order: 9, 100) == 100)
       #expect(m.memmapFrames == before)
@@ -82,7 +82,7 @@ import Testing
   /// pool, and nothing leaks.
   @Test(arguments: [Era.classic, .mask])
   func restoreFailsForLackOfFrames(era: Era) throws {
-    func body<E>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
       m.hugetlb.optimizeVmemmap = true
       m.setNrHugePages(order: 9, 1)
       var hog: [PFN] = []

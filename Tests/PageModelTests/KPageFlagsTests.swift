@@ -16,7 +16,7 @@ import Testing
 
   @Test(arguments: [Era.classic, .mask])
   func foliosReadHeadTailAndTHP(era: Era) throws {
-    func body<E>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
       let f = try #require(m.allocFolio(order: 9))
       #expect(m.kpageflags(f.pfn) == KPF.compoundHead.mask | KPF.thp.mask)
       for n in 1..<512 { #expect(m.kpageflags(f.pfn + n) == KPF.compoundTail.mask | KPF.thp.mask) }

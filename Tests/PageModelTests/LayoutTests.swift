@@ -69,6 +69,18 @@ import Testing
     #expect(census.freePages + census.memmapFrames == census.ramPages)
   }
 
+  /// The memdesc eras' memmap is a half and an eighth of the 64-byte one, counted the
+  /// same way (frames mapped by the vmemmap).
+  @Test(arguments: [(Era.memdesc32, 32, 8192), (.memdesc8, 8, 2048)])
+  func memdescMemmap(era: Era, bytes: Int, frames: Int) throws {
+    let census = try bootMachine(MachineConfig(layout: try .flat(ramBytes: 4 << 30), era: era)).census()
+    #expect(census.structPageBytes == bytes)
+    #expect(census.memmapFrames == frames)
+    #expect(census.freePages + census.memmapFrames == census.ramPages)
+    let pc = try bootMachine(MachineConfig(layout: try .pc(ramBytes: 24 << 30), era: era)).census()
+    #expect(pc.memmapFrames == 98304 * bytes / 64)
+  }
+
   /// Acceptance: the fixtures' 24 GiB layout needs 98304 memmap frames, as its vmstat
   /// says (`nr_memmap_boot_pages` 80872 + `nr_memmap_pages` 17432).
   @Test func fixtureMachineMemmap() throws {
@@ -133,6 +145,8 @@ import Testing
     #expect(throws: MachineError.memmapDoesNotFitHost(memmapBytes: 64 << 20, availableBytes: 1 << 20)) { try c.validate() }
     c.hostMemoryLimit = nil
     c.era = .memdesc8
-    #expect(throws: MachineError.eraNotImplemented(.memdesc8)) { try c.validate() }
+    try c.validate()
+    c.layout = try .flat(ramBytes: 1 << 40)
+    #expect(throws: MachineError.tooLargeForEra(.memdesc8, maxBytes: 1 << 40)) { try c.validate() }
   }
 }

@@ -34,7 +34,7 @@ func getenvString(_ name: String) -> String? {
   return String(cString: p)
 }
 
-func flatMachine<E: CompoundEncoding>(_: E.Type, ram: UInt64, base: UInt64 = Kernel.vmemmapBaseL4, allowMisaligned: Bool = false, nodes: Int = 1) throws -> Machine<E> {
+func flatMachine<E: PageFormat>(_: E.Type, ram: UInt64, base: UInt64 = Kernel.vmemmapBaseL4, allowMisaligned: Bool = false, nodes: Int = 1) throws -> Machine<E> {
   var config = MachineConfig(layout: try PhysicalLayout.flat(ramBytes: ram, nodes: nodes), era: E.era)
   config.vmemmapBase = base
   config.allowMisalignedVmemmap = allowMisaligned

@@ -9,34 +9,25 @@ extension Machine {
 
   /// Kernel: `PageBuddy()`.
   @inlinable @inline(__always)
-  func isBuddy(_ page: UInt64) -> Bool {
-    let type: UInt32 = memmap.load(page, StructPageLayout.mapcount)
-    return type >> 24 == UInt32(PageType.buddy.rawValue)
-  }
+  func isBuddy(_ page: UInt64) -> Bool { Format.buddyOrder(memmap, page) != nil }
 
-  /// Kernel: `buddy_order()`: `page_private(page)`.
+  /// Kernel: `buddy_order()`.
   @inlinable @inline(__always)
-  func buddyOrder(_ page: UInt64) -> Int { Int(truncatingIfNeeded: memmap.load(page, StructPageLayout.private, as: UInt64.self)) }
+  func buddyOrder(_ page: UInt64) -> Int { Format.buddyOrder(memmap, page) ?? -1 }
 
-  /// Kernel: `set_buddy_order()`: `set_page_private(page, order)` + `__SetPageBuddy()`.
+  /// Kernel: `set_buddy_order()`.
   @inlinable @inline(__always)
-  func setBuddyOrder(_ page: UInt64, _ order: Int) {
-    memmap.set(page, StructPageLayout.private, UInt64(order))
-    memmap.set(page, StructPageLayout.mapcount, PageType.buddy.word)
-  }
+  func setBuddyOrder(_ page: UInt64, _ order: Int) { Format.setBuddy(memmap, page, order: order) }
 
-  /// Kernel: `__ClearPageBuddy()` + `set_page_private(page, 0)`.
+  /// Kernel: `__ClearPageBuddy()`.
   @inlinable @inline(__always)
-  func clearBuddy(_ page: UInt64) {
-    memmap.set(page, StructPageLayout.mapcount, PageType.noType)
-    memmap.set(page, StructPageLayout.private, UInt64(0))
-  }
+  func clearBuddy(_ page: UInt64) { Format.clearBuddy(memmap, page) }
 
   /// Whether `buddy` is the free buddy of order `order` in the same zone.
   /// Kernel: `page_is_buddy()`.
   @inlinable @inline(__always)
   func pageIsBuddy(_ buddy: UInt64, order: Int, zone: Int) -> Bool {
-    isBuddy(buddy) && buddyOrder(buddy) == order && zoneIndex(ofPage: buddy) == zone
+    Format.buddyOrder(memmap, buddy) == order && zoneIndex(ofPage: buddy) == zone
   }
 
   // MARK: free
@@ -141,7 +132,7 @@ extension Machine {
     for order in 0...Kernel.maxPageOrder {
       let head = PFN(pfn.rawValue & ~((1 << UInt64(order)) - 1))
       let page = memmap.address(of: head)
-      if isBuddy(page) && buddyOrder(page) >= order { return (head, buddyOrder(page)) }
+      if let o = Format.buddyOrder(memmap, page), o >= order { return (head, o) }
     }
     return nil
   }

@@ -33,15 +33,15 @@ extension Machine {
         let isPCP = index >= Kernel.nrPageOrders
         let order = isPCP ? index - Kernel.nrPageOrders : index
         let head = list(zone.index, index)
-        var entry = head.pointee.next
-        var prevEntry = head.pointee.address
+        let sentinel = head.pointee.address
+        var page = head.pointee.next
+        var prevPage = sentinel
         var count = 0
-        while entry != head.pointee.address {
-          let page = entry &- 8
-          guard memmap.isMapped(page) else { throw InvariantViolation("list entry 0x\(String(entry, radix: 16)) is not a struct page") }
+        while page != sentinel {
+          guard memmap.isMapped(page) else { throw InvariantViolation("list entry 0x\(String(page, radix: 16)) is not a struct page") }
           let pfn = memmap.pfn(ofPageAt: page)
-          let back: UInt64 = memmap.load(page, StructPageLayout.lruPrev)
-          guard back == prevEntry else { throw InvariantViolation("broken prev link at PFN \(pfn)") }
+          let links = Format.listLinks(memmap, page, sentinel: sentinel)
+          guard links.prev == prevPage else { throw InvariantViolation("broken prev link at PFN \(pfn)") }
           guard pfn.isAligned(toOrder: order) else { throw InvariantViolation("free block at PFN \(pfn) not aligned to order \(order)") }
           guard zone.span.contains(pfn), zone.span.contains(pfn + ((1 << order) - 1)) else {
             throw InvariantViolation("free block at PFN \(pfn) order \(order) outside zone \(zone.name)")
@@ -68,12 +68,12 @@ extension Machine {
             seen[word] |= bit
             if i > 0 && isBuddy(memmap.address(of: PFN(p))) { throw InvariantViolation("PFN \(PFN(p)) inside a free block is marked buddy") }
           }
-          prevEntry = entry
-          entry = memmap.load(page, StructPageLayout.lruNext)
+          prevPage = page
+          page = links.next
           count += 1
           guard count <= zone.presentPages else { throw InvariantViolation("cycle in a free list of zone \(zone.name)") }
         }
-        guard head.pointee.prev == prevEntry else { throw InvariantViolation("list tail pointer wrong in zone \(zone.name) list \(index)") }
+        guard head.pointee.prev == prevPage else { throw InvariantViolation("list tail pointer wrong in zone \(zone.name) list \(index)") }
         guard head.pointee.count == count else { throw InvariantViolation("zone \(zone.name) list \(index) count \(head.pointee.count) but \(count) entries") }
       }
       guard pages == zoneCounters[zone.index].freePages else {

@@ -17,7 +17,7 @@ extension Machine {
     for zone in list {
       if gfp.contains(.thisNode) && zones[zone].node != node { continue }
       if let pfn = rmqueue(zone: zone, order: order) {
-        prepNewPage(pfn, order: order, gfp: gfp)
+        Format.prepNewPage(self, pfn, order: order, gfp: gfp)
         return pfn
       }
     }
@@ -30,17 +30,7 @@ extension Machine {
   /// Kernel: `__free_pages()`.
   @inlinable
   public func freePages(_ pfn: PFN, order: Int) {
-    let page = memmap.address(of: pfn)
-    if putPageTestZero(page) { freeFrozenPages(pfn, order: order) }
-  }
-
-  /// Kernel: `page_ref_dec_and_test()`.
-  @inlinable @inline(__always)
-  func putPageTestZero(_ page: UInt64) -> Bool {
-    let ref: UInt32 = memmap.load(page, StructPageLayout.refcount)
-    vmBugOn(ref == 0, "put_page on a page with refcount 0")
-    memmap.set(page, StructPageLayout.refcount, ref &- 1)
-    return ref == 1
+    if Format.putPageTestZero(self, memmap.address(of: pfn)) { freeFrozenPages(pfn, order: order) }
   }
 
   /// Frees a block whose refcount is already 0: unprepares it and sends it to the
@@ -51,8 +41,8 @@ extension Machine {
   @inlinable
   func freeFrozenPages(_ pfn: PFN, order: Int) {
     let head = memmap.address(of: pfn)
-    freePagesPrepare(head, order: order)
-    let zone = zoneIndex(ofPage: head)
+    Format.freePagesPrepare(self, head, order: order)
+    let zone = zoneIndex(of: pfn)
     if order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 {
       listAdd(head, list(zone, ZoneLists.pcp(order)))
       zoneCounters[zone].pcpCount &+= 1 << order
@@ -119,6 +109,19 @@ extension Machine {
       }
     }
   }
+}
+
+/// Page preparation of the 64-byte eras: refcounts and flags in the struct page, compound
+/// pages with tails.
+extension Machine where Format: CompoundEncoding {
+  /// Kernel: `page_ref_dec_and_test()`.
+  @inlinable @inline(__always)
+  func putPageTestZero(_ page: UInt64) -> Bool {
+    let ref: UInt32 = memmap.load(page, StructPageLayout.refcount)
+    vmBugOn(ref == 0, "put_page on a page with refcount 0")
+    memmap.set(page, StructPageLayout.refcount, ref &- 1)
+    return ref == 1
+  }
 
   /// Checks a page leaving the allocator and gives it its first reference; makes a
   /// compound page of a multi-page block when asked.
@@ -164,7 +167,7 @@ extension Machine {
       let second = UInt64(0xff) | PageFlag.hasHWPoisoned.mask | PageFlag.largeRmappable.mask | PageFlag.partiallyMapped.mask
       memmap.set(page1, StructPageLayout.flags, flags1 & ~second)
       memmap.set(head, StructPageLayout.folioNrPages, UInt32(0))
-      let expected = Encoding.tailInfo(headAddress: head, order: order)
+      let expected = Format.tailInfo(headAddress: head, order: order)
       for i in 1..<(1 << order) {
         let tail = head &+ UInt64(i << Kernel.structPageShift)
         let info: UInt64 = memmap.load(tail, StructPageLayout.compoundInfo)
@@ -178,4 +181,13 @@ extension Machine {
     memmap.set(head, StructPageLayout.mapping, UInt64(0))
     memmap.set(head, StructPageLayout.memcgData, UInt64(0))
   }
+}
+
+extension CompoundEncoding {
+  @inlinable @inline(__always)
+  public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) { m.prepNewPage(pfn, order: order, gfp: gfp) }
+  @inlinable @inline(__always)
+  public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) { m.freePagesPrepare(head, order: order) }
+  @inlinable @inline(__always)
+  public static func putPageTestZero(_ m: Machine<Self>, _ page: UInt64) -> Bool { m.putPageTestZero(page) }
 }

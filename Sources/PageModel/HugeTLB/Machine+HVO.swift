@@ -10,7 +10,7 @@
 ///   head: fake heads, which `compoundHead` corrects behind the static key.
 /// - mask (Linux 7.1): they map one read-only frame of 64 identical tails per
 ///   (zone, order), so no struct page reads as a head except the head.
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// Kernel: `HPG_vmemmap_optimized`, a bit of the hugetlb folio's `private` word.
   static var hpgVmemmapOptimized: UInt64 { 1 << 4 }
 
@@ -33,12 +33,12 @@ extension Machine {
     let node = try? zone(of: folio.pfn).node
     let zoneIndex = zoneIndex(ofPage: page(folio.pfn))
     var tailFrame: PFN? = nil
-    if !Encoding.hvoAliasesHead {
+    if !Format.hvoAliasesHead {
       guard let t = vmemmapGetTail(order: order, zone: zoneIndex) else { return false }
       tailFrame = t
     }
     let newHead = allocPages(order: 0, node: node ?? 0)
-    if newHead == nil && !Encoding.hvoAliasesHead { return false }  // mandatory since the series
+    if newHead == nil && !Format.hvoAliasesHead { return false }  // mandatory since the series
     // Set the flag before the copy, so that the new head frame carries it ("Very Subtle").
     let headPage = page(folio.pfn)
     let priv: UInt64 = memmap.load(headPage, StructPageLayout.private)
@@ -55,7 +55,7 @@ extension Machine {
     }
     for f in oldFrames where f != headFrame { freeVmemmapPage(f) }
     hugetlb.optimized.insert(folio.pfn)
-    if Encoding.hvoAliasesHead { counters.pointee.hugetlbOptimizeVmemmapKey += 1 }
+    if Format.hvoAliasesHead { counters.pointee.hugetlbOptimizeVmemmapKey += 1 }
     return true
   }
 
@@ -85,7 +85,7 @@ extension Machine {
     let size = Kernel.structPageSize
     for (i, f) in zip(ptes.dropFirst(), frames) {
       let dst = memory.frame(f)
-      if Encoding.hvoAliasesHead {
+      if Format.hvoAliasesHead {
         dst.copyMemory(from: head, byteCount: Kernel.pageSize)
         (dst).copyMemory(from: dst + 4 * size, byteCount: 4 * size)
       } else {
@@ -100,7 +100,7 @@ extension Machine {
     let priv: UInt64 = memmap.load(headPage, StructPageLayout.private)
     memmap.set(headPage, StructPageLayout.private, priv & ~Self.hpgVmemmapOptimized)
     hugetlb.optimized.remove(folio.pfn)
-    if Encoding.hvoAliasesHead { counters.pointee.hugetlbOptimizeVmemmapKey -= 1 }
+    if Format.hvoAliasesHead { counters.pointee.hugetlbOptimizeVmemmapKey -= 1 }
     return true
   }
 
@@ -114,7 +114,7 @@ extension Machine {
     if let t = hugetlb.vmemmapTails[key] { return t }
     guard let t = allocPages(order: 0, node: zones[zone].node) else { return nil }
     let p = memory.frame(t)
-    let info = Encoding.tailInfo(headAddress: 0, order: order)
+    let info = Format.tailInfo(headAddress: 0, order: order)
     let flags = PageFlagsLayout.links(zone: zones[zone].type, node: zones[zone].node)
     for slot in 0..<Kernel.structPagesPerVmemmapPage {
       let s = p + slot * Kernel.structPageSize
@@ -151,7 +151,7 @@ extension Machine {
   public var sharedTailFrames: Int { hugetlb.vmemmapTails.count }
 }
 
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// PFNs of pool huge pages whose kpageflags word has COMPOUND_HEAD: one per folio,
   /// or one per vmemmap page of an optimised folio in the classic era.
   public func hugetlbKPageFlagsHeads() -> Int {

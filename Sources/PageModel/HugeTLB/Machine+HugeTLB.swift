@@ -1,5 +1,5 @@
 /// HugeTLB pools: growing and shrinking them like writing `nr_hugepages`.
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// Grows or shrinks the pool of huge pages of `order` towards `count`, optimising the
   /// vmemmap of new pages when `hugetlb.optimizeVmemmap` is on, and returns the count
   /// reached: fewer when memory runs out on growth, or when a page cannot be restored on

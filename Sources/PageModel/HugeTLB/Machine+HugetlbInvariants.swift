@@ -1,6 +1,6 @@
 /// The behavioural invariants of HugeTLB and HVO (hvo.md section 3.9, I1-I9), checked on
 /// demand. Tests run them after every operation of random pool sequences.
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// Checks every hugetlb pool folio and the vmemmap that describes it:
   ///
   /// - I1: every tail's `compound_info` is the era's encoding (`mask(o) | 1` in the mask
@@ -40,27 +40,27 @@ extension Machine {
         }
         if optimized { optimizedSeen += 1 }
         // I1, I2, I5
-        let info = Encoding.tailInfo(headAddress: head, order: order)
+        let info = Format.tailInfo(headAddress: head, order: order)
         var headsRead = 0
         for n in 0..<(1 << order) {
           let p = head &+ UInt64(n << Kernel.structPageShift)
           let flags: UInt64 = memmap.load(p, StructPageLayout.flags)
           if flags & PageFlag.head.mask != 0 { headsRead += 1 }
-          if n > 0 && (!Encoding.hvoAliasesHead || !optimized || n % Kernel.structPagesPerVmemmapPage != 0) {
+          if n > 0 && (!Format.hvoAliasesHead || !optimized || n % Kernel.structPagesPerVmemmapPage != 0) {
             let word: UInt64 = memmap.load(p, StructPageLayout.compoundInfo)
             guard word == info else { throw InvariantViolation("I1: tail \(n) of \(folio) holds 0x\(String(word, radix: 16)), expected 0x\(String(info, radix: 16))") }
           }
           guard compoundHead(folio.pfn + n) == folio.pfn else { throw InvariantViolation("I2: compound_head of page \(n) of \(folio) is \(compoundHead(folio.pfn + n))") }
         }
         let ptes = vmemmapPTERange(folio, order: order)
-        let expectedHeads = Encoding.hvoAliasesHead && optimized ? ptes.count : 1
+        let expectedHeads = Format.hvoAliasesHead && optimized ? ptes.count : 1
         guard headsRead == expectedHeads else { throw InvariantViolation("I5: \(folio) reads PG_head \(headsRead) times, expected \(expectedHeads)") }
         // I3
         let first = vmemmapTable.entries[ptes.lowerBound]
         guard first.isPresent && first.isWritable else { throw InvariantViolation("I3: head vmemmap page of \(folio) is not writable") }
         if optimized {
           let shared: PFN
-          if Encoding.hvoAliasesHead {
+          if Format.hvoAliasesHead {
             shared = first.frame
           } else {
             guard let t = hugetlb.vmemmapTails[HugetlbState.Key(zone: zoneIndex(ofPage: head), order: order)] else {
@@ -86,7 +86,7 @@ extension Machine {
       }
     }
     guard optimizedSeen == hugetlb.optimized.count else { throw InvariantViolation("optimised set names folios outside the pools") }
-    if Encoding.hvoAliasesHead {
+    if Format.hvoAliasesHead {
       guard counters.pointee.hugetlbOptimizeVmemmapKey == optimizedSeen else {
         throw InvariantViolation("static key count \(counters.pointee.hugetlbOptimizeVmemmapKey) but \(optimizedSeen) optimised folios")
       }
@@ -101,7 +101,7 @@ extension Machine {
       }
       let p = memory.frame(frame)
       let z = zones[key.zone]
-      let info = Encoding.tailInfo(headAddress: 0, order: key.order)
+      let info = Format.tailInfo(headAddress: 0, order: key.order)
       for slot in 0..<Kernel.structPagesPerVmemmapPage {
         let s = p + slot * Kernel.structPageSize
         let ok = s.load(fromByteOffset: StructPageLayout.flags, as: UInt64.self) == PageFlagsLayout.links(zone: z.type, node: z.node)

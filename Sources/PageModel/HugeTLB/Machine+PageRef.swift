@@ -1,5 +1,5 @@
 /// Speculative references, as PFN walkers (compaction, memory failure) take them.
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// Adds `nr` to a page's refcount unless it is `u`; returns whether it did.
   ///
   /// In the classic era a fake head mirrors the real head's (possibly non-zero)
@@ -14,7 +14,7 @@ extension Machine {
   public func pageRefAddUnless(_ pfn: PFN, _ nr: Int, _ u: Int) throws(VmemmapFault) -> Bool {
     let p = page(pfn)
     let count = Int(memmap.load(p, StructPageLayout.refcount, as: UInt32.self))
-    if Encoding.hvoAliasesHead && counters.pointee.hugetlbOptimizeVmemmapKey != 0 {
+    if Format.hvoAliasesHead && counters.pointee.hugetlbOptimizeVmemmapKey != 0 {
       if count == u || pageFixedFakeHead(p) != p { return false }
     }
     guard count != u else { return false }

@@ -1,5 +1,5 @@
 /// The `/proc/kpageflags` view of a model machine.
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// The KPF word a Linux 6.18 kernel would report for `pfn` in the model's state.
   ///
   /// PFNs outside present sections read 0; holes inside them read RESERVED, as the
@@ -14,7 +14,7 @@ extension Machine {
     // has no fake-head fix-up: with classic-era HVO every 64th struct page of a huge
     // page reads as a head, as real kernels report.
     let info: UInt64 = memmap.load(page, StructPageLayout.compoundInfo)
-    let folio = Encoding.head(ofPageAt: page, info: info)
+    let folio = Format.head(ofPageAt: page, info: info)
     let k: UInt64 = memmap.load(folio, StructPageLayout.flags)
     let mapping: UInt64 = memmap.load(folio, StructPageLayout.mapping)
     let pageType: UInt32 = memmap.load(page, StructPageLayout.mapcount)

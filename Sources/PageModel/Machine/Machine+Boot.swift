@@ -26,15 +26,15 @@ extension Machine {
       }
       for section in sections {
         var frames: [PFN] = []
-        frames.reserveCapacity(Kernel.vmemmapPagesPerSection)
-        for _ in 0..<Kernel.vmemmapPagesPerSection {
+        frames.reserveCapacity(Format.vmemmapPagesPerSection)
+        for _ in 0..<Format.vmemmapPagesPerSection {
           guard let f = takeFrame() else {
-            throw .memmapAllocationFailed(node: node, needed: sections.count * Kernel.vmemmapPagesPerSection)
+            throw .memmapAllocationFailed(node: node, needed: sections.count * Format.vmemmapPagesPerSection)
           }
           frames.append(f)
         }
         frames.reverse()
-        let firstPTE = section * Kernel.vmemmapPagesPerSection
+        let firstPTE = section * Format.vmemmapPagesPerSection
         for (i, f) in frames.enumerated() {
           vmemmapTable.entries[firstPTE + i] = VmemmapPTE(frame: f, writable: true)
         }
@@ -57,29 +57,21 @@ extension Machine {
     let reserved = memmapFrameRanges
     let free = PFNRange.subtract(layout.ram, reserved)
     var freeIndex = 0
-    let reservedFlag = PageFlag.reserved.mask
-    // _mapcount -1 in the low half, _refcount in the high half of the word at offset 48.
-    let countsFree: UInt64 = 0x0000_0000_ffff_ffff
-    let countsReserved: UInt64 = 0x0000_0001_ffff_ffff
+    let perPage = Format.structPagesPerVmemmapPage
     for section in layout.presentSections {
       let first = UInt64(section) << UInt64(Kernel.pfnSectionShift)
       let node = layout.node(ofSection: section)
-      for vpage in 0..<Kernel.vmemmapPagesPerSection {
-        let pfn0 = first + UInt64(vpage * Kernel.structPagesPerVmemmapPage)
+      for vpage in 0..<Format.vmemmapPagesPerSection {
+        let pfn0 = first + UInt64(vpage * perPage)
         let va0 = memmap.address(of: PFN(pfn0))
         let host = memmap.readPointer(va0)
-        for i in 0..<Kernel.structPagesPerVmemmapPage {
+        for i in 0..<perPage {
           let pfn = PFN(pfn0 + UInt64(i))
           while freeIndex < free.count && free[freeIndex].upperBound <= pfn { freeIndex += 1 }
           let isFree = freeIndex < free.count && free[freeIndex].contains(pfn)
           let zone: ZoneType = pfn < ZoneType.dma.pfnLimit ? .dma : pfn < ZoneType.dma32.pfnLimit ? .dma32 : .normal
-          let p = host + i * Kernel.structPageSize
-          let links = PageFlagsLayout.links(zone: zone, node: node)
-          let va = va0 &+ UInt64(i * Kernel.structPageSize)
-          p.storeBytes(of: isFree ? links : links | reservedFlag, toByteOffset: StructPageLayout.flags, as: UInt64.self)
-          p.storeBytes(of: va &+ 8, toByteOffset: StructPageLayout.lruNext, as: UInt64.self)
-          p.storeBytes(of: va &+ 8, toByteOffset: StructPageLayout.lruPrev, as: UInt64.self)
-          p.storeBytes(of: isFree ? countsFree : countsReserved, toByteOffset: StructPageLayout.mapcount, as: UInt64.self)
+          Format.initPage(host + (i << Format.structPageShift), address: va0 &+ UInt64(i << Format.structPageShift),
+                          zone: zone, node: node, reserved: !isFree)
         }
       }
     }

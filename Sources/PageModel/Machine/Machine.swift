@@ -17,12 +17,12 @@ struct MachineCounters {
 /// `Machine` is generic over the era's compound encoding, so every hot path
 /// (`compoundHead`, the allocator) is compiled once per era with no era test inside.
 /// Use ``bootMachine(_:)`` to pick the era at run time.
-public final class Machine<Encoding: CompoundEncoding> {
+public final class Machine<Format: PageFormat> {
   public let config: MachineConfig
   public let memory: PhysicalMemory
   public let vmemmapTable: VmemmapTable
   /// The handle every struct page access goes through.
-  public let memmap: Memmap<Encoding>
+  public let memmap: Memmap<Format>
   /// Zones of all nodes, node by node, low zone first.
   public let zones: [ZoneDescriptor]
   /// HugeTLB pools and the vmemmap optimisation switch.
@@ -31,8 +31,9 @@ public final class Machine<Encoding: CompoundEncoding> {
   @usableFromInline let lists: UnsafeMutablePointer<ListHead>
   @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>
   @usableFromInline let counters: UnsafeMutablePointer<MachineCounters>
-  /// One byte per section of the PFN span: 1 where the memmap is populated.
-  @usableFromInline let sectionPresent: UnsafeMutablePointer<UInt8>
+  /// One byte per section of the PFN span: the section's node, or 0xff where the section
+  /// is not present (no memmap).
+  @usableFromInline let sectionNode: UnsafeMutablePointer<UInt8>
   @usableFromInline let sectionCount: Int
   /// Zone index by `node * 3 + zone type`, -1 where the node lacks the zone.
   @usableFromInline let zoneIndexTable: [Int]
@@ -42,7 +43,7 @@ public final class Machine<Encoding: CompoundEncoding> {
   public private(set) var memmapFrameRanges: [PFNRange] = []
 
   public var layout: PhysicalLayout { config.layout }
-  public var era: Era { Encoding.era }
+  public var era: Era { Format.era }
 
   /// Boots a machine: populates the memmap of every present section from the machine's
   /// own RAM (top-down, as memblock does), initialises every struct page, and frees the
@@ -51,17 +52,17 @@ public final class Machine<Encoding: CompoundEncoding> {
   /// Kernel: `sparse_init()`, `memmap_init()`, `memblock_free_all()`.
   public init(_ config: MachineConfig) throws(MachineError) {
     try config.validate()
-    guard config.era == Encoding.era else { throw .eraNotImplemented(config.era) }
+    guard config.era == Format.era else { throw .eraMismatch(config: config.era, machine: Format.era) }
     self.config = config
     let layout = config.layout
     sectionCount = Int((layout.endPFN.rawValue + UInt64(Kernel.pagesPerSection) - 1) >> UInt64(Kernel.pfnSectionShift))
     memory = try PhysicalMemory(frames: UInt64(sectionCount) << UInt64(Kernel.pfnSectionShift))
-    vmemmapTable = VmemmapTable(base: config.vmemmapBase, pages: sectionCount * Kernel.vmemmapPagesPerSection)
+    vmemmapTable = VmemmapTable(base: config.vmemmapBase, pages: sectionCount * Format.vmemmapPagesPerSection)
     memmap = Memmap(base: config.vmemmapBase, table: vmemmapTable, memory: memory)
 
-    sectionPresent = .allocate(capacity: max(sectionCount, 1))
-    sectionPresent.initialize(repeating: 0, count: max(sectionCount, 1))
-    for s in layout.presentSections { sectionPresent[s] = 1 }
+    sectionNode = .allocate(capacity: max(sectionCount, 1))
+    sectionNode.initialize(repeating: 0xff, count: max(sectionCount, 1))
+    for s in layout.presentSections { sectionNode[s] = UInt8(layout.node(ofSection: s)) }
 
     var zones: [ZoneDescriptor] = []
     var table = [Int](repeating: -1, count: layout.nodes.count * 3)
@@ -93,7 +94,7 @@ public final class Machine<Encoding: CompoundEncoding> {
     lists.deallocate()
     zoneCounters.deallocate()
     counters.deallocate()
-    sectionPresent.deallocate()
+    sectionNode.deallocate()
   }
 
   private static func buildZonelists(zones: [ZoneDescriptor], nodeCount: Int) -> [[Int]] {
@@ -121,20 +122,26 @@ public final class Machine<Encoding: CompoundEncoding> {
   @inlinable @inline(__always)
   public func pfnValid(_ pfn: PFN) -> Bool {
     let s = pfn.rawValue >> UInt64(Kernel.pfnSectionShift)
-    return s < UInt64(sectionCount) && sectionPresent[Int(s)] != 0
+    return s < UInt64(sectionCount) && sectionNode[Int(s)] != 0xff
   }
 
   /// Kernel: `pfn_to_page()`.
   @inlinable @inline(__always)
   public func page(_ pfn: PFN) -> UInt64 { memmap.address(of: pfn) }
 
-  /// The zone a page belongs to, from the zone and node bits of its flags.
-  /// Kernel: `page_zone()`.
+  /// The zone a valid PFN belongs to: its section's node, and the zone whose fixed PFN
+  /// limits hold it. (The kernel reads the same answer from the page's flags, which the
+  /// 8-byte era no longer has for free pages.) Kernel: `page_zone()`.
   @inlinable @inline(__always)
-  func zoneIndex(ofPage page: UInt64) -> Int {
-    let flags: UInt64 = memmap.load(page, StructPageLayout.flags)
-    return zoneIndexTable[PageFlagsLayout.node(of: flags) * 3 + PageFlagsLayout.zone(of: flags)]
+  func zoneIndex(of pfn: PFN) -> Int {
+    let node = Int(sectionNode[Int(pfn.rawValue >> UInt64(Kernel.pfnSectionShift))])
+    let type = pfn.rawValue < 0x1000 ? 0 : pfn.rawValue < 0x100000 ? 1 : 2
+    return zoneIndexTable[node &* 3 &+ type]
   }
+
+  /// The zone of the struct page at `page`.
+  @inlinable @inline(__always)
+  func zoneIndex(ofPage page: UInt64) -> Int { zoneIndex(of: memmap.pfn(ofPageAt: page)) }
 
   /// The zone descriptor of a PFN's page.
   public func zone(of pfn: PFN) throws(MachineError) -> ZoneDescriptor {

@@ -72,7 +72,7 @@ extension Machine {
     MachineCensus(
       era: era, ramBytes: layout.ramBytes, pfns: layout.endPFN.rawValue, ramPages: layout.ramPages,
       nodes: layout.nodes.count, presentSections: layout.presentSections.count,
-      structPageBytes: Kernel.structPageSize, vmemmapBase: memmap.base,
+      structPageBytes: Format.structPageSize, vmemmapBase: memmap.base,
       memmapFrames: memmapFrames, freePages: freePages, pcpPages: pcpPages,
       zones: zones.map { z in
         MachineCensus.Zone(
@@ -90,7 +90,6 @@ public protocol AnyMachine: AnyObject {
   var layout: PhysicalLayout { get }
   func census() -> MachineCensus
   func pfnValid(_ pfn: PFN) -> Bool
-  func kpageflags(_ pfn: PFN) -> UInt64
 }
 
 extension Machine: AnyMachine {}
@@ -101,6 +100,7 @@ public func bootMachine(_ config: MachineConfig) throws(MachineError) -> any Any
   switch config.era {
   case .classic: return try Machine<ClassicEncoding>(config)
   case .mask: return try Machine<MaskEncoding>(config)
-  case .memdesc32, .memdesc8: throw .eraNotImplemented(config.era)
+  case .memdesc32: return try Machine<Memdesc32Format>(config)
+  case .memdesc8: return try Machine<Memdesc8Format>(config)
   }
 }

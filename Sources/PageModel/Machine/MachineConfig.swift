@@ -15,18 +15,23 @@ public struct MachineConfig: Sendable {
   }
 
   /// Sections whose memmap the kernel populates, and the frames that takes.
-  public var memmapFrames: Int { layout.presentSections.count * Kernel.vmemmapPagesPerSection }
+  public var memmapFrames: Int { layout.presentSections.count * vmemmapPagesPerSection }
+
+  /// Frames of memmap per present section in this era: 512, 256 or 64.
+  public var vmemmapPagesPerSection: Int { (Kernel.pagesPerSection * era.structPageBytes) >> Kernel.pageShift }
 
   /// Checks everything that can be checked before any memory is touched.
   public func validate() throws(MachineError) {
-    guard era.isImplemented else { throw .eraNotImplemented(era) }
+    if era == .memdesc8 && layout.endPFN.rawValue >= Memdesc8Format.linkMask {
+      throw .tooLargeForEra(era, maxBytes: (Memdesc8Format.linkMask + 1) << UInt64(Kernel.pageShift))
+    }
     guard vmemmapBase % UInt64(Kernel.pageSize) == 0 else { throw .vmemmapBaseNotPageAligned(vmemmapBase) }
     if let limit = hostMemoryLimit {
       let need = UInt64(memmapFrames) * UInt64(Kernel.pageSize)
       guard need <= limit else { throw .memmapDoesNotFitHost(memmapBytes: need, availableBytes: limit) }
     }
     let sectionsSpanned = UInt64(layout.endPFN.rawValue + UInt64(Kernel.pagesPerSection) - 1) >> UInt64(Kernel.pfnSectionShift)
-    let span = sectionsSpanned * UInt64(Kernel.pagesPerSection) * UInt64(Kernel.structPageSize)
+    let span = sectionsSpanned * UInt64(Kernel.pagesPerSection) * UInt64(era.structPageBytes)
     let directMapEnd = Kernel.pageOffsetL4 + (1 << 30)
     guard vmemmapBase >= directMapEnd, vmemmapBase <= UInt64.max - span else {
       throw .vmemmapBaseOutsideKernelHalf(vmemmapBase)

@@ -7,7 +7,10 @@
 /// Why a machine cannot be booted or an operation cannot run.
 public enum MachineError: Error, Equatable, CustomStringConvertible {
   case layout(LayoutError)
-  case eraNotImplemented(Era)
+  /// An operation the model does not have in an era yet.
+  case notImplemented(String, era: Era)
+  /// A configuration of one era given to a machine type of another.
+  case eraMismatch(config: Era, machine: Era)
   case vmemmapBaseNotPageAligned(UInt64)
   case vmemmapBaseOutsideKernelHalf(UInt64)
   /// Kernel: the `sparse_init()` check `IS_ALIGNED(pfn_to_page(0), MAX_FOLIO_VMEMMAP_ALIGN)`.
@@ -16,12 +19,14 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
   case hostMapFailed(bytes: UInt64, errno: Int32)
   case memmapAllocationFailed(node: Int, needed: Int)
   case invalidPFN(PFN)
+  case tooLargeForEra(Era, maxBytes: UInt64)
 
   public var description: String {
     func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
     switch self {
     case .layout(let e): return e.description
-    case .eraNotImplemented(let era): return "era '\(era.rawValue)' is not implemented yet (implemented: classic, mask)"
+    case .notImplemented(let what, let era): return "\(what) in era '\(era.rawValue)' is not implemented yet"
+    case .eraMismatch(let c, let m): return "a machine of era '\(m.rawValue)' cannot boot a configuration of era '\(c.rawValue)'"
     case .vmemmapBaseNotPageAligned(let b): return "vmemmap base \(hex(b)) is not aligned to the 4 KiB page size"
     case .vmemmapBaseOutsideKernelHalf(let b):
       return "vmemmap base \(hex(b)) must lie in the kernel half of the address space, above the direct map at \(hex(Kernel.pageOffsetL4 + (1 << 30))), with room for the whole memmap below 2^64"
@@ -34,6 +39,8 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
     case .memmapAllocationFailed(let node, let needed):
       return "node \(node) has too little RAM to hold its own memmap (\(needed) frames)"
     case .invalidPFN(let pfn): return "PFN \(pfn) has no struct page in this machine"
+    case .tooLargeForEra(let era, let max):
+      return "era '\(era.rawValue)' links free blocks by 28-bit PFNs in the model, so physical memory must end below \(ByteSize.human(max))"
     }
   }
 }

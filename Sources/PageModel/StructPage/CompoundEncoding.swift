@@ -9,8 +9,14 @@ public enum Era: String, CaseIterable, Sendable, Codable {
   /// The memdesc end state: an 8-byte typed memdesc word per page.
   case memdesc8
 
-  /// Whether the model implements this era yet.
-  public var isImplemented: Bool { self == .classic || self == .mask }
+  /// `sizeof(struct page)` in this era.
+  public var structPageBytes: Int {
+    switch self {
+    case .classic, .mask: 64
+    case .memdesc32: 32
+    case .memdesc8: 8
+    }
+  }
 }
 
 /// How a tail `struct page` of the 64-byte eras finds its head.
@@ -18,8 +24,7 @@ public enum Era: String, CaseIterable, Sendable, Codable {
 /// Implementations are enums with static methods so that the machine is specialised per
 /// era at compile time (the kernel's `compound_info_has_mask()` is a compile-time
 /// constant too) and `compoundHead` has no era switch in it.
-public protocol CompoundEncoding {
-  static var era: Era { get }
+public protocol CompoundEncoding: PageFormat {
   /// The `compound_info` word of every tail of a compound page of `order` whose head
   /// struct page is at `headAddress`. Kernel: `set_compound_head()`.
   static func tailInfo(headAddress: UInt64, order: Int) -> UInt64

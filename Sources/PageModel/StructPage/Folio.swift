@@ -10,7 +10,7 @@ public struct Folio: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Compound pages and folios in the 64-byte eras.
-extension Machine {
+extension Machine where Format: CompoundEncoding {
   /// The head page of the compound page (or folio) that contains `pfn`; `pfn` itself for
   /// a head or a page that is not compound. In the classic era with HVO in use, the
   /// fake heads that the aliased vmemmap shows are corrected.
@@ -23,8 +23,8 @@ extension Machine {
     vmBugOn(!pfnValid(pfn), "compound_head of PFN \(pfn) without a struct page")
     let page = memmap.address(of: pfn)
     let info: UInt64 = memmap.load(page, StructPageLayout.compoundInfo)
-    var head = Encoding.head(ofPageAt: page, info: info)
-    if Encoding.hvoAliasesHead && head == page && counters.pointee.hugetlbOptimizeVmemmapKey != 0 {
+    var head = Format.head(ofPageAt: page, info: info)
+    if Format.hvoAliasesHead && head == page && counters.pointee.hugetlbOptimizeVmemmapKey != 0 {
       head = pageFixedFakeHead(page)
     }
     return memmap.pfn(ofPageAt: head)
@@ -50,7 +50,7 @@ extension Machine {
   /// Kernel: `page_is_fake_head()`.
   @inlinable
   func pageIsFakeHead(_ page: UInt64) -> Bool {
-    Encoding.hvoAliasesHead && pageFixedFakeHead(page) != page
+    Format.hvoAliasesHead && pageFixedFakeHead(page) != page
   }
 
   /// Whether `pfn` is the head of a compound page. Kernel: `PageHead()`.
@@ -107,7 +107,7 @@ extension Machine {
     let head = memmap.address(of: pfn)
     let flags: UInt64 = memmap.load(head, StructPageLayout.flags)
     memmap.set(head, StructPageLayout.flags, flags | PageFlag.head.mask)
-    let info = Encoding.tailInfo(headAddress: head, order: order)
+    let info = Format.tailInfo(headAddress: head, order: order)
     for i in 1..<(1 << order) { prepCompoundTail(head &+ UInt64(i << Kernel.structPageShift), info: info) }
     prepCompoundHead(head, order: order)
   }

@@ -10,7 +10,7 @@
 /// vmemmap page. Two PTEs that map the same frame (HVO) therefore really show the same
 /// bytes, and a PTE without the writable bit really refuses a write.
 @frozen
-public struct Memmap<Encoding: CompoundEncoding> {
+public struct Memmap<Format: PageFormat> {
   /// Kernel: `vmemmap` (`VMEMMAP_START`), the address of PFN 0's struct page.
   public let base: UInt64
   @usableFromInline let ptes: UnsafeMutablePointer<VmemmapPTE>
@@ -35,12 +35,12 @@ public struct Memmap<Encoding: CompoundEncoding> {
 
   /// Kernel: `pfn_to_page()` for SPARSEMEM_VMEMMAP: `vmemmap + pfn`.
   @inlinable @inline(__always)
-  public func address(of pfn: PFN) -> UInt64 { base &+ (pfn.rawValue << UInt64(Kernel.structPageShift)) }
+  public func address(of pfn: PFN) -> UInt64 { base &+ (pfn.rawValue << UInt64(Format.structPageShift)) }
 
   /// Kernel: `page_to_pfn()`: `page - vmemmap`.
   @inlinable @inline(__always)
   public func pfn(ofPageAt address: UInt64) -> PFN {
-    PFN(rawValue: (address &- base) >> UInt64(Kernel.structPageShift))
+    PFN(rawValue: (address &- base) >> UInt64(Format.structPageShift))
   }
 
   /// The PTE that maps a vmemmap address, or nil outside the table.
@@ -98,9 +98,9 @@ public struct Memmap<Encoding: CompoundEncoding> {
     do { try store(page, offset, value) } catch { preconditionFailure("kernel oops: \(error)") }
   }
 
-  /// The 64 bytes of the struct page at `page`, as read through the vmemmap.
+  /// The bytes of the struct page at `page`, as read through the vmemmap.
   public func bytes(ofPageAt page: UInt64) -> [UInt8] {
     let p = readPointer(page)
-    return (0..<Kernel.structPageSize).map { p.load(fromByteOffset: $0, as: UInt8.self) }
+    return (0..<Format.structPageSize).map { p.load(fromByteOffset: $0, as: UInt8.self) }
   }
 }

@@ -1,0 +1,201 @@
+/// The 32-byte `struct page` of the memdesc path (layout "C" of Wilcox's Path page):
+///
+/// ```
+///  0  flags                       zone/node, and the per-page flags that stay
+///  8  memdesc | buddy_list.next   tagged descriptor pointer, or a free-list link
+/// 16  private | _mapcount         | buddy_list.prev
+/// 24  _refcount (u32)             0 for folio pages: their count is in the folio
+/// 28  padding
+/// ```
+///
+/// A free page's `buddy_list.next` is a pointer whose low bits are 00, which is why the
+/// transitional type table reads tags 0, 4, 8 and 12 as "buddy". The plan leaves no slot
+/// for a free block's order (today's `page->private` is now inside `buddy_list`); the
+/// model keeps it in the `_refcount` slot, which is 0 on free pages, as
+/// `0xf0000000 | order` (the `PGTY_buddy` byte of today's `page_type`).
+public enum Memdesc32Format: PageFormat {
+  public static let era = Era.memdesc32
+  public static let structPageShift = 5
+
+  public static let flags = 0
+  public static let memdesc = 8
+  public static let `private` = 16
+  public static let refcount = 24
+
+  @inlinable
+  public static func initPage(_ p: UnsafeMutableRawPointer, address: UInt64, zone: ZoneType, node: Int, reserved: Bool) {
+    let links = PageFlagsLayout.links(zone: zone, node: node)
+    p.storeBytes(of: reserved ? links | PageFlag.reserved.mask : links, toByteOffset: flags, as: UInt64.self)
+    p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node) : 0, toByteOffset: memdesc, as: UInt64.self)
+    p.storeBytes(of: UInt64(0), toByteOffset: `private`, as: UInt64.self)
+    p.storeBytes(of: UInt64(reserved ? 1 : 0), toByteOffset: refcount, as: UInt64.self)
+  }
+
+  @inlinable @inline(__always)
+  public static func buddyOrder(_ m: Memmap<Self>, _ page: UInt64) -> Int? {
+    let word: UInt32 = m.load(page, refcount)
+    return word >> 24 == UInt32(PageType.buddy.rawValue) ? Int(word & 0xff) : nil
+  }
+  @inlinable @inline(__always)
+  public static func setBuddy(_ m: Memmap<Self>, _ page: UInt64, order: Int) {
+    m.set(page, refcount, PageType.buddy.word | UInt32(order))
+  }
+  @inlinable @inline(__always)
+  public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) { m.set(page, refcount, UInt32(0)) }
+
+  @inlinable @inline(__always)
+  static func entry(_ page: UInt64, _ sentinel: UInt64) -> UInt64 { page == sentinel ? sentinel : page &+ 8 }
+  @inlinable @inline(__always)
+  static func pageOf(_ entry: UInt64, _ sentinel: UInt64) -> UInt64 { entry == sentinel ? sentinel : entry &- 8 }
+  @inlinable @inline(__always)
+  public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
+    (pageOf(m.load(page, memdesc), sentinel), pageOf(m.load(page, `private`), sentinel))
+  }
+  @inlinable @inline(__always)
+  public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
+    m.set(page, memdesc, entry(next, sentinel))
+    m.set(page, `private`, entry(prev, sentinel))
+  }
+  @inlinable @inline(__always)
+  public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
+    m.set(page, memdesc, entry(next, sentinel))
+  }
+  @inlinable @inline(__always)
+  public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
+    m.set(page, `private`, entry(prev, sentinel))
+  }
+  @inlinable @inline(__always)
+  public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
+    m.set(page, memdesc, Kernel.listPoison1)
+    m.set(page, `private`, Kernel.listPoison2)
+  }
+
+  /// A bare allocation (no descriptor): every page gets a Misc word with the order, and
+  /// the first page a reference, as `alloc_pages()` gives one today.
+  @inlinable
+  public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) {
+    let zone = m.zones[m.zoneIndex(of: pfn)]
+    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node)
+    for i in 0..<(1 << order) {
+      let p = m.memmap.address(of: pfn + i)
+      m.memmap.set(p, memdesc, word)
+      m.memmap.set(p, `private`, UInt64(0))
+    }
+    m.memmap.set(m.memmap.address(of: pfn), refcount, UInt32(1))
+  }
+
+  @inlinable
+  public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) {
+    for i in 0..<(1 << order) {
+      let p = head &+ UInt64(i << structPageShift)
+      m.memmap.set(p, memdesc, UInt64(0))
+      m.memmap.set(p, `private`, UInt64(0))
+      m.memmap.set(p, refcount, UInt32(0))
+    }
+  }
+
+  @inlinable
+  public static func putPageTestZero(_ m: Machine<Self>, _ page: UInt64) -> Bool {
+    let ref: UInt32 = m.memmap.load(page, refcount)
+    vmBugOn(ref == 0, "put_page on a page with refcount 0")
+    m.memmap.set(page, refcount, ref &- 1)
+    return ref == 1
+  }
+}
+
+/// The 8-byte `struct page` of the memdesc end state: one typed word.
+///
+/// Misc pages keep their data in the word (subtype, order, node and zone). Free pages use
+/// type Buddy, which the plan leaves open ("one or two words"); the model packs a free
+/// block's first word as
+///
+/// ```
+/// bits 0-3  type Buddy (1)
+/// bits 4-7  order (15 marks a page inside a free block, not its first)
+/// bits 8-35 PFN of the next free block on the list (all ones: the list head)
+/// bits 36-63 PFN of the previous one
+/// ```
+///
+/// so a free list needs no memory outside the memmap, for machines up to 2^28 frames
+/// (1 TiB). Pages inside a free block carry the order-15 mark, so whether a page is free
+/// is one load, not a walk.
+public enum Memdesc8Format: PageFormat {
+  public static let era = Era.memdesc8
+  public static let structPageShift = 3
+
+  /// Largest PFN the 28-bit links can name; all ones is the list head.
+  public static let linkMask: UInt64 = (1 << 28) - 1
+  public static let insideFreeBlock: UInt64 = MemdescType.buddy.rawValue | 0xf << 4
+
+  @inlinable
+  public static func initPage(_ p: UnsafeMutableRawPointer, address: UInt64, zone: ZoneType, node: Int, reserved: Bool) {
+    p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node) : insideFreeBlock, as: UInt64.self)
+  }
+
+  @inlinable @inline(__always)
+  public static func buddyOrder(_ m: Memmap<Self>, _ page: UInt64) -> Int? {
+    let word: UInt64 = m.load(page, 0)
+    guard word & MemdescType.mask == MemdescType.buddy.rawValue else { return nil }
+    let order = Int((word >> 4) & 0xf)
+    return order == 0xf ? nil : order
+  }
+  @inlinable @inline(__always)
+  public static func setBuddy(_ m: Memmap<Self>, _ page: UInt64, order: Int) {
+    let word: UInt64 = m.load(page, 0)
+    // Keep the links when the page is already listed (they are written around this).
+    m.set(page, 0, (word & ~UInt64(0xff)) | MemdescType.buddy.rawValue | UInt64(order) << 4)
+  }
+  @inlinable @inline(__always)
+  public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) { m.set(page, 0, insideFreeBlock) }
+
+  @inlinable @inline(__always)
+  static func encode(_ m: Memmap<Self>, _ page: UInt64, _ sentinel: UInt64) -> UInt64 {
+    page == sentinel ? linkMask : m.pfn(ofPageAt: page).rawValue
+  }
+  @inlinable @inline(__always)
+  static func decode(_ m: Memmap<Self>, _ field: UInt64, _ sentinel: UInt64) -> UInt64 {
+    field == linkMask ? sentinel : m.address(of: PFN(field))
+  }
+  @inlinable @inline(__always)
+  public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
+    let word: UInt64 = m.load(page, 0)
+    return (decode(m, (word >> 8) & linkMask, sentinel), decode(m, word >> 36, sentinel))
+  }
+  @inlinable @inline(__always)
+  public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
+    let word: UInt64 = m.load(page, 0)
+    m.set(page, 0, (word & 0xff) | encode(m, next, sentinel) << 8 | encode(m, prev, sentinel) << 36)
+  }
+  @inlinable @inline(__always)
+  public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
+    let word: UInt64 = m.load(page, 0)
+    m.set(page, 0, (word & ~(linkMask << 8)) | encode(m, next, sentinel) << 8)
+  }
+  @inlinable @inline(__always)
+  public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
+    let word: UInt64 = m.load(page, 0)
+    m.set(page, 0, (word & ~(linkMask << 36)) | encode(m, prev, sentinel) << 36)
+  }
+  @inlinable @inline(__always)
+  public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
+    let word: UInt64 = m.load(page, 0)
+    m.set(page, 0, word & 0xff)
+  }
+
+  /// A bare allocation: every page gets a Misc word. Misc memory has no refcount.
+  @inlinable
+  public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) {
+    let zone = m.zones[m.zoneIndex(of: pfn)]
+    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node)
+    for i in 0..<(1 << order) { m.memmap.set(m.memmap.address(of: pfn + i), 0, word) }
+  }
+
+  @inlinable
+  public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) {
+    for i in 0..<(1 << order) { m.memmap.set(head &+ UInt64(i << structPageShift), 0, insideFreeBlock) }
+  }
+
+  /// Misc memory has no refcount: freeing returns it straight to the allocator.
+  @inlinable
+  public static func putPageTestZero(_ m: Machine<Self>, _ page: UInt64) -> Bool { true }
+}

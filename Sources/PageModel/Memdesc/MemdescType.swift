@@ -1,0 +1,48 @@
+/// The type in the low 4 bits of a memdesc word.
+///
+/// Numbering of Wilcox's Memdescs page, revision B (the newest table): the word is the
+/// whole 8-byte `struct page` of the end state. In the 32-byte step the same word sits at
+/// offset 8, where a free page's `buddy_list.next` (a pointer, low bits 00) also lives.
+public enum MemdescType: UInt64, CaseIterable, Sendable {
+  case misc = 0
+  case buddy = 1
+  case file = 2
+  case anon = 3
+  case ksm = 4
+  case slab = 5
+  case movable = 6
+  case pageTable = 7
+  case netPool = 8
+  case hwPoison = 9
+  case perCPU = 10
+
+  /// Mask of the type bits.
+  public static let mask: UInt64 = 0xf
+}
+
+/// Subtypes of the Misc memdesc type (bits 4-10), from the Memdescs page (rev B).
+public enum MiscSubtype: UInt64, CaseIterable, Sendable {
+  case reserved = 0
+  case zeroPage = 1
+  case unknown = 2
+  case vmalloc = 3
+  case guardPage = 4
+  case offline = 5
+  case kmallocLarge = 6
+  case exact = 7
+  case brd = 8
+}
+
+/// Field positions of the Misc word (rev B): subtype bits 4-10, "mappable" bit 11, order
+/// bits 12-17, node and zone in the high bits where `page->flags` keeps them today.
+public enum MiscWord {
+  public static let subtypeShift: UInt64 = 4
+  public static let mappable: UInt64 = 1 << 11
+  public static let orderShift: UInt64 = 12
+
+  /// A Misc word for a page of an allocation of `order`.
+  @inlinable public static func make(_ subtype: MiscSubtype, order: Int, zone: ZoneType, node: Int) -> UInt64 {
+    MemdescType.misc.rawValue | subtype.rawValue << subtypeShift | UInt64(order) << orderShift
+      | PageFlagsLayout.links(zone: zone, node: node)
+  }
+}
