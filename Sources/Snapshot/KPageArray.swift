@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+import Dispatch
+import Synchronization
+
+/// Which of the three per-PFN files an array is.
+///
+/// Kernel: fs/proc/page.c (`kpageflags_read()`, `kpagecount_read()`, `kpagecgroup_read()`).
+public enum KPageFile: String, CaseIterable, Sendable {
+  case kpageflags, kpagecount, kpagecgroup
+}
+
+/// One kpage array: a little-endian u64 per PFN, from PFN 0.
+///
+/// The words may be in memory (a decompressed `.gz`), in a raw file or /proc file read
+/// with `pread` on demand, or in a snapshot file's compressed blocks decoded on demand, so
+/// that a 1 TiB machine's 2 GiB arrays are never all in memory at once. Read them in
+/// chunks with `forEachChunk` (sequential, in PFN order) or `forEachChunkConcurrently`.
+public final class KPageArray: @unchecked Sendable {
+  public let file: KPageFile
+  /// Where the words come from, for errors and reports.
+  public let path: String
+  /// Number of PFNs (words).
+  public let count: Int
+  /// The chunk length that reads are cheapest at (a snapshot block, or 1 Mi words).
+  public let chunkWords: Int
+
+  enum Backing {
+    case memory(ByteStore)
+    case file(fd: Int32)
+    case blocks(EncodedBlocks)
+  }
+
+  let backing: Backing
+
+  init(file: KPageFile, path: String, count: Int, chunkWords: Int = 1 << 20, backing: Backing) {
+    self.file = file
+    self.path = path
+    self.count = count
+    self.chunkWords = chunkWords
+    self.backing = backing
+  }
+
+  deinit {
+    if case .file(let fd) = backing { close(fd) }
+  }
+
+  /// An array over words already in memory (for tests and tools).
+  public convenience init(file: KPageFile, words: [UInt64], path: String = "<memory>") {
+    let store = ByteStore(capacity: words.count * 8)
+    words.withUnsafeBytes { store.base.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(store.base), byteCount: $0.count) }
+    store.count = words.count * 8
+    self.init(file: file, path: path, count: words.count, backing: .memory(store))
+  }
+
+  /// Reads the words of `pfns` into `dst`.
+  public func read(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>) throws {
+    precondition(pfns.lowerBound >= 0 && pfns.upperBound <= count, "PFN range out of bounds")
+    switch backing {
+    case .memory(let store):
+      dst.update(from: store.words.baseAddress! + pfns.lowerBound, count: pfns.count)
+    case .file(let fd):
+      let bytes = pfns.count * 8
+      let n = try FileIO.pread(fd, path: path, into: UnsafeMutableRawPointer(dst), count: bytes, offset: UInt64(pfns.lowerBound) * 8)
+      guard n == bytes else {
+        throw SnapshotError(.badSize, path: path, offset: UInt64(pfns.lowerBound) * 8 + UInt64(n), "file ended early: expected \(count) PFNs (\(count * 8) bytes); did it shrink while being read?")
+      }
+    case .blocks(let blocks):
+      try blocks.read(pfns, into: dst, file: file)
+    }
+  }
+
+  /// Number of chunks of `chunkWords`.
+  public var chunkCount: Int { (count + chunkWords - 1) / chunkWords }
+
+  /// The PFNs of chunk `i`.
+  public func chunkRange(_ i: Int) -> Range<Int> {
+    i * chunkWords..<min(count, (i + 1) * chunkWords)
+  }
+
+  /// Calls `body` on each chunk in PFN order with the chunk's first PFN and its words.
+  /// Words in memory are handed over without a copy.
+  public func forEachChunk(_ body: (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void) throws {
+    if case .memory(let store) = backing {
+      let all = store.words
+      for i in 0..<chunkCount {
+        let r = chunkRange(i)
+        try body(r.lowerBound, UnsafeBufferPointer(rebasing: all[r]))
+      }
+      return
+    }
+    let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkWords)
+    defer { buffer.deallocate() }
+    for i in 0..<chunkCount {
+      let r = chunkRange(i)
+      try read(r, into: buffer)
+      try body(r.lowerBound, UnsafeBufferPointer(start: buffer, count: r.count))
+    }
+  }
+
+  /// Calls `body` on every chunk, from `threads` threads at once, in no fixed order.
+  /// `worker` (0..<threads) lets the caller keep per-thread state without locks. The
+  /// first error thrown (by a read or by `body`) stops the other workers and is rethrown.
+  public func forEachChunkConcurrently(
+    threads: Int, _ body: @Sendable (_ worker: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void
+  ) throws {
+    try Parallel.forEach(count: chunkCount, threads: threads) { worker, i, buffer in
+      let r = chunkRange(i)
+      if case .memory(let store) = backing {
+        try body(worker, r.lowerBound, UnsafeBufferPointer(rebasing: store.words[r]))
+      } else {
+        try read(r, into: buffer)
+        try body(worker, r.lowerBound, UnsafeBufferPointer(start: buffer, count: r.count))
+      }
+    }
+  }
+}
+
+/// Running work items on several threads, for reading and coding kpage chunks.
+public enum Parallel {
+  /// A sensible thread count: the online CPUs, at least 1, at most 16.
+  public static var defaultThreads: Int { max(1, min(16, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
+
+  /// Runs `body(worker, item, buffer)` for every item in `0..<count` on `threads`
+  /// threads. Items are handed out in increasing order from a shared counter; each worker
+  /// has its own scratch buffer of `bufferWords` words. The first error wins: the others
+  /// stop taking items and the error is rethrown.
+  public static func forEach(
+    count: Int, threads: Int, bufferWords: Int = 1 << 20,
+    _ body: @Sendable (_ worker: Int, _ item: Int, _ buffer: UnsafeMutablePointer<UInt64>) throws -> Void
+  ) throws {
+    let shared = ParallelState()
+    let workers = max(1, min(threads, count))
+    withoutActuallyEscaping(body) { body in
+      let run: @Sendable (Int) -> Void = { worker in
+        let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: bufferWords)
+        defer { buffer.deallocate() }
+        while true {
+          let item = shared.next.add(1, ordering: .relaxed).oldValue
+          if item >= count || shared.failed.load(ordering: .relaxed) { return }
+          do {
+            try body(worker, item, buffer)
+          } catch {
+            shared.failure.withLock { if $0 == nil { $0 = error } }
+            shared.failed.store(true, ordering: .relaxed)
+            return
+          }
+        }
+      }
+      if workers == 1 {
+        run(0)
+      } else {
+        DispatchQueue.concurrentPerform(iterations: workers, execute: run)
+      }
+    }
+    if let error = shared.failure.withLock({ $0 }) { throw error }
+  }
+}
+
+final class ParallelState: Sendable {
+  let next = Atomic<Int>(0)
+  let failed = Atomic<Bool>(false)
+  let failure = Mutex<(any Error)?>(nil)
+}

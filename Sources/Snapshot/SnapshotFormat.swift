@@ -1,0 +1,421 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+import Synchronization
+
+/// Memdesc's snapshot file: one file holding a machine's kpage arrays (compressed), its
+/// /proc text files verbatim and the capture's metadata. docs/snapshot-format.md is the
+/// specification; in short (all integers little-endian):
+///
+///     header   magic "\x89MDSNAP\n" | u32 version | u32 section count
+///              u64 file length | u32 CRC-32 of the section table | u32 0
+///     table    per section, 64 bytes: name[32] (ASCII, NUL-padded) | u32 encoding
+///              u32 0 | u64 offset | u64 length | u32 CRC-32 of the payload | u32 0
+///     payloads encoding 0: bytes verbatim (text files, `meta`)
+///              encoding 1: u64 words: u64 count | u32 block words | u32 block count
+///                          u32 length of each block | blocks (`RunCodec`)
+public enum SnapshotFormat {
+  public static let magic: [UInt8] = [0x89, 0x4d, 0x44, 0x53, 0x4e, 0x41, 0x50, 0x0a]
+  /// The version this build writes and reads.
+  public static let version: UInt32 = 1
+  public static let headerSize = 32
+  public static let entrySize = 64
+  public static let nameSize = 32
+  /// Words per compressed block (1 Mi: 8 MiB decoded).
+  public static let blockWords = 1 << 20
+  /// Sections above this count are refused (a damaged count).
+  public static let maxSections = 4096
+
+  public enum Encoding: UInt32, Sendable {
+    case bytes = 0
+    case words = 1
+  }
+
+  /// One section as stored, for `info` reports.
+  public struct SectionInfo: Equatable, Sendable {
+    public var name: String
+    public var encoding: Encoding
+    public var offset: Int
+    /// Stored (compressed) bytes.
+    public var storedBytes: Int
+    /// Decoded bytes (8 per word for word sections).
+    public var decodedBytes: Int
+  }
+
+  // MARK: writing
+
+  /// What a write produced.
+  public struct WriteReport: Sendable {
+    public var path: String
+    public var fileBytes: Int
+    public var sections: [SectionInfo]
+  }
+
+  /// Progress of an encode: words read and coded so far, and the total.
+  public typealias Progress = @Sendable (_ doneWords: Int, _ totalWords: Int) -> Void
+
+  /// Encodes `snapshot` into the bytes of a snapshot file. The kpage arrays are read and
+  /// compressed block by block on `threads` threads (for a live source these are the
+  /// parallel `pread`s of /proc/kpage*); `progress` is called (serialised) after each block.
+  public static func encode(_ snapshot: PageSnapshot, threads: Int = Parallel.defaultThreads, progress: Progress? = nil) throws -> (bytes: [UInt8], sections: [SectionInfo]) {
+    var sections: [(name: String, encoding: Encoding, payload: [UInt8], decoded: Int)] = []
+    sections.append(("meta", .bytes, Array(metaText(snapshot.metadata).utf8), 0))
+    for name in PageSnapshot.textNames {
+      if let t = snapshot.texts[name] { sections.append((name, .bytes, Array(t.utf8), 0)) }
+    }
+    for name in snapshot.texts.keys.sorted() where !PageSnapshot.textNames.contains(name) {
+      sections.append((name, .bytes, Array(snapshot.texts[name]!.utf8), 0))
+    }
+    // Work items: (array, block), interleaved so that threads read different files.
+    let arrays = snapshot.arrays
+    let blockCounts = arrays.map { ($0.count + blockWords - 1) / blockWords }
+    var items: [(array: Int, block: Int)] = []
+    for b in 0..<(blockCounts.max() ?? 0) {
+      for a in arrays.indices where b < blockCounts[a] { items.append((a, b)) }
+    }
+    let encoded = BlockResults(count: items.count)
+    let total = arrays.reduce(0) { $0 + $1.count }
+    let done = Mutex<Int>(0)
+    let frozenItems = items
+    try Parallel.forEach(count: items.count, threads: threads, bufferWords: blockWords) { _, i, buffer in
+      let (a, b) = frozenItems[i]
+      let array = arrays[a]
+      let r = b * blockWords..<min(array.count, (b + 1) * blockWords)
+      try array.read(r, into: buffer)
+      var out: [UInt8] = []
+      RunCodec.encode(UnsafeBufferPointer(start: buffer, count: r.count), into: &out)
+      encoded.set(i, out)
+      if let progress {
+        done.withLock { d in
+          d += r.count
+          progress(d, total)
+        }
+      }
+    }
+    for (a, array) in arrays.enumerated() {
+      let blocks = items.indices.filter { items[$0].array == a }.sorted { items[$0].block < items[$1].block }.map { encoded.get($0) }
+      var payload: [UInt8] = []
+      appendLE(UInt64(array.count), 8, &payload)
+      appendLE(UInt64(blockWords), 4, &payload)
+      appendLE(UInt64(blocks.count), 4, &payload)
+      for blk in blocks { appendLE(UInt64(blk.count), 4, &payload) }
+      for blk in blocks { payload.append(contentsOf: blk) }
+      sections.append((array.file.rawValue, .words, payload, array.count * 8))
+    }
+    // Layout: header, table, payloads in order.
+    var offset = headerSize + sections.count * entrySize
+    var table: [UInt8] = []
+    var infos: [SectionInfo] = []
+    for s in sections {
+      var name = Array(s.name.utf8)
+      precondition(name.count <= nameSize)
+      name += [UInt8](repeating: 0, count: nameSize - name.count)
+      table += name
+      appendLE(UInt64(s.encoding.rawValue), 4, &table)
+      appendLE(0, 4, &table)
+      appendLE(UInt64(offset), 8, &table)
+      appendLE(UInt64(s.payload.count), 8, &table)
+      appendLE(UInt64(CRC32.checksum(s.payload)), 4, &table)
+      appendLE(0, 4, &table)
+      infos.append(SectionInfo(name: s.name, encoding: s.encoding, offset: offset, storedBytes: s.payload.count, decodedBytes: s.encoding == .words ? s.decoded : s.payload.count))
+      offset += s.payload.count
+    }
+    var file = magic
+    appendLE(UInt64(version), 4, &file)
+    appendLE(UInt64(sections.count), 4, &file)
+    appendLE(UInt64(offset), 8, &file)
+    appendLE(UInt64(CRC32.checksum(table)), 4, &file)
+    appendLE(0, 4, &file)
+    file.reserveCapacity(offset)
+    file += table
+    for s in sections { file += s.payload }
+    return (file, infos)
+  }
+
+  /// Encodes `snapshot` and writes it to `path` atomically (temporary file in the same
+  /// directory, fsync, rename): an interrupted write leaves nothing at `path`.
+  public static func write(_ snapshot: PageSnapshot, to path: String, threads: Int = Parallel.defaultThreads, progress: Progress? = nil) throws -> WriteReport {
+    var report = WriteReport(path: path, fileBytes: 0, sections: [])
+    // Create the temporary file first, so that a kill during the (slow) reads leaves
+    // only it behind.
+    try FileIO.writeAtomically(path, mode: 0o600) { write in
+      let (bytes, sections) = try encode(snapshot, threads: threads, progress: progress)
+      try write(bytes)
+      report.fileBytes = bytes.count
+      report.sections = sections
+    }
+    return report
+  }
+
+  /// The `meta` section: `key=value` lines.
+  static func metaText(_ m: SnapshotMetadata) -> String {
+    var lines: [String] = ["format=memdesc-snapshot", "page_size=\(m.pageSize)"]
+    if let v = m.kernelRelease { lines.append("kernel_release=\(v)") }
+    if let v = m.hostName { lines.append("host_name=\(v)") }
+    if let v = m.capturedAt { lines.append("captured_at=\(v)") }
+    if let v = m.captureSeconds { lines.append("capture_seconds=\(v)") }
+    for (k, v) in m.extra { lines.append("\(k)=\(v)") }
+    return lines.map { $0.replacingNewlines() }.joined(separator: "\n") + "\n"
+  }
+
+  static func appendLE(_ value: UInt64, _ bytes: Int, _ out: inout [UInt8]) {
+    for i in 0..<bytes { out.append(UInt8(truncatingIfNeeded: value >> UInt64(8 * i))) }
+  }
+
+  // MARK: reading
+
+  /// Reads and validates a snapshot file.
+  public static func read(_ path: String) throws -> PageSnapshot {
+    let bytes = try FileIO.readAll(path)
+    return try parse(bytes, path: path)
+  }
+
+  /// Validates a snapshot file's bytes and returns the snapshot (word sections decode on
+  /// demand). Every structural fact is checked before use: magic, version, header and
+  /// table bounds, CRCs, section bounds, names, encodings, block directories, and equal
+  /// PFN counts; any failure is a `SnapshotError` naming `path` and the offset.
+  public static func parse(_ bytes: [UInt8], path: String) throws -> PageSnapshot {
+    let file = SnapshotBytes(bytes)
+    let (sections, _) = try parseTable(file, path: path)
+    var texts: [String: String] = [:]
+    var arrays: [KPageFile: KPageArray] = [:]
+    var meta = SnapshotMetadata()
+    var sawMeta = false
+    for s in sections {
+      let payload = s.offset..<(s.offset + s.storedBytes)
+      switch s.encoding {
+      case .bytes:
+        let text = String(decoding: bytes[payload], as: UTF8.self)
+        if s.name == "meta" {
+          meta = try parseMeta(text, path: path, offset: s.offset)
+          sawMeta = true
+        } else {
+          texts[s.name] = text
+        }
+      case .words:
+        guard let kind = KPageFile(rawValue: s.name) else {
+          continue  // A word section a later version added: skip it.
+        }
+        let blocks = try EncodedBlocks(file: kind, bytes: file, section: s, path: path)
+        arrays[kind] = KPageArray(file: kind, path: "\(path) (\(s.name))", count: blocks.count, chunkWords: blocks.blockWords, backing: .blocks(blocks))
+      }
+    }
+    guard sawMeta else { throw SnapshotError(.badSnapshot, path: path, "no 'meta' section") }
+    guard let flags = arrays[.kpageflags] else { throw SnapshotError(.badSnapshot, path: path, "no 'kpageflags' section") }
+    return try PageSnapshot(origin: .snapshotFile(path), kpageflags: flags, kpagecount: arrays[.kpagecount], kpagecgroup: arrays[.kpagecgroup], texts: texts, metadata: meta)
+  }
+
+  /// Reads and checks the header and section table; returns the sections.
+  public static func parseTable(_ file: SnapshotBytes, path: String) throws -> ([SectionInfo], version: UInt32) {
+    let b = file.bytes
+    func bad(_ offset: Int, _ message: String) -> SnapshotError { SnapshotError(.badSnapshot, path: path, offset: UInt64(offset), message) }
+    guard b.count >= magic.count, Array(b[0..<magic.count]) == magic else {
+      throw bad(0, "not a Memdesc snapshot (no \\x89MDSNAP magic)")
+    }
+    guard b.count >= headerSize else { throw bad(b.count, "truncated header: \(b.count) bytes, a header has \(headerSize)") }
+    let version = UInt32(file.le(8, 4))
+    guard version == SnapshotFormat.version else {
+      throw SnapshotError(
+        .unsupportedVersion, path: path, offset: 8,
+        "snapshot format version \(version); this memdesc reads version \(SnapshotFormat.version)\(version > SnapshotFormat.version ? " (written by a newer memdesc?)" : "")")
+    }
+    let count = Int(file.le(12, 4))
+    guard count <= maxSections else { throw bad(12, "section count \(count) is above the limit of \(maxSections)") }
+    let length = file.le(16, 8)
+    guard length == UInt64(b.count) else {
+      throw bad(16, "header says the file has \(length) bytes but it has \(b.count)\(length > UInt64(b.count) ? " (truncated?)" : "")")
+    }
+    let tableEnd = headerSize + count * entrySize
+    guard tableEnd <= b.count else { throw bad(headerSize, "section table of \(count) entries runs past the end of the file") }
+    let tableCRC = UInt32(file.le(24, 4))
+    let actual = b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[headerSize..<tableEnd])) }
+    guard tableCRC == actual else { throw bad(24, "section table CRC-32 mismatch: stored 0x\(String(tableCRC, radix: 16)), table gives 0x\(String(actual, radix: 16))") }
+    var sections: [SectionInfo] = []
+    var names = Set<String>()
+    var expectedOffset = tableEnd
+    for i in 0..<count {
+      let e = headerSize + i * entrySize
+      let rawName = b[e..<(e + nameSize)]
+      let nameBytes = rawName.prefix { $0 != 0 }
+      guard !nameBytes.isEmpty, rawName.dropFirst(nameBytes.count).allSatisfy({ $0 == 0 }),
+        nameBytes.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e || $0 == 0x2d || $0 == 0x5f })
+      else { throw bad(e, "section \(i) has an invalid name (expected 1-32 of a-z 0-9 . - _, NUL-padded)") }
+      let name = String(decoding: nameBytes, as: UTF8.self)
+      guard names.insert(name).inserted else { throw bad(e, "section name '\(name)' appears twice") }
+      let rawEncoding = UInt32(file.le(e + 32, 4))
+      guard let encoding = Encoding(rawValue: rawEncoding) else { throw bad(e + 32, "section '\(name)' has unknown encoding \(rawEncoding)") }
+      let offset = file.le(e + 40, 8)
+      let len = file.le(e + 48, 8)
+      guard offset == UInt64(expectedOffset) else {
+        throw bad(e + 40, "section '\(name)' starts at \(offset), expected \(expectedOffset) (sections are stored in table order with no gaps)")
+      }
+      guard len <= UInt64(b.count - expectedOffset) else {
+        throw bad(e + 48, "section '\(name)' of \(len) bytes at offset \(offset) runs past the end of the file (\(b.count) bytes)")
+      }
+      let crc = UInt32(file.le(e + 56, 4))
+      let start = Int(offset)
+      let end = start + Int(len)
+      let sectionCRC = b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+      guard crc == sectionCRC else {
+        throw bad(start, "section '\(name)' CRC-32 mismatch: stored 0x\(String(crc, radix: 16)), data gives 0x\(String(sectionCRC, radix: 16)) (damaged file)")
+      }
+      sections.append(SectionInfo(name: name, encoding: encoding, offset: start, storedBytes: Int(len), decodedBytes: Int(len)))
+      expectedOffset = end
+    }
+    guard expectedOffset == b.count else { throw bad(expectedOffset, "\(b.count - expectedOffset) bytes after the last section") }
+    return (sections, version)
+  }
+
+  static func parseMeta(_ text: String, path: String, offset: Int) throws -> SnapshotMetadata {
+    var m = SnapshotMetadata()
+    for line in text.split(separator: "\n") {
+      guard let eq = line.firstIndex(of: "=") else {
+        throw SnapshotError(.badSnapshot, path: path, offset: UInt64(offset), "meta line '\(line)' is not key=value")
+      }
+      let key = String(line[..<eq])
+      let value = String(line[line.index(after: eq)...])
+      switch key {
+      case "format": break
+      case "kernel_release": m.kernelRelease = value
+      case "host_name": m.hostName = value
+      case "captured_at": m.capturedAt = value
+      case "capture_seconds": m.captureSeconds = Double(value)
+      case "page_size":
+        guard let size = Int(value), size >= 512, size <= 1 << 22, size & (size - 1) == 0 else {
+          throw SnapshotError(.badSnapshot, path: path, offset: UInt64(offset), "meta page_size '\(value)' is not a power of two between 512 and 4 MiB")
+        }
+        m.pageSize = size
+      default: m.extra.append((key, value))
+      }
+    }
+    return m
+  }
+
+  /// The sections of a snapshot file with their stored and decoded sizes, for reports.
+  public static func sections(_ path: String) throws -> [SectionInfo] {
+    let file = SnapshotBytes(try FileIO.readAll(path))
+    var (sections, _) = try parseTable(file, path: path)
+    for i in sections.indices where sections[i].encoding == .words {
+      let s = sections[i]
+      if s.storedBytes >= 8 { sections[i].decodedBytes = Int(clamping: file.le(s.offset, 8)) &* 8 }
+    }
+    return sections
+  }
+}
+
+/// A snapshot file's bytes, shared by the arrays that decode from them.
+public final class SnapshotBytes: @unchecked Sendable {
+  public let bytes: [UInt8]
+  init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+  /// The little-endian integer of `size` bytes at `offset` (the caller checked bounds).
+  func le(_ offset: Int, _ size: Int) -> UInt64 {
+    var v: UInt64 = 0
+    for i in 0..<size { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
+    return v
+  }
+}
+
+/// A word section's block directory, validated, and the decoder over it.
+final class EncodedBlocks: @unchecked Sendable {
+  let file: SnapshotBytes
+  let path: String
+  let name: String
+  let count: Int
+  let blockWords: Int
+  /// Byte range of each block in the file.
+  let blocks: [Range<Int>]
+
+  init(file kpage: KPageFile, bytes file: SnapshotBytes, section s: SnapshotFormat.SectionInfo, path: String) throws {
+    self.file = file
+    self.path = path
+    self.name = s.name
+    func bad(_ offset: Int, _ message: String) -> SnapshotError {
+      SnapshotError(.badSnapshot, path: path, offset: UInt64(offset), "section '\(s.name)': \(message)")
+    }
+    let base = s.offset
+    let end = s.offset + s.storedBytes
+    guard s.storedBytes >= 16 else { throw bad(base, "\(s.storedBytes) bytes, too short for a word-section header (16)") }
+    let words = file.le(base, 8)
+    let blockWords = file.le(base + 8, 4)
+    let blockCount = file.le(base + 12, 4)
+    guard words > 0 else { throw bad(base, "has 0 PFNs") }
+    guard words <= 1 << 40 else { throw bad(base, "PFN count \(words) is implausible (above 2^40)") }
+    guard blockWords > 0, blockWords <= 1 << 24, blockWords & (blockWords - 1) == 0 else {
+      throw bad(base + 8, "block size \(blockWords) words is not a power of two up to 2^24")
+    }
+    let expectedBlocks = (words + blockWords - 1) / blockWords
+    guard blockCount == expectedBlocks else {
+      throw bad(base + 12, "\(blockCount) blocks, but \(words) PFNs in blocks of \(blockWords) need \(expectedBlocks)")
+    }
+    let dirEnd = base + 16 + Int(blockCount) * 4
+    guard dirEnd <= end else { throw bad(base + 16, "block directory of \(blockCount) entries runs past the section's end") }
+    var ranges: [Range<Int>] = []
+    ranges.reserveCapacity(Int(blockCount))
+    var at = dirEnd
+    for i in 0..<Int(blockCount) {
+      let len = Int(file.le(base + 16 + 4 * i, 4))
+      guard len <= end - at else { throw bad(base + 16 + 4 * i, "block \(i) of \(len) bytes runs past the section's end") }
+      ranges.append(at..<(at + len))
+      at += len
+    }
+    guard at == end else { throw bad(at, "\(end - at) bytes after the last block") }
+    self.count = Int(words)
+    self.blockWords = Int(blockWords)
+    self.blocks = ranges
+  }
+
+  /// Decodes block `i` (all of its words) into `dst`.
+  func decodeBlock(_ i: Int, into dst: UnsafeMutablePointer<UInt64>) throws {
+    let words = min(blockWords, count - i * blockWords)
+    let r = blocks[i]
+    let failure = file.bytes.withUnsafeBytes { raw -> RunCodecError? in
+      do throws(RunCodecError) {
+        try RunCodec.decode(UnsafeRawBufferPointer(rebasing: raw[r]), count: words, into: dst)
+        return nil
+      } catch {
+        return error
+      }
+    }
+    if let error = failure {
+      throw SnapshotError(.badSnapshot, path: path, offset: UInt64(r.lowerBound + error.offset), "section '\(name)' block \(i): \(error.message)")
+    }
+  }
+
+  func read(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>, file: KPageFile) throws {
+    var pfn = pfns.lowerBound
+    var scratch: UnsafeMutablePointer<UInt64>?
+    defer { scratch?.deallocate() }
+    while pfn < pfns.upperBound {
+      let b = pfn / blockWords
+      let blockStart = b * blockWords
+      let blockEnd = min(count, blockStart + blockWords)
+      let take = min(blockEnd, pfns.upperBound) - pfn
+      if pfn == blockStart && take == blockEnd - blockStart {
+        try decodeBlock(b, into: dst + (pfn - pfns.lowerBound))
+      } else {
+        if scratch == nil { scratch = .allocate(capacity: blockWords) }
+        try decodeBlock(b, into: scratch!)
+        (dst + (pfn - pfns.lowerBound)).update(from: scratch! + (pfn - blockStart), count: take)
+      }
+      pfn += take
+    }
+  }
+}
+
+/// Per-item results filled concurrently (each index written by one worker).
+final class BlockResults: @unchecked Sendable {
+  private var items: [[UInt8]]
+  private let lock = Mutex<Void>(())
+  init(count: Int) { items = Array(repeating: [], count: count) }
+  func set(_ i: Int, _ v: [UInt8]) { lock.withLock { _ in items[i] = v } }
+  func get(_ i: Int) -> [UInt8] { lock.withLock { _ in items[i] } }
+}
+
+extension String {
+  func replacingNewlines() -> String {
+    String(map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+  }
+}
