@@ -59,15 +59,13 @@ public enum SnapshotFormat {
   /// Encodes `snapshot` into the bytes of a snapshot file. The kpage arrays are read and
   /// compressed block by block on `threads` threads (for a live source these are the
   /// parallel `pread`s of /proc/kpage*); `progress` is called (serialised) after each block.
-  public static func encode(_ snapshot: PageSnapshot, threads: Int = Parallel.defaultThreads, progress: Progress? = nil) throws -> (bytes: [UInt8], sections: [SectionInfo]) {
+  /// `finishing` runs after the arrays are read and before the text and `meta` sections
+  /// are laid out: a capture uses it to add files read after the kpage files.
+  public static func encode(
+    _ snapshot: PageSnapshot, threads: Int = Parallel.defaultThreads, progress: Progress? = nil,
+    finishing: ((inout PageSnapshot) throws -> Void)? = nil
+  ) throws -> (bytes: [UInt8], sections: [SectionInfo]) {
     var sections: [(name: String, encoding: Encoding, payload: [UInt8], decoded: Int)] = []
-    sections.append(("meta", .bytes, Array(metaText(snapshot.metadata).utf8), 0))
-    for name in PageSnapshot.textNames {
-      if let t = snapshot.texts[name] { sections.append((name, .bytes, Array(t.utf8), 0)) }
-    }
-    for name in snapshot.texts.keys.sorted() where !PageSnapshot.textNames.contains(name) {
-      sections.append((name, .bytes, Array(snapshot.texts[name]!.utf8), 0))
-    }
     // Work items: (array, block), interleaved so that threads read different files.
     let arrays = snapshot.arrays
     let blockCounts = arrays.map { ($0.count + blockWords - 1) / blockWords }
@@ -94,6 +92,15 @@ public enum SnapshotFormat {
         }
       }
     }
+    var snapshot = snapshot
+    try finishing?(&snapshot)
+    sections.append(("meta", .bytes, Array(metaText(snapshot.metadata).utf8), 0))
+    for name in PageSnapshot.textNames {
+      if let t = snapshot.texts[name] { sections.append((name, .bytes, Array(t.utf8), 0)) }
+    }
+    for name in snapshot.texts.keys.sorted() where !PageSnapshot.textNames.contains(name) {
+      sections.append((name, .bytes, Array(snapshot.texts[name]!.utf8), 0))
+    }
     for (a, array) in arrays.enumerated() {
       let blocks = items.indices.filter { items[$0].array == a }.sorted { items[$0].block < items[$1].block }.map { encoded.get($0) }
       var payload: [UInt8] = []
@@ -110,7 +117,9 @@ public enum SnapshotFormat {
     var infos: [SectionInfo] = []
     for s in sections {
       var name = Array(s.name.utf8)
-      precondition(name.count <= nameSize)
+      guard validName(name) else {
+        throw SnapshotError(.badSnapshot, path: "<snapshot>", "'\(s.name)' cannot be a section name (1-32 of a-z 0-9 . - _)")
+      }
       name += [UInt8](repeating: 0, count: nameSize - name.count)
       table += name
       appendLE(UInt64(s.encoding.rawValue), 4, &table)
@@ -136,12 +145,15 @@ public enum SnapshotFormat {
 
   /// Encodes `snapshot` and writes it to `path` atomically (temporary file in the same
   /// directory, fsync, rename): an interrupted write leaves nothing at `path`.
-  public static func write(_ snapshot: PageSnapshot, to path: String, threads: Int = Parallel.defaultThreads, progress: Progress? = nil) throws -> WriteReport {
+  public static func write(
+    _ snapshot: PageSnapshot, to path: String, threads: Int = Parallel.defaultThreads, progress: Progress? = nil,
+    finishing: ((inout PageSnapshot) throws -> Void)? = nil
+  ) throws -> WriteReport {
     var report = WriteReport(path: path, fileBytes: 0, sections: [])
     // Create the temporary file first, so that a kill during the (slow) reads leaves
     // only it behind.
     try FileIO.writeAtomically(path, mode: 0o600) { write in
-      let (bytes, sections) = try encode(snapshot, threads: threads, progress: progress)
+      let (bytes, sections) = try encode(snapshot, threads: threads, progress: progress, finishing: finishing)
       try write(bytes)
       report.fileBytes = bytes.count
       report.sections = sections
@@ -158,6 +170,12 @@ public enum SnapshotFormat {
     if let v = m.captureSeconds { lines.append("capture_seconds=\(v)") }
     for (k, v) in m.extra { lines.append("\(k)=\(v)") }
     return lines.map { $0.replacingNewlines() }.joined(separator: "\n") + "\n"
+  }
+
+  /// Section names: 1-32 bytes of a-z 0-9 . - _.
+  static func validName(_ name: [UInt8]) -> Bool {
+    !name.isEmpty && name.count <= nameSize
+      && name.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e || $0 == 0x2d || $0 == 0x5f }
   }
 
   static func appendLE(_ value: UInt64, _ bytes: Int, _ out: inout [UInt8]) {
@@ -239,9 +257,7 @@ public enum SnapshotFormat {
       let e = headerSize + i * entrySize
       let rawName = b[e..<(e + nameSize)]
       let nameBytes = rawName.prefix { $0 != 0 }
-      guard !nameBytes.isEmpty, rawName.dropFirst(nameBytes.count).allSatisfy({ $0 == 0 }),
-        nameBytes.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e || $0 == 0x2d || $0 == 0x5f })
-      else { throw bad(e, "section \(i) has an invalid name (expected 1-32 of a-z 0-9 . - _, NUL-padded)") }
+      guard validName(Array(nameBytes)), rawName.dropFirst(nameBytes.count).allSatisfy({ $0 == 0 }) else { throw bad(e, "section \(i) has an invalid name (expected 1-32 of a-z 0-9 . - _, NUL-padded)") }
       let name = String(decoding: nameBytes, as: UTF8.self)
       guard names.insert(name).inserted else { throw bad(e, "section name '\(name)' appears twice") }
       let rawEncoding = UInt32(file.le(e + 32, 4))

@@ -1,0 +1,227 @@
+import ArgumentParser
+import PageModel
+import Snapshot
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+extension Memdesc {
+  struct Snapshot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Capture a real machine's page state, and read saved ones (page-types summary, info).",
+      discussion: """
+        A SOURCE is a Memdesc snapshot file, a directory in the fixtures' layout (kpageflags[.gz], \
+        kpagecount[.gz], kpagecgroup[.gz], meminfo, vmstat, zoneinfo, buddyinfo, iomem, hugepages, \
+        kernel-release), or a bare kpageflags dump as 'page-types -F' reads it (raw or gzip).
+        """,
+      subcommands: [Capture.self, Summary.self, Info.self])
+  }
+}
+
+/// How many threads read and code kpage chunks.
+struct ThreadOptions: ParsableArguments {
+  @Option(help: "Threads that read and code kpage chunks (default: the online CPUs).")
+  var threads: Int?
+
+  func count() throws -> Int {
+    if let threads {
+      guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+      return threads
+    }
+    return Parallel.defaultThreads
+  }
+}
+
+/// Opens a SOURCE argument, or this machine with --live.
+func openSource(_ source: String?, live: Bool) throws -> PageSnapshot {
+  switch (source, live) {
+  case (nil, true): return try PageSnapshot.live()
+  case (let s?, false): return try PageSnapshot.open(s)
+  case (nil, false): throw ValidationError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live")
+  case (_?, true): throw ValidationError("give either a SOURCE or --live, not both")
+  }
+}
+
+extension Memdesc.Snapshot {
+  struct Capture: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Read this machine's kpage files and /proc state into one snapshot file (needs root).",
+      discussion: """
+        The three kpage files are read in parallel chunks and compressed as they arrive; the file \
+        is written atomically (a capture killed half-way leaves nothing at FILE). With --from, \
+        converts a saved source (raw directory or kpageflags dump) instead of reading this machine.
+        """)
+
+    @Option(name: .shortAndLong, help: "The snapshot file to write (default: memdesc-HOST-TIME.mdsnap).")
+    var output: String?
+
+    @Option(help: "Convert this saved source instead of capturing the live machine.")
+    var from: String?
+
+    @Flag(inversion: .prefixedNo, help: "Show a progress bar on stderr (default: when stderr is a terminal).")
+    var progress: Bool?
+
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+      let threadCount = try threads.count()
+      let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
+      let bar = showProgress ? ProgressBar(label: from == nil ? "capture" : "convert") : nil
+      let start = HostInfo.monotonicSeconds()
+      let report: SnapshotFormat.WriteReport
+      var pfns = 0
+      if let from {
+        let source = try PageSnapshot.open(from)
+        pfns = source.pfnCount
+        report = try SnapshotFormat.write(source, to: output ?? defaultName(source.metadata.hostName), threads: threadCount, progress: bar?.update)
+      } else {
+        report = try SnapshotCapture.capture(to: output ?? defaultName(HostInfo.uname()?.hostName), threads: threadCount, progress: bar?.update)
+        pfns = report.sections.first { $0.name == "kpageflags" }.map { $0.decodedBytes / 8 } ?? 0
+      }
+      bar?.finish()
+      let seconds = HostInfo.monotonicSeconds() - start
+      print("wrote \(report.path): \(report.fileBytes) bytes, \(pfns) PFNs, \(formatFixed(seconds, decimals: 2)) s")
+      for s in report.sections where s.encoding == .words {
+        print("  \(s.name.padding(12)) \(String(s.storedBytes).leftPadding(10)) bytes for \(s.decodedBytes) (\(formatFixed(Double(s.decodedBytes) / Double(max(1, s.storedBytes)), decimals: 1)):1)")
+      }
+    }
+
+    func defaultName(_ host: String?) -> String {
+      let stamp = String(HostInfo.isoTimeNow().filter { $0 != "-" && $0 != ":" })
+      return "memdesc-\(host ?? "host")-\(stamp).mdsnap"
+    }
+  }
+
+  struct Summary: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print the table that the kernel's 'page-types -F FILE' (or '-r') prints for a source's kpageflags.",
+      discussion: """
+        Same header, rows (flags, page-count, MB, symbolic flags, long names) in page-types' own \
+        order, and total. MB uses the snapshot's page size (4096 for a bare dump).
+        """)
+
+    @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
+    var source: String?
+
+    @Flag(help: "Read this machine's /proc/kpageflags (needs root).")
+    var live = false
+
+    @Flag(name: [.short, .long], help: "Raw mode, as 'page-types -r': every bit, overloaded bits decoded.")
+    var raw = false
+
+    @OptionGroup var threads: ThreadOptions
+
+    func run() throws {
+      let snapshot = try openSource(source, live: live)
+      let summary = try PageTypesSummary.of(snapshot.kpageflags, mode: raw ? .raw : .wellKnown, pageSize: snapshot.metadata.pageSize, threads: threads.count())
+      writeStdout(summary.rendered())
+    }
+  }
+
+  struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Describe a source: kind, metadata, PFNs, files present; for a snapshot file its sections and sizes.")
+
+    @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
+    var source: String?
+
+    @Flag(help: "Describe this machine's live sources (needs root).")
+    var live = false
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+      let s = try openSource(source, live: live)
+      var sections: [SnapshotFormat.SectionInfo] = []
+      if case .snapshotFile(let path) = s.origin { sections = try SnapshotFormat.sections(path) }
+      let m = s.metadata
+      let optional: (String?) -> JSON = { $0.map { .string($0) } ?? .null }
+      let json: JSON = .object([
+        ("source", .string(s.origin.description)),
+        ("kernel_release", optional(m.kernelRelease)),
+        ("host_name", optional(m.hostName)),
+        ("captured_at", optional(m.capturedAt)),
+        ("capture_seconds", m.captureSeconds.map { .double($0) } ?? .null),
+        ("page_size", .int(m.pageSize)),
+        ("pfns", .int(s.pfnCount)),
+        ("files", .array(s.arrays.map { .string($0.file.rawValue) } + PageSnapshot.textNames.filter { s.texts[$0] != nil }.map { .string($0) })),
+        (
+          "sections",
+          .array(
+            sections.map {
+              .object([
+                ("name", .string($0.name)), ("encoding", .string($0.encoding == .words ? "u64-runs" : "bytes")),
+                ("stored_bytes", .int($0.storedBytes)), ("decoded_bytes", .int($0.decodedBytes)),
+              ])
+            })
+        ),
+      ])
+      if format == .json {
+        print(json.rendered())
+        return
+      }
+      print("source          \(s.origin)")
+      print("kernel release  \(m.kernelRelease ?? "unknown")")
+      if let h = m.hostName { print("host name       \(h)") }
+      if let t = m.capturedAt { print("captured at     \(t)\(m.captureSeconds.map { " (kpage files read in \($0) s)" } ?? "")") }
+      print("page size       \(m.pageSize)")
+      print("PFNs            \(s.pfnCount) (0x\(String(s.pfnCount, radix: 16)), \(ByteSize.human(UInt64(s.pfnCount) * UInt64(m.pageSize))) of physical address space)")
+      print("kpage files     \(s.arrays.map(\.file.rawValue).joined(separator: ", "))")
+      print("text files      \(PageSnapshot.textNames.filter { s.texts[$0] != nil }.joined(separator: ", "))")
+      if !sections.isEmpty {
+        print("sections        name          stored bytes   decoded bytes")
+        for sec in sections {
+          print("                \(sec.name.padding(13)) \(String(sec.storedBytes).leftPadding(12))   \(String(sec.decodedBytes).leftPadding(13))")
+        }
+      }
+    }
+  }
+}
+
+/// A one-line progress bar on stderr, redrawn when the percentage changes.
+final class ProgressBar: @unchecked Sendable {
+  let label: String
+  var lastPercent = -1
+
+  init(label: String) { self.label = label }
+
+  /// Called serialised by the library after each block.
+  func update(_ done: Int, _ total: Int) {
+    let percent = total > 0 ? done * 100 / total : 100
+    guard percent != lastPercent else { return }
+    lastPercent = percent
+    let width = 30
+    let filled = percent * width / 100
+    let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+    writeStderr("\r\(label) [\(bar)] \(String(percent).leftPadding(3))% \(formatFixed(Double(done) / 1e6, decimals: 1))/\(formatFixed(Double(total) / 1e6, decimals: 1)) M PFN")
+  }
+
+  func finish() { writeStderr("\n") }
+}
+
+func writeStderr(_ s: String) {
+  var s = s
+  s.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
+/// Writes a large text to stdout in one go (print is line-buffered and slower).
+func writeStdout(_ s: String) {
+  var s = s
+  s.withUTF8 { buf in
+    var done = 0
+    while done < buf.count {
+      let n = write(STDOUT_FILENO, buf.baseAddress! + done, buf.count - done)
+      if n <= 0 { break }
+      done += n
+    }
+  }
+}
+
+extension String {
+  func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+  func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
