@@ -107,7 +107,7 @@ public final class KPageArray: @unchecked Sendable {
   public func forEachChunkConcurrently(
     threads: Int, _ body: @Sendable (_ worker: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void
   ) throws {
-    try Parallel.forEach(count: chunkCount, threads: threads) { worker, i, buffer in
+    try Parallel.forEach(count: chunkCount, threads: threads, bufferWords: chunkWords) { worker, i, buffer in
       let r = chunkRange(i)
       if case .memory(let store) = backing {
         try body(worker, r.lowerBound, UnsafeBufferPointer(rebasing: store.words[r]))

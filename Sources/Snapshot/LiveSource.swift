@@ -15,43 +15,12 @@ extension PageSnapshot {
   ///
   /// Kernel: fs/proc/page.c (`kpageflags_read()` and friends), mm/hugetlb_sysfs.c.
   public static func live(proc: String = "/proc", sys: String = "/sys") throws -> PageSnapshot {
-    let flagsPath = FileIO.join(proc, "kpageflags")
-    let flagsFD: Int32
-    do {
-      flagsFD = try FileIO.openForReading(flagsPath)
-    } catch let e as SnapshotError where e.kind == .permissionDenied {
-      throw SnapshotError(.needsRoot, path: flagsPath, "permission denied: the kpage files are readable by root only (mode 0400); run this as root, e.g. with sudo")
-    } catch let e as SnapshotError where e.kind == .notFound {
-      throw SnapshotError(.notFound, path: flagsPath, "no such file: this kernel has no /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR is off)")
+    guard let flags = try openLiveKPageFile(.kpageflags, proc: proc) else {
+      throw SnapshotError(.notFound, path: FileIO.join(proc, "kpageflags"), "no such file: this kernel has no /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR is off)")
     }
-    let count: Int
-    do {
-      count = try probePFNCount(flagsFD, path: flagsPath)
-    } catch {
-      close(flagsFD)
-      throw error
-    }
-    let flags = KPageArray(file: .kpageflags, path: flagsPath, count: count, chunkWords: 1 << 17, backing: .file(fd: flagsFD))
     var others: [KPageFile: KPageArray] = [:]
-    for file in [KPageFile.kpagecount, .kpagecgroup] {
-      let p = FileIO.join(proc, file.rawValue)
-      // kpagecgroup exists only with CONFIG_MEMCG.
-      guard try FileIO.fileType(p) != nil else { continue }
-      let fd: Int32
-      do {
-        fd = try FileIO.openForReading(p)
-      } catch let e as SnapshotError where e.kind == .permissionDenied {
-        throw SnapshotError(.needsRoot, path: p, "permission denied: the kpage files are readable by root only (mode 0400); run this as root, e.g. with sudo")
-      }
-      let n: Int
-      do {
-        n = try probePFNCount(fd, path: p)
-      } catch {
-        close(fd)
-        throw error
-      }
-      others[file] = KPageArray(file: file, path: p, count: n, chunkWords: 1 << 17, backing: .file(fd: fd))
-    }
+    // kpagecgroup exists only with CONFIG_MEMCG.
+    for file in [KPageFile.kpagecount, .kpagecgroup] { others[file] = try openLiveKPageFile(file, proc: proc) }
     var texts: [String: String] = [:]
     for name in ["meminfo", "vmstat", "zoneinfo", "buddyinfo", "iomem"] {
       texts[name] = try FileIO.readText(FileIO.join(proc, name))
@@ -69,6 +38,26 @@ extension PageSnapshot {
     meta.pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     meta.capturedAt = HostInfo.isoTimeNow()
     return try PageSnapshot(origin: .live, kpageflags: flags, kpagecount: others[.kpagecount], kpagecgroup: others[.kpagecgroup], texts: texts, metadata: meta)
+  }
+
+  /// Opens one /proc kpage file for on-demand reads; nil if the kernel has none.
+  static func openLiveKPageFile(_ file: KPageFile, proc: String) throws -> KPageArray? {
+    let path = FileIO.join(proc, file.rawValue)
+    let fd: Int32
+    do {
+      fd = try FileIO.openForReading(path)
+    } catch let e as SnapshotError where e.kind == .permissionDenied {
+      throw SnapshotError(.needsRoot, path: path, "permission denied: the kpage files are readable by root only (mode 0400); run this as root, e.g. with sudo")
+    } catch let e as SnapshotError where e.kind == .notFound {
+      return nil
+    }
+    do {
+      let count = try probePFNCount(fd, path: path)
+      return KPageArray(file: file, path: path, count: count, chunkWords: 1 << 17, backing: .file(fd: fd))
+    } catch {
+      close(fd)
+      throw error
+    }
   }
 
   /// The number of PFNs a /proc kpage file covers: the first word offset at which a read

@@ -61,10 +61,12 @@ public enum SnapshotFormat {
   /// parallel `pread`s of /proc/kpage*); `progress` is called (serialised) after each block.
   /// `finishing` runs after the arrays are read and before the text and `meta` sections
   /// are laid out: a capture uses it to add files read after the kpage files.
+  /// `blockWords` (a power of two) sets the block size; tests use small blocks.
   public static func encode(
     _ snapshot: PageSnapshot, threads: Int = Parallel.defaultThreads, progress: Progress? = nil,
-    finishing: ((inout PageSnapshot) throws -> Void)? = nil
+    blockWords: Int = SnapshotFormat.blockWords, finishing: ((inout PageSnapshot) throws -> Void)? = nil
   ) throws -> (bytes: [UInt8], sections: [SectionInfo]) {
+    precondition(blockWords > 0 && blockWords <= 1 << 24 && blockWords & (blockWords - 1) == 0, "blockWords must be a power of two up to 2^24")
     var sections: [(name: String, encoding: Encoding, payload: [UInt8], decoded: Int)] = []
     // Work items: (array, block), interleaved so that threads read different files.
     let arrays = snapshot.arrays

@@ -1,0 +1,118 @@
+import Foundation
+import Snapshot
+import Testing
+
+/// Deterministic fuzzing: mutate valid inputs (flip, overwrite, truncate, insert, splice)
+/// and read them; every outcome must be a value or a `SnapshotError`, never a trap.
+/// The seed is printed; replay with `MEMDESC_SEED=0x... swift test --filter MutationTests`.
+@Suite struct MutationTests {
+  static var seed: UInt64 {
+    if let s = ProcessInfo.processInfo.environment["MEMDESC_SEED"] {
+      let t = s.hasPrefix("0x") ? String(s.dropFirst(2)) : s
+      if let v = UInt64(t, radix: 16) { return v }
+    }
+    return UInt64.random(in: 0...UInt64.max)
+  }
+
+  static func mutate(_ input: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    var b = input
+    for _ in 0..<(1 + Int(rng.next() % 3)) {
+      guard !b.isEmpty else { break }
+      let at = Int(rng.next() % UInt64(b.count))
+      switch rng.next() % 6 {
+      case 0: b[at] ^= UInt8(1 << (rng.next() % 8))
+      case 1: b[at] = UInt8(truncatingIfNeeded: rng.next())
+      case 2: b.removeSubrange(at...)
+      case 3: b.insert(contentsOf: (0..<Int(rng.next() % 9)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, at: at)
+      case 4:
+        // Overwrite a little-endian u32 with an interesting value.
+        let values: [UInt32] = [0, 1, 7, 0xff, 0xffff, 0x7fff_ffff, 0xffff_ffff, UInt32(truncatingIfNeeded: rng.next())]
+        let v = values[Int(rng.next() % UInt64(values.count))]
+        for k in 0..<4 where at + k < b.count { b[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
+      default:
+        let len = Int(rng.next() % 16)
+        let from = Int(rng.next() % UInt64(b.count))
+        let chunk = Array(b[from..<min(b.count, from + len)])
+        b.replaceSubrange(at..<min(b.count, at + chunk.count), with: chunk)
+      }
+    }
+    return b
+  }
+
+  /// Recomputes the section CRCs and the table CRC where the table still parses, so that
+  /// a mutation reaches the structure checks and the block decoder behind the CRCs.
+  static func repairCRCs(_ input: [UInt8]) -> [UInt8] {
+    var b = input
+    guard b.count >= 32 else { return b }
+    func le(_ o: Int, _ n: Int) -> UInt64 { (0..<n).reduce(UInt64(0)) { $0 | UInt64(b[o + $1]) << UInt64(8 * $1) } }
+    func put(_ o: Int, _ v: UInt32) { for k in 0..<4 { b[o + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) } }
+    let count = Int(le(12, 4))
+    guard count <= 64, 32 + count * 64 <= b.count else { return b }
+    for i in 0..<count {
+      let e = 32 + i * 64
+      let off = le(e + 40, 8), len = le(e + 48, 8)
+      guard off <= UInt64(b.count), len <= UInt64(b.count) - off else { continue }
+      put(e + 56, b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[Int(off)..<Int(off + len)])) })
+    }
+    put(24, b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[32..<(32 + count * 64)])) })
+    return b
+  }
+
+  /// Parses, then decodes every word and summarises: all errors allowed, no trap.
+  static func readFully(_ bytes: [UInt8]) -> Bool {
+    do {
+      let s = try SnapshotFormat.parse(bytes, path: "mutant")
+      for a in s.arrays { try a.forEachChunk { _, _ in } }
+      _ = try PageTypesSummary.of(s.kpageflags, mode: .raw, threads: 1)
+      _ = try? s.hugepages()
+      return true
+    } catch is SnapshotError {
+      return false
+    } catch {
+      Issue.record("unexpected error type \(error)")
+      return false
+    }
+  }
+
+  @Test func mutatedSnapshotsNeverTrap() throws {
+    let seed = Self.seed
+    print("mutatedSnapshotsNeverTrap: seed 0x\(String(seed, radix: 16))")
+    var rng = SplitMix(seed: seed)
+    // A small multi-block snapshot from the fixture's varied region.
+    let store = try Gzip.decompress(Fixture.bytes(Fixture.file("fuzz", "kpageflags-32k.gz")), path: "seed")
+    let words = Array(store.words)
+    let snap = try PageSnapshot(
+      origin: .live, kpageflags: KPageArray(file: .kpageflags, words: words),
+      kpagecount: KPageArray(file: .kpagecount, words: words.map { $0 >> 20 & 3 }),
+      texts: ["hugepages": "hugepages-2048kB nr_hugepages=1 free_hugepages=0 resv_hugepages=0 surplus_hugepages=0 nr_overcommit_hugepages=0\nvm.hugetlb_optimize_vmemmap=1\n"])
+    let (valid, _) = try SnapshotFormat.encode(snap, threads: 1, blockWords: 2048)
+    #expect(Self.readFully(valid))
+    var accepted = 0
+    let iterations = 3000
+    for i in 0..<iterations {
+      var m = Self.mutate(valid, &rng)
+      if i % 2 == 0 { m = Self.repairCRCs(m) }
+      if Self.readFully(m) { accepted += 1 }
+    }
+    print("mutatedSnapshotsNeverTrap: \(iterations) mutants, \(accepted) read without error")
+  }
+
+  @Test func mutatedGzipNeverTraps() throws {
+    let seed = Self.seed
+    print("mutatedGzipNeverTraps: seed 0x\(String(seed, radix: 16))")
+    var rng = SplitMix(seed: seed)
+    let valid = try Fixture.bytes(Fixture.file("fuzz", "kpageflags-32k.gz"))
+    var accepted = 0
+    let iterations = 1500
+    for _ in 0..<iterations {
+      let m = Self.mutate(valid, &rng)
+      do {
+        _ = try Gzip.decompress(m, path: "mutant.gz", maxOutput: 1 << 22)
+        accepted += 1
+      } catch let e as SnapshotError {
+        #expect(e.kind == .badGzip)
+      }
+    }
+    print("mutatedGzipNeverTraps: \(iterations) mutants, \(accepted) decoded without error")
+  }
+}
