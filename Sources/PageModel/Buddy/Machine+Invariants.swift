@@ -1,18 +1,5 @@
 /// Checks of the allocator's invariants that tests run after operations.
 extension Machine {
-  /// What the buddy allocator holds, page by page, as found by walking its lists.
-  public struct FreeState: Equatable, Sendable {
-    /// Free blocks per zone: (first PFN, order), sorted.
-    public var buddyBlocks: [[Block]]
-    /// Pages on per-CPU lists per zone: (first PFN, order), sorted.
-    public var pcpBlocks: [[Block]]
-    public struct Block: Hashable, Comparable, Sendable {
-      public var pfn: PFN
-      public var order: Int
-      public static func < (a: Block, b: Block) -> Bool { (a.pfn, a.order) < (b.pfn, b.order) }
-    }
-  }
-
   /// Walks every free list and per-CPU list and checks the buddy invariants:
   /// list links are consistent both ways and counts match; each free block is aligned
   /// to its order, inside its zone, marked buddy with that order on its first page and on
@@ -21,13 +8,13 @@ extension Machine {
   ///
   /// - Returns: the free state, or throws a description of the first violation.
   /// - Complexity: O(free blocks + pages in free blocks).
-  public func checkBuddyInvariants() throws(InvariantViolation) -> FreeState {
-    var state = FreeState(buddyBlocks: [], pcpBlocks: [])
+  public func checkBuddyInvariants() throws(InvariantViolation) -> BuddyFreeState {
+    var state = BuddyFreeState(buddyBlocks: [], pcpBlocks: [])
     // One bit per PFN of the span: pages already found in a free block.
     var seen = [UInt64](repeating: 0, count: (Int(layout.endPFN.rawValue) + 63) / 64)
     for zone in zones {
-      var buddy: [FreeState.Block] = []
-      var pcp: [FreeState.Block] = []
+      var buddy: [BuddyFreeState.Block] = []
+      var pcp: [BuddyFreeState.Block] = []
       var pages = 0
       for index in 0..<ZoneLists.perZone {
         let isPCP = index >= Kernel.nrPageOrders
@@ -87,6 +74,19 @@ extension Machine {
       state.pcpBlocks.append(pcp.sorted())
     }
     return state
+  }
+}
+
+/// What the buddy allocator holds, page by page, as found by walking its lists.
+public struct BuddyFreeState: Equatable, Sendable {
+  /// Free blocks per zone: (first PFN, order), sorted.
+  public var buddyBlocks: [[Block]]
+  /// Pages on per-CPU lists per zone: (first PFN, order), sorted.
+  public var pcpBlocks: [[Block]]
+  public struct Block: Hashable, Comparable, Sendable {
+    public var pfn: PFN
+    public var order: Int
+    public static func < (a: Block, b: Block) -> Bool { (a.pfn, a.order) < (b.pfn, b.order) }
   }
 }
 

@@ -12,14 +12,21 @@ extension Machine {
   /// Kernel: `alloc_pages_node()` -> `__alloc_pages()` -> `get_page_from_freelist()`.
   @inlinable
   public func allocPages(order: Int, gfp: GFP = .kernel, node: Int = 0) -> PFN? {
+    guard let pfn = allocBlock(order: order, gfp: gfp, node: node) else { return nil }
+    Format.prepNewPage(self, pfn, order: order, gfp: gfp)
+    return pfn
+  }
+
+  /// Takes a block off the free lists for a request, with zone and node fallback, and
+  /// leaves its struct pages for the caller to prepare.
+  /// Kernel: `get_page_from_freelist()`.
+  @inlinable
+  func allocBlock(order: Int, gfp: GFP, node: Int) -> PFN? {
     precondition(order >= 0 && order <= Kernel.maxPageOrder, "alloc_pages order \(order) above MAX_PAGE_ORDER")
     let list = zonelists[node * 3 + min(gfp.highestZone.rawValue, 2)]
     for zone in list {
       if gfp.contains(.thisNode) && zones[zone].node != node { continue }
-      if let pfn = rmqueue(zone: zone, order: order) {
-        Format.prepNewPage(self, pfn, order: order, gfp: gfp)
-        return pfn
-      }
+      if let pfn = rmqueue(zone: zone, order: order) { return pfn }
     }
     return nil
   }
@@ -175,6 +182,9 @@ extension Machine where Format: CompoundEncoding {
         memmap.set(tail, StructPageLayout.mapping, UInt64(0))
         // Kernel: clear_compound_head().
         memmap.set(tail, StructPageLayout.compoundInfo, UInt64(0))
+        // Kernel: `(page + i)->flags &= ~PAGE_FLAGS_CHECK_AT_PREP`.
+        let tailFlags: UInt64 = memmap.load(tail, StructPageLayout.flags)
+        memmap.set(tail, StructPageLayout.flags, tailFlags & ~(PageFlagsLayout.flagsMask & ~PageFlag.hwPoison.mask))
       }
     }
     memmap.set(head, StructPageLayout.flags, flags & ~(PageFlagsLayout.flagsMask & ~PageFlag.hwPoison.mask))

@@ -27,6 +27,8 @@ public final class Machine<Format: PageFormat> {
   public let zones: [ZoneDescriptor]
   /// HugeTLB pools and the vmemmap optimisation switch.
   public let hugetlb = HugetlbState()
+  /// Descriptor caches of the memdesc eras, by `DescriptorKind` case order.
+  let descriptorCaches = DescriptorKind.allCases.map { DescriptorCache(kind: $0) }
 
   @usableFromInline let lists: UnsafeMutablePointer<ListHead>
   @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>
@@ -79,8 +81,8 @@ public final class Machine<Format: PageFormat> {
 
     lists = .allocate(capacity: max(zones.count, 1) * ZoneLists.perZone)
     for i in 0..<(max(zones.count, 1) * ZoneLists.perZone) {
-      // Fake direct-map addresses for the list heads inside each `struct zone`.
-      (lists + i).initialize(to: ListHead(address: Kernel.pageOffsetL4 + 0x0100_0000 + UInt64(i) * 16))
+      // Addresses in the kernel image's data for the list heads inside each `struct zone`.
+      (lists + i).initialize(to: ListHead(address: Kernel.startKernelMap + 0x0200_0000 + UInt64(i) * 16))
     }
     zoneCounters = .allocate(capacity: max(zones.count, 1))
     zoneCounters.initialize(repeating: ZoneCounters(), count: max(zones.count, 1))

@@ -33,7 +33,7 @@ public struct MachineConfig: Sendable {
     let sectionsSpanned = UInt64(layout.endPFN.rawValue + UInt64(Kernel.pagesPerSection) - 1) >> UInt64(Kernel.pfnSectionShift)
     let span = sectionsSpanned * UInt64(Kernel.pagesPerSection) * UInt64(era.structPageBytes)
     let directMapEnd = Kernel.pageOffsetL4 + (1 << 30)
-    guard vmemmapBase >= directMapEnd, vmemmapBase <= UInt64.max - span else {
+    guard vmemmapBase >= directMapEnd, vmemmapBase <= Kernel.startKernelMap, span <= Kernel.startKernelMap - vmemmapBase else {
       throw .vmemmapBaseOutsideKernelHalf(vmemmapBase)
     }
     if era == .mask && !allowMisalignedVmemmap && vmemmapBase % Kernel.maxFolioVmemmapAlign != 0 {

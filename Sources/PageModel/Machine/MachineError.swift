@@ -29,7 +29,7 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
     case .eraMismatch(let c, let m): return "a machine of era '\(m.rawValue)' cannot boot a configuration of era '\(c.rawValue)'"
     case .vmemmapBaseNotPageAligned(let b): return "vmemmap base \(hex(b)) is not aligned to the 4 KiB page size"
     case .vmemmapBaseOutsideKernelHalf(let b):
-      return "vmemmap base \(hex(b)) must lie in the kernel half of the address space, above the direct map at \(hex(Kernel.pageOffsetL4 + (1 << 30))), with room for the whole memmap below 2^64"
+      return "vmemmap base \(hex(b)) must lie in the kernel half of the address space, above the direct map at \(hex(Kernel.pageOffsetL4 + (1 << 30))), with room for the whole memmap below the kernel image at 0xffffffff80000000"
     case .vmemmapBaseMisaligned(let b, let r):
       return "vmemmap base \(hex(b)) is not aligned to \(ByteSize.human(r)) (\(hex(r)) = MAX_FOLIO_NR_PAGES * sizeof(struct page)), which the mask era needs for head = tail & mask; pass --allow-misaligned-vmemmap to boot it anyway and see wrong heads"
     case .memmapDoesNotFitHost(let need, let avail):

@@ -26,7 +26,7 @@ public enum Memdesc32Format: PageFormat {
   public static func initPage(_ p: UnsafeMutableRawPointer, address: UInt64, zone: ZoneType, node: Int, reserved: Bool) {
     let links = PageFlagsLayout.links(zone: zone, node: node)
     p.storeBytes(of: reserved ? links | PageFlag.reserved.mask : links, toByteOffset: flags, as: UInt64.self)
-    p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node) : 0, toByteOffset: memdesc, as: UInt64.self)
+    p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node, tag: tag(.misc)) : 0, toByteOffset: memdesc, as: UInt64.self)
     p.storeBytes(of: UInt64(0), toByteOffset: `private`, as: UInt64.self)
     p.storeBytes(of: UInt64(reserved ? 1 : 0), toByteOffset: refcount, as: UInt64.self)
   }
@@ -75,7 +75,7 @@ public enum Memdesc32Format: PageFormat {
   @inlinable
   public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) {
     let zone = m.zones[m.zoneIndex(of: pfn)]
-    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node)
+    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node, tag: tag(.misc))
     for i in 0..<(1 << order) {
       let p = m.memmap.address(of: pfn + i)
       m.memmap.set(p, memdesc, word)
@@ -84,10 +84,14 @@ public enum Memdesc32Format: PageFormat {
     m.memmap.set(m.memmap.address(of: pfn), refcount, UInt32(1))
   }
 
+  /// Kernel: `free_pages_prepare()`: per-page flags other than HWPoison are cleared.
   @inlinable
   public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) {
+    let keep = ~(PageFlagsLayout.flagsMask & ~PageFlag.hwPoison.mask)
     for i in 0..<(1 << order) {
       let p = head &+ UInt64(i << structPageShift)
+      let flags: UInt64 = m.memmap.load(p, Memdesc32Format.flags)
+      m.memmap.set(p, Memdesc32Format.flags, flags & keep)
       m.memmap.set(p, memdesc, UInt64(0))
       m.memmap.set(p, `private`, UInt64(0))
       m.memmap.set(p, refcount, UInt32(0))
@@ -129,7 +133,7 @@ public enum Memdesc8Format: PageFormat {
 
   @inlinable
   public static func initPage(_ p: UnsafeMutableRawPointer, address: UInt64, zone: ZoneType, node: Int, reserved: Bool) {
-    p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node) : insideFreeBlock, as: UInt64.self)
+    p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node, tag: tag(.misc)) : insideFreeBlock, as: UInt64.self)
   }
 
   @inlinable @inline(__always)
@@ -186,7 +190,7 @@ public enum Memdesc8Format: PageFormat {
   @inlinable
   public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) {
     let zone = m.zones[m.zoneIndex(of: pfn)]
-    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node)
+    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node, tag: tag(.misc))
     for i in 0..<(1 << order) { m.memmap.set(m.memmap.address(of: pfn + i), 0, word) }
   }
 

@@ -40,9 +40,9 @@ public enum MiscWord {
   public static let mappable: UInt64 = 1 << 11
   public static let orderShift: UInt64 = 12
 
-  /// A Misc word for a page of an allocation of `order`.
-  @inlinable public static func make(_ subtype: MiscSubtype, order: Int, zone: ZoneType, node: Int) -> UInt64 {
-    MemdescType.misc.rawValue | subtype.rawValue << subtypeShift | UInt64(order) << orderShift
+  /// A Misc word for a page of an allocation of `order`; `tag` is the era's tag for Misc.
+  @inlinable public static func make(_ subtype: MiscSubtype, order: Int, zone: ZoneType, node: Int, tag: UInt64) -> UInt64 {
+    tag | subtype.rawValue << subtypeShift | UInt64(order) << orderShift
       | PageFlagsLayout.links(zone: zone, node: node)
   }
 }

@@ -179,3 +179,68 @@ extension Machine where Format: CompoundEncoding {
     Int(memmap.load(memmap.address(of: folio.pfn), StructPageLayout.refcount, as: UInt32.self))
   }
 }
+
+/// The one API (``MemoryModel``) in the 64-byte eras: folio kinds through `mapping`,
+/// flags through the head's and first tail's flags words.
+extension Machine where Format: CompoundEncoding {
+  /// Allocates an anonymous or page-cache folio: `folio_alloc()`, then a mapping that says
+  /// which (a stand-in `anon_vma` with `PAGE_MAPPING_ANON`, or an `address_space`).
+  public func allocFolio(order: Int, kind: FolioKind, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
+    guard let folio = allocFolio(order: order, gfp: gfp, node: node) else { return nil }
+    memmap.set(page(folio.pfn), StructPageLayout.mapping, kind == .anon ? Machine.anonMapping : Machine.fileMapping)
+    return folio
+  }
+
+  /// The folio that owns a page in the New York sense: a compound head or single page
+  /// with a mapping (anonymous or file); nil for free, bare, slab and table pages.
+  public func folio(containing pfn: PFN) -> Folio? {
+    let head = compoundHead(pfn)
+    let mapping: UInt64 = memmap.load(page(head), StructPageLayout.mapping)
+    guard mapping != 0, mapping != Kernel.tailMapping else { return nil }
+    return Folio(pfn: head)
+  }
+
+  /// Anonymous if `mapping` has `PAGE_MAPPING_ANON`. Kernel: `folio_test_anon()`.
+  public func folioKind(_ folio: Folio) -> FolioKind {
+    memmap.load(page(folio.pfn), StructPageLayout.mapping, as: UInt64.self) & StructPageLayout.mappingAnon != 0 ? .anon : .file
+  }
+
+  /// The struct page that holds a folio flag: the head, or the first tail for `PF_SECOND`.
+  func flagPage(_ folio: Folio, _ flag: MemFlag) -> UInt64? {
+    guard flag.onFirstTail else { return page(folio.pfn) }
+    return folioOrder(folio) > 0 ? page(folio.pfn + 1) : nil
+  }
+
+  /// Kernel: `folio_test_*()`.
+  public func folioTest(_ folio: Folio, _ flag: MemFlag) -> Bool {
+    guard let p = flagPage(folio, flag) else { return false }
+    return memmap.load(p, StructPageLayout.flags, as: UInt64.self) & flag.pageFlag.mask != 0
+  }
+
+  /// Kernel: `folio_set_*()` / `folio_clear_*()`.
+  public func folioSet(_ folio: Folio, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+    guard flag.home == .folio || flag == .private || flag == .private2 else {
+      throw flag == .head ? .goneFlag(flag) : .folioFlagOnPage(flag, folio.pfn)
+    }
+    guard let p = flagPage(folio, flag) else { throw .notLarge(flag, folio.pfn) }
+    let flags: UInt64 = memmap.load(p, StructPageLayout.flags)
+    memmap.set(p, StructPageLayout.flags, on ? flags | flag.pageFlag.mask : flags & ~flag.pageFlag.mask)
+  }
+
+  /// Sets a flag through one page: per-page flags on the page itself (`PF_ANY`), folio
+  /// flags on its folio (`PF_HEAD`, `PF_SECOND`), as the kernel's page-flag policies do.
+  public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+    if flag == .head { throw .goneFlag(flag) }
+    if flag.home == .folio { return try folioSet(Folio(pfn: compoundHead(pfn)), flag, on) }
+    let p = page(pfn)
+    let flags: UInt64 = memmap.load(p, StructPageLayout.flags)
+    memmap.set(p, StructPageLayout.flags, on ? flags | flag.pageFlag.mask : flags & ~flag.pageFlag.mask)
+  }
+
+  /// Whether a flag reads as set on the page itself. AnonExclusive shares its bit with
+  /// Owner2 and means something only on anonymous pages. Kernel: `PageAnonExclusive()`.
+  public func testPageFlag(_ pfn: PFN, _ flag: MemFlag) -> Bool {
+    if flag == .anonExclusive, let f = folio(containing: pfn), folioKind(f) != .anon { return false }
+    return memmap.load(page(pfn), StructPageLayout.flags, as: UInt64.self) & flag.pageFlag.mask != 0
+  }
+}

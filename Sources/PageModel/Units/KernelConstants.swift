@@ -45,6 +45,10 @@ public enum Kernel {
   /// Kernel: `PAGE_OFFSET` of the 4-level direct map (`__PAGE_OFFSET_BASE_L4`). Model
   /// kernel objects that are not struct pages (zones' free-list heads) get addresses here.
   public static let pageOffsetL4: UInt64 = 0xffff_8880_0000_0000
+  /// Kernel: `__START_KERNEL_map`, where the kernel image (and with it the zones of a
+  /// non-NUMA machine, in `contig_page_data`) is mapped. Model list heads get addresses
+  /// here.
+  public static let startKernelMap: UInt64 = 0xffff_ffff_8000_0000
   /// Kernel: `PAGE_ALLOC_COSTLY_ORDER`: orders up to this one use the per-CPU lists.
   public static let pageAllocCostlyOrder = 3
   /// Kernel: `pageblock_order` on x86-64 (= `HPAGE_PMD_ORDER`).

@@ -1,0 +1,141 @@
+/// The descriptor slab allocator of the memdesc eras.
+///
+/// A slab page's `struct slab` (48 bytes) is laid out as
+/// `flags` 0, `slab_cache` 8 (the cache's kind), `slab_list` 16, `freelist` 32 (the
+/// address of the first free object, 0 when full), `counters` 40 (`inuse` in the low 16
+/// bits, `objects` in the next 15). A free object's first word is the address of the next
+/// free object (0 ends the list), as SLUB keeps its free pointer inside objects.
+/// Field offsets of the memdesc eras' `struct slab`.
+enum SlabField {
+  static let flags = 0
+  static let cache = 8
+  static let list = 16
+  static let freelist = 32
+  static let counters = 40
+}
+
+extension Machine where Format: MemdescFormat {
+  /// Host address of a descriptor byte, from its direct-map address.
+  @inlinable @inline(__always)
+  func descriptorPointer(_ address: UInt64) -> UnsafeMutableRawPointer {
+    let (pfn, offset) = DirectMap.location(address)
+    return memory.frame(pfn) + offset
+  }
+
+  @inlinable @inline(__always)
+  func memdescWord(_ pfn: PFN) -> UInt64 { memmap.load(memmap.address(of: pfn), Format.memdescOffset) }
+
+  @inlinable @inline(__always)
+  func setMemdescWord(_ pfn: PFN, _ word: UInt64) { memmap.set(memmap.address(of: pfn), Format.memdescOffset, word) }
+
+  /// Allocates a descriptor of `kind`; nil when the machine has no page for a new slab.
+  /// Kernel: `kmem_cache_alloc()`.
+  func descriptorAlloc(_ kind: DescriptorKind) -> UInt64? {
+    let cache = descriptorCaches[kind.index]
+    while let slab = cache.partial.last {
+      // A stale entry: the slab was discarded (and its page maybe reused) since.
+      guard Format.type(of: memdescWord(slab)) == .slab else {
+        cache.partial.removeLast()
+        continue
+      }
+      let desc = descriptorPointer(slabDescriptor(of: slab))
+      let free = desc.load(fromByteOffset: SlabField.freelist, as: UInt64.self)
+      guard free != 0, desc.load(fromByteOffset: SlabField.cache, as: UInt64.self) == UInt64(kind.index) else {
+        cache.partial.removeLast()  // full, or now a slab of another cache
+        continue
+      }
+      let next = descriptorPointer(free).load(as: UInt64.self)
+      desc.storeBytes(of: next, toByteOffset: SlabField.freelist, as: UInt64.self)
+      let counters = desc.load(fromByteOffset: SlabField.counters, as: UInt64.self)
+      desc.storeBytes(of: counters + 1, toByteOffset: SlabField.counters, as: UInt64.self)
+      if next == 0 { cache.partial.removeLast() }
+      descriptorPointer(free).initializeMemory(as: UInt8.self, repeating: 0, count: cache.objectSize)
+      cache.objects += 1
+      return free
+    }
+    guard newSlab(cache) else { return nil }
+    return descriptorAlloc(kind)
+  }
+
+  /// The `struct slab` address of a slab page, from its memdesc word.
+  @inlinable func slabDescriptor(of slab: PFN) -> UInt64 { memdescWord(slab) & ~MemdescType.mask }
+
+  /// Makes a new slab page for `cache` and puts it on the partial list.
+  /// Kernel: `new_slab()` -> `allocate_slab()`.
+  func newSlab(_ cache: DescriptorCache) -> Bool {
+    guard let pfn = allocBlock(order: 0, gfp: .kernel, node: 0) else { return false }
+    Format.prepNewPage(self, pfn, order: 0, gfp: .kernel)
+    let base = memory.frame(pfn)
+    // Thread the free list through the objects.
+    let first = cache.kind == .slab ? 1 : 0  // the slab-descriptor cache hosts its own
+    for i in first..<cache.objectsPerSlab {
+      let next = i + 1 < cache.objectsPerSlab ? DirectMap.address(pfn, offset: (i + 1) * cache.objectSize) : 0
+      (base + i * cache.objectSize).storeBytes(of: next, as: UInt64.self)
+    }
+    let descAddress: UInt64
+    if cache.kind == .slab {
+      descAddress = DirectMap.address(pfn)
+    } else {
+      guard let d = descriptorAlloc(.slab) else {
+        freePages(pfn, order: 0)
+        return false
+      }
+      descAddress = d
+    }
+    let desc = descriptorPointer(descAddress)
+    desc.initializeMemory(as: UInt8.self, repeating: 0, count: DescriptorKind.slab.objectSize)
+    let zone = zones[zoneIndex(of: pfn)]
+    desc.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: SlabField.flags, as: UInt64.self)
+    desc.storeBytes(of: UInt64(cache.kind.index), toByteOffset: SlabField.cache, as: UInt64.self)
+    desc.storeBytes(of: DirectMap.address(pfn, offset: first * cache.objectSize), toByteOffset: SlabField.freelist, as: UInt64.self)
+    desc.storeBytes(of: UInt64(first) | UInt64(cache.objectsPerSlab) << 16, toByteOffset: SlabField.counters, as: UInt64.self)
+    setMemdescWord(pfn, descAddress | Format.tag(.slab))
+    if cache.kind == .slab { cache.objects += 1 }
+    cache.partial.append(pfn)
+    cache.slabPages += 1
+    return true
+  }
+
+  /// Returns a descriptor to its cache; an empty slab page goes back to the allocator.
+  /// Kernel: `kmem_cache_free()`, `discard_slab()`.
+  func descriptorFree(_ address: UInt64) {
+    let (pfn, _) = DirectMap.location(address)
+    vmBugOn(Format.type(of: memdescWord(pfn)) != .slab, "descriptor at 0x\(String(address, radix: 16)) is not in a slab page")
+    let descAddress = slabDescriptor(of: pfn)
+    let desc = descriptorPointer(descAddress)
+    let cache = descriptorCaches[Int(desc.load(fromByteOffset: SlabField.cache, as: UInt64.self))]
+    let free = desc.load(fromByteOffset: SlabField.freelist, as: UInt64.self)
+    descriptorPointer(address).storeBytes(of: free, as: UInt64.self)
+    desc.storeBytes(of: address, toByteOffset: SlabField.freelist, as: UInt64.self)
+    let counters = desc.load(fromByteOffset: SlabField.counters, as: UInt64.self)
+    let inuse = Int(counters & 0xffff) - 1
+    desc.storeBytes(of: (counters & ~0xffff) | UInt64(inuse), toByteOffset: SlabField.counters, as: UInt64.self)
+    cache.objects -= 1
+    if free == 0 { cache.partial.append(pfn) }  // it was full
+    let selfHosted = descAddress == DirectMap.address(pfn)
+    if inuse == (selfHosted ? 1 : 0) {
+      // Kernel: discard_slab(): the page goes back, and its struct slab with it.
+      if selfHosted { cache.objects -= 1 }
+      cache.slabPages -= 1
+      setMemdescWord(pfn, MiscWord.make(.unknown, order: 0, zone: zones[zoneIndex(of: pfn)].type, node: zones[zoneIndex(of: pfn)].node, tag: Format.tag(.misc)))
+      freePages(pfn, order: 0)
+      if !selfHosted { descriptorFree(descAddress) }
+    }
+  }
+
+  /// Objects and pages of each descriptor cache.
+  public var descriptorStats: [DescriptorCacheStats] {
+    descriptorCaches.map { DescriptorCacheStats(kind: $0.kind, objects: $0.objects, pages: $0.slabPages) }
+  }
+}
+
+extension DescriptorKind {
+  @inlinable var index: Int {
+    switch self {
+    case .folio: 0
+    case .largeFolio: 1
+    case .slab: 2
+    case .ptdesc: 3
+    }
+  }
+}

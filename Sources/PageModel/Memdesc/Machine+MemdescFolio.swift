@@ -1,0 +1,162 @@
+/// Folios of the memdesc eras: a separately allocated descriptor, and every page of the
+/// folio pointing at it with its memdesc word.
+extension Machine where Format: MemdescFormat {
+  /// The descriptor address of a folio page, or nil if the page is not in a folio.
+  @inlinable
+  func folioDescriptor(_ pfn: PFN) -> UInt64? {
+    let word = memdescWord(pfn)
+    let type = Format.type(of: word)
+    guard type == .anon || type == .file else { return nil }
+    return word & ~MemdescType.mask
+  }
+
+  @inlinable
+  func folioPointer(_ folio: Folio) -> UnsafeMutableRawPointer {
+    guard let d = folioDescriptor(folio.pfn) else { preconditionFailure("\(folio) is not a folio") }
+    return descriptorPointer(d)
+  }
+
+  /// Allocates a folio: its descriptor from the folio cache first, then the pages, whose
+  /// memdesc words all point at it (the allocation is undone if the pages are not there).
+  ///
+  /// Kernel (plan): `MatthewWilcox/FolioAlloc`: `alloc_page_desc(gfp, order,
+  /// MEMDESC_TYPE_FOLIO(folio))`.
+  public func allocFolio(order: Int, kind: FolioKind, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
+    guard let desc = descriptorAlloc(order == 0 ? .folio : .largeFolio) else { return nil }
+    guard let pfn = allocBlock(order: order, gfp: gfp, node: node) else {
+      descriptorFree(desc)
+      return nil
+    }
+    let d = descriptorPointer(desc)
+    let zone = zones[zoneIndex(of: pfn)]
+    d.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+    d.storeBytes(of: desc &+ UInt64(MemdescFolioLayout.lru), toByteOffset: MemdescFolioLayout.lru, as: UInt64.self)
+    d.storeBytes(of: desc &+ UInt64(MemdescFolioLayout.lru), toByteOffset: MemdescFolioLayout.lru + 8, as: UInt64.self)
+    d.storeBytes(of: kind == .anon ? Machine.anonMapping : Machine.fileMapping, toByteOffset: MemdescFolioLayout.mapping, as: UInt64.self)
+    d.storeBytes(of: UInt32(1), toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
+    d.storeBytes(of: UInt32.max, toByteOffset: MemdescFolioLayout.mapcount, as: UInt32.self)
+    d.storeBytes(of: UInt8(order), toByteOffset: MemdescFolioLayout.order, as: UInt8.self)
+    d.storeBytes(of: pfn.rawValue, toByteOffset: MemdescFolioLayout.pfn, as: UInt64.self)
+    if order > 0 {
+      d.storeBytes(of: UInt32.max, toByteOffset: MemdescFolioLayout.largeMapcount, as: UInt32.self)
+      d.storeBytes(of: UInt32.max, toByteOffset: MemdescFolioLayout.entireMapcount, as: UInt32.self)
+      let list = desc &+ UInt64(MemdescFolioLayout.deferredList)
+      d.storeBytes(of: list, toByteOffset: MemdescFolioLayout.deferredList, as: UInt64.self)
+      d.storeBytes(of: list, toByteOffset: MemdescFolioLayout.deferredList + 8, as: UInt64.self)
+      var flags = d.load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+      flags |= MemFlag.largeRmappable.folioBit
+      d.storeBytes(of: flags, toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+    }
+    let word = desc | Format.tag(kind == .anon ? .anon : .file)
+    for i in 0..<(1 << order) {
+      let p = memmap.address(of: pfn + i)
+      memmap.set(p, Format.memdescOffset, word)
+      if Format.hasPageFlags {
+        // Layout C: the page's `_mapcount` shares the word after memdesc; its refcount is 0.
+        memmap.set(p, Memdesc32Format.private, UInt64(UInt32.max))
+        memmap.set(p, Memdesc32Format.refcount, UInt32(0))
+      }
+    }
+    return Folio(pfn: pfn)
+  }
+
+  /// The folio a page belongs to, or nil for a page in no folio (free, slab, page table,
+  /// Misc). Kernel (plan): `page_folio()` returning NULL.
+  public func pageFolio(_ pfn: PFN) -> Folio? {
+    guard let d = folioDescriptor(pfn) else { return nil }
+    return Folio(pfn: PFN(descriptorPointer(d).load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self)))
+  }
+
+  /// The head of a bare page (itself); a BUG for a page that belongs to a memdesc.
+  /// Kernel (plan): `compound_head()`.
+  public func compoundHead(_ pfn: PFN) throws(MemdescBug) -> PFN {
+    let type = Format.type(of: memdescWord(pfn))
+    switch type {
+    case .misc, .buddy: return pfn
+    default: throw .compoundHeadOnOwnedPage(pfn, type)
+    }
+  }
+
+  /// Kernel: `folio_order()`.
+  public func folioOrder(_ folio: Folio) -> Int {
+    Int(folioPointer(folio).load(fromByteOffset: MemdescFolioLayout.order, as: UInt8.self))
+  }
+  /// Kernel: `folio_nr_pages()`.
+  public func folioNrPages(_ folio: Folio) -> Int { 1 << folioOrder(folio) }
+  /// Kernel: `folio_ref_count()`.
+  public func folioRefCount(_ folio: Folio) -> Int {
+    Int(folioPointer(folio).load(fromByteOffset: MemdescFolioLayout.refcount, as: UInt32.self))
+  }
+  /// Anonymous or page cache, from the memdesc type.
+  public func folioKind(_ folio: Folio) -> FolioKind {
+    Format.type(of: memdescWord(folio.pfn)) == .anon ? .anon : .file
+  }
+
+  /// Kernel: `folio_get()`.
+  public func folioGet(_ folio: Folio) {
+    let d = folioPointer(folio)
+    let ref = d.load(fromByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
+    vmBugOn(ref == 0, "folio_get on a folio with refcount 0")
+    d.storeBytes(of: ref + 1, toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
+  }
+
+  /// Kernel: `folio_put()`: the last reference frees the pages and the descriptor.
+  public func folioPut(_ folio: Folio) {
+    guard let desc = folioDescriptor(folio.pfn) else { preconditionFailure("\(folio) is not a folio") }
+    let d = descriptorPointer(desc)
+    let ref = d.load(fromByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
+    vmBugOn(ref == 0, "folio_put on a folio with refcount 0")
+    d.storeBytes(of: ref - 1, toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
+    guard ref == 1 else { return }
+    let order = folioOrder(folio)
+    freeFrozenPages(folio.pfn, order: order)
+    descriptorFree(desc)
+  }
+
+  /// Kernel (plan): `put_page()` on a folio page drops the folio's reference.
+  public func putPage(_ pfn: PFN) throws(MemdescBug) {
+    guard let folio = pageFolio(pfn) else { throw .notAFolio(pfn) }
+    folioPut(folio)
+  }
+
+  /// Kernel: `folio_test_*()`.
+  public func folioTest(_ folio: Folio, _ flag: MemFlag) -> Bool {
+    folioPointer(folio).load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self) & flag.folioBit != 0
+  }
+
+  /// Kernel: `folio_set_*()` / `folio_clear_*()`.
+  public func folioSet(_ folio: Folio, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+    guard flag.home == .folio else { throw flag.home == .gone ? .goneFlag(flag) : .folioFlagOnPage(flag, folio.pfn) }
+    if flag.onFirstTail && folioOrder(folio) == 0 { throw .notLarge(flag, folio.pfn) }
+    let d = folioPointer(folio)
+    let flags = d.load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+    d.storeBytes(of: on ? flags | flag.folioBit : flags & ~flag.folioBit, toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+  }
+
+  /// Sets or clears a flag on one page: only the per-page flags, and only where the
+  /// struct page has a flags word. Kernel: `SetPageHWPoison()` and friends.
+  public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+    switch flag.home {
+    case .gone: throw .goneFlag(flag)
+    case .folio: throw .folioFlagOnPage(flag, pfn)
+    case .page:
+      guard Format.hasPageFlags else { throw .noPageFlags(flag, Format.era) }
+      let p = memmap.address(of: pfn)
+      let flags: UInt64 = memmap.load(p, 0)
+      memmap.set(p, 0, on ? flags | flag.pageFlag.mask : flags & ~flag.pageFlag.mask)
+    }
+  }
+
+  /// Whether a per-page flag is set on a page.
+  public func testPageFlag(_ pfn: PFN, _ flag: MemFlag) -> Bool {
+    guard flag.home == .page, Format.hasPageFlags else { return false }
+    return memmap.load(memmap.address(of: pfn), 0, as: UInt64.self) & flag.pageFlag.mask != 0
+  }
+}
+
+extension Machine {
+  /// Stand-in `anon_vma` pointer (with `PAGE_MAPPING_ANON`) and `address_space` pointer
+  /// for folios that the model allocates as anonymous or page cache.
+  static var anonMapping: UInt64 { Kernel.startKernelMap + 0x0400_0000 | StructPageLayout.mappingAnon }
+  static var fileMapping: UInt64 { Kernel.startKernelMap + 0x0400_1000 }
+}
