@@ -96,11 +96,5 @@ extension Machine: AnyMachine {}
 
 /// Boots a machine of the configured era.
 public func bootMachine(_ config: MachineConfig) throws(MachineError) -> any AnyMachine {
-  try config.validate()
-  switch config.era {
-  case .classic: return try Machine<ClassicEncoding>(config)
-  case .mask: return try Machine<MaskEncoding>(config)
-  case .memdesc32: return try Machine<Memdesc32Format>(config)
-  case .memdesc8: return try Machine<Memdesc8Format>(config)
-  }
+  try bootModel(config)
 }
