@@ -36,6 +36,14 @@ public protocol MemoryModel: AnyMachine {
   func freePages(_ pfn: PFN, order: Int)
   /// Empties the per-CPU lists. Kernel: `drain_all_pages()`.
   func drainAllPages()
+  /// Kernel: `allocate_slab()`: pages for kernel objects, in no folio.
+  func allocSlab(order: Int) -> PFN?
+  /// Kernel: `__free_slab()`.
+  func freeSlab(_ pfn: PFN)
+  /// Kernel: `pagetable_alloc()`.
+  func allocPageTable() -> PFN?
+  /// Kernel: `pagetable_free()`.
+  func freePageTable(_ pfn: PFN)
   /// Checks the buddy allocator's invariants and returns its free blocks.
   func checkBuddyInvariants() throws(InvariantViolation) -> BuddyFreeState
   /// Memmap and descriptor frames, counted.
@@ -57,6 +65,10 @@ public protocol MemoryModelFormat: PageFormat {
   static func setPageFlag(_ m: Machine<Self>, _ pfn: PFN, _ flag: MemFlag, _ on: Bool) throws(MemdescBug)
   static func testPageFlag(_ m: Machine<Self>, _ pfn: PFN, _ flag: MemFlag) -> Bool
   static func compoundHead(_ m: Machine<Self>, _ pfn: PFN) throws(MemdescBug) -> PFN
+  static func allocSlab(_ m: Machine<Self>, order: Int) -> PFN?
+  static func freeSlab(_ m: Machine<Self>, _ pfn: PFN)
+  static func allocPageTable(_ m: Machine<Self>) -> PFN?
+  static func freePageTable(_ m: Machine<Self>, _ pfn: PFN)
 }
 
 extension Machine: MemoryModel where Format: MemoryModelFormat {
@@ -78,6 +90,10 @@ extension Machine: MemoryModel where Format: MemoryModelFormat {
   }
   public func testPageFlag(_ pfn: PFN, _ flag: MemFlag) -> Bool { Format.testPageFlag(self, pfn, flag) }
   public func compoundHead(_ pfn: PFN) throws(MemdescBug) -> PFN { try Format.compoundHead(self, pfn) }
+  public func allocSlab(order: Int) -> PFN? { Format.allocSlab(self, order: order) }
+  public func freeSlab(_ pfn: PFN) { Format.freeSlab(self, pfn) }
+  public func allocPageTable() -> PFN? { Format.allocPageTable(self) }
+  public func freePageTable(_ pfn: PFN) { Format.freePageTable(self, pfn) }
 }
 
 extension MemoryModelFormat where Self: CompoundEncoding {
@@ -99,6 +115,10 @@ extension MemoryModelFormat where Self: CompoundEncoding {
   }
   public static func testPageFlag(_ m: Machine<Self>, _ pfn: PFN, _ flag: MemFlag) -> Bool { m.testPageFlag(pfn, flag) }
   public static func compoundHead(_ m: Machine<Self>, _ pfn: PFN) throws(MemdescBug) -> PFN { m.compoundHead(pfn) }
+  public static func allocSlab(_ m: Machine<Self>, order: Int) -> PFN? { m.allocSlab(order: order) }
+  public static func freeSlab(_ m: Machine<Self>, _ pfn: PFN) { m.freeSlab(pfn) }
+  public static func allocPageTable(_ m: Machine<Self>) -> PFN? { m.allocPageTable() }
+  public static func freePageTable(_ m: Machine<Self>, _ pfn: PFN) { m.freePageTable(pfn) }
 }
 
 extension MemoryModelFormat where Self: MemdescFormat {
@@ -120,6 +140,10 @@ extension MemoryModelFormat where Self: MemdescFormat {
   }
   public static func testPageFlag(_ m: Machine<Self>, _ pfn: PFN, _ flag: MemFlag) -> Bool { m.testPageFlag(pfn, flag) }
   public static func compoundHead(_ m: Machine<Self>, _ pfn: PFN) throws(MemdescBug) -> PFN { try m.compoundHead(pfn) }
+  public static func allocSlab(_ m: Machine<Self>, order: Int) -> PFN? { m.allocSlab(order: order) }
+  public static func freeSlab(_ m: Machine<Self>, _ pfn: PFN) { m.freeSlab(pfn) }
+  public static func allocPageTable(_ m: Machine<Self>) -> PFN? { m.allocPageTable() }
+  public static func freePageTable(_ m: Machine<Self>, _ pfn: PFN) { m.freePageTable(pfn) }
 }
 
 /// Boots a machine of the configured era behind the one API.
