@@ -12,7 +12,7 @@ struct Memdesc: ParsableCommand {
       what it costs. Run without a subcommand for a demonstration.
       """,
     version: "0.1.0",
-    subcommands: [Demo.self, Boot.self, HVO.self, Snapshot.self],
+    subcommands: [Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self],
     defaultSubcommand: Demo.self)
 }
 

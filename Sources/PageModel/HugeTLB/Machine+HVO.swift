@@ -14,12 +14,6 @@ extension Machine where Format: CompoundEncoding {
   /// Kernel: `HPG_vmemmap_optimized`, a bit of the hugetlb folio's `private` word.
   static var hpgVmemmapOptimized: UInt64 { 1 << 4 }
 
-  /// The vmemmap page-table indexes of a folio's struct pages.
-  func vmemmapPTERange(_ folio: Folio, order: Int) -> Range<Int> {
-    let first = Int((page(folio.pfn) &- memmap.base) >> UInt64(Kernel.pageShift))
-    return first..<(first + max((1 << order) * Kernel.structPageSize / Kernel.pageSize, 1))
-  }
-
   /// Optimises a hugetlb folio's vmemmap; false if it is not optimisable or a frame
   /// allocation the era requires fails (the folio then stays as it was).
   ///
@@ -126,24 +120,6 @@ extension Machine where Format: CompoundEncoding {
     }
     hugetlb.vmemmapTails[key] = t
     return t
-  }
-
-  /// Returns a vmemmap frame to the buddy allocator: a boot frame (reserved, from
-  /// memblock) or one the page allocator gave.
-  ///
-  /// Kernel: `free_vmemmap_page()`.
-  func freeVmemmapPage(_ frame: PFN) {
-    let p = page(frame)
-    let flags: UInt64 = memmap.load(p, StructPageLayout.flags)
-    if flags & PageFlag.reserved.mask != 0 {
-      // free_bootmem_page() / free_reserved_page(): ClearPageReserved, init_page_count.
-      memmap.set(p, StructPageLayout.flags, flags & ~PageFlag.reserved.mask)
-      counters.pointee.memmapBootPages -= 1
-      zoneCounters[zoneIndex(ofPage: p)].managedPages += 1
-    } else {
-      counters.pointee.memmapPages -= 1
-    }
-    freePages(frame, order: 0)
   }
 
   /// Frames that back shared tails (mask era). They are not in vmstat's memmap counters

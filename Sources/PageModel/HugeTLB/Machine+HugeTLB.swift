@@ -34,6 +34,7 @@ extension Machine where Format: CompoundEncoding {
       pfn = p
     } else {
       guard let p = allocContigRange(order: order) else { return nil }
+      // The pages come straight from the free lists: refcount 0, as for buddy pages.
       memmap.set(page(p), StructPageLayout.refcount, UInt32(1))
       prepCompoundPage(p, order: order)
       pfn = p
@@ -43,30 +44,6 @@ extension Machine where Format: CompoundEncoding {
     memmap.set(head, StructPageLayout.refcount, UInt32(0))
     memmap.set(head, StructPageLayout.mapcount, PageType.hugetlb.word)
     return Folio(pfn: pfn)
-  }
-
-  /// Finds a naturally aligned range of 2^order pages that are all buddy-free in one
-  /// zone, from the top of memory down, and takes it.
-  ///
-  /// Kernel: `alloc_contig_pages()` -> `alloc_contig_range()` (which can also migrate
-  /// pages out of the way; the model only takes ranges that are already free).
-  func allocContigRange(order: Int) -> PFN? {
-    let size = UInt64(1) << UInt64(order)
-    for zone in zones.reversed() {
-      var start = (zone.span.upperBound.rawValue - 1) & ~(size - 1)
-      while start >= zone.span.lowerBound.rawValue && start + size <= zone.span.upperBound.rawValue {
-        let range = PFN(start)..<PFN(start + size)
-        if takeFreeRange(range, zone: zone.index) {
-          for pfn in stride(from: start, to: start + size, by: 1) where pfn != start {
-            memmap.set(page(PFN(pfn)), StructPageLayout.refcount, UInt32(0))
-          }
-          return PFN(start)
-        }
-        if start < size { break }
-        start -= size
-      }
-    }
-    return nil
   }
 
   /// Restores a pool page's vmemmap if it is optimised and frees it to the buddy

@@ -27,6 +27,13 @@ extension Machine where Format: MemdescFormat {
       descriptorFree(desc)
       return nil
     }
+    initFolio(desc, pfn: pfn, order: order, kind: kind)
+    return Folio(pfn: pfn)
+  }
+
+  /// Writes a new folio descriptor and points every page of the folio at it.
+  /// Kernel (plan): the body of `FolioAlloc`'s `alloc_folio()`.
+  func initFolio(_ desc: UInt64, pfn: PFN, order: Int, kind: FolioKind) {
     let d = descriptorPointer(desc)
     let zone = zones[zoneIndex(of: pfn)]
     d.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
@@ -57,7 +64,6 @@ extension Machine where Format: MemdescFormat {
         memmap.set(p, Memdesc32Format.refcount, UInt32(0))
       }
     }
-    return Folio(pfn: pfn)
   }
 
   /// The folio a page belongs to, or nil for a page in no folio (free, slab, page table,

@@ -100,4 +100,7 @@ public enum MemdescFolioLayout {
   public static let deferredList = 96
   public static let mmIds = 112
   public static let hugetlbPrivate = 120
+  /// The model's mark of a hugetlb folio in `hugetlbPrivate` (bit 63), beside the HPG
+  /// flags in the low bits.
+  public static let hugetlbFolio: UInt64 = 1 << 63
 }

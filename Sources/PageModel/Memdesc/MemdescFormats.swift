@@ -31,6 +31,17 @@ public enum Memdesc32Format: PageFormat {
     p.storeBytes(of: UInt64(reserved ? 1 : 0), toByteOffset: refcount, as: UInt64.self)
   }
 
+  @inlinable
+  public static func isReserved(_ m: Memmap<Self>, _ page: UInt64) -> Bool {
+    m.load(page, flags, as: UInt64.self) & PageFlag.reserved.mask != 0
+  }
+  @inlinable
+  public static func clearReserved(_ m: Memmap<Self>, _ page: UInt64) {
+    m.set(page, flags, m.load(page, flags, as: UInt64.self) & ~PageFlag.reserved.mask)
+    let word: UInt64 = m.load(page, memdesc)
+    m.set(page, memdesc, word & ~(UInt64(0x7f) << MiscWord.subtypeShift) | MiscSubtype.unknown.rawValue << MiscWord.subtypeShift)
+  }
+
   @inlinable @inline(__always)
   public static func buddyOrder(_ m: Memmap<Self>, _ page: UInt64) -> Int? {
     let word: UInt32 = m.load(page, refcount)
@@ -134,6 +145,18 @@ public enum Memdesc8Format: PageFormat {
   @inlinable
   public static func initPage(_ p: UnsafeMutableRawPointer, address: UInt64, zone: ZoneType, node: Int, reserved: Bool) {
     p.storeBytes(of: reserved ? MiscWord.make(.reserved, order: 0, zone: zone, node: node, tag: tag(.misc)) : insideFreeBlock, as: UInt64.self)
+  }
+
+  /// A Misc word of subtype PageReserved.
+  @inlinable
+  public static func isReserved(_ m: Memmap<Self>, _ page: UInt64) -> Bool {
+    let word: UInt64 = m.load(page, 0)
+    return word & MemdescType.mask == MemdescType.misc.rawValue && (word >> MiscWord.subtypeShift) & 0x7f == MiscSubtype.reserved.rawValue
+  }
+  @inlinable
+  public static func clearReserved(_ m: Memmap<Self>, _ page: UInt64) {
+    let word: UInt64 = m.load(page, 0)
+    m.set(page, 0, word & ~(UInt64(0x7f) << MiscWord.subtypeShift) | MiscSubtype.unknown.rawValue << MiscWord.subtypeShift)
   }
 
   @inlinable @inline(__always)

@@ -44,6 +44,10 @@ public protocol MemoryModel: AnyMachine {
   func allocPageTable() -> PFN?
   /// Kernel: `pagetable_free()`.
   func freePageTable(_ pfn: PFN)
+  /// Kernel: sysctl `vm.hugetlb_optimize_vmemmap`.
+  func setHugetlbOptimizeVmemmap(_ on: Bool)
+  /// Kernel: writing `nr_hugepages`; returns the pool size reached.
+  func setNrHugePages(order: Int, count: Int) throws(MachineError) -> Int
   /// Checks the buddy allocator's invariants and returns its free blocks.
   func checkBuddyInvariants() throws(InvariantViolation) -> BuddyFreeState
   /// Memmap and descriptor frames, counted.
@@ -69,6 +73,7 @@ public protocol MemoryModelFormat: PageFormat {
   static func freeSlab(_ m: Machine<Self>, _ pfn: PFN)
   static func allocPageTable(_ m: Machine<Self>) -> PFN?
   static func freePageTable(_ m: Machine<Self>, _ pfn: PFN)
+  static func setNrHugePages(_ m: Machine<Self>, order: Int, count: Int) throws(MachineError) -> Int
 }
 
 extension Machine: MemoryModel where Format: MemoryModelFormat {
@@ -94,6 +99,10 @@ extension Machine: MemoryModel where Format: MemoryModelFormat {
   public func freeSlab(_ pfn: PFN) { Format.freeSlab(self, pfn) }
   public func allocPageTable() -> PFN? { Format.allocPageTable(self) }
   public func freePageTable(_ pfn: PFN) { Format.freePageTable(self, pfn) }
+  public func setHugetlbOptimizeVmemmap(_ on: Bool) { hugetlb.optimizeVmemmap = on }
+  public func setNrHugePages(order: Int, count: Int) throws(MachineError) -> Int {
+    try Format.setNrHugePages(self, order: order, count: count)
+  }
 }
 
 extension MemoryModelFormat where Self: CompoundEncoding {
@@ -119,6 +128,9 @@ extension MemoryModelFormat where Self: CompoundEncoding {
   public static func freeSlab(_ m: Machine<Self>, _ pfn: PFN) { m.freeSlab(pfn) }
   public static func allocPageTable(_ m: Machine<Self>) -> PFN? { m.allocPageTable() }
   public static func freePageTable(_ m: Machine<Self>, _ pfn: PFN) { m.freePageTable(pfn) }
+  public static func setNrHugePages(_ m: Machine<Self>, order: Int, count: Int) throws(MachineError) -> Int {
+    m.setNrHugePages(order: order, count)
+  }
 }
 
 extension MemoryModelFormat where Self: MemdescFormat {
@@ -144,6 +156,9 @@ extension MemoryModelFormat where Self: MemdescFormat {
   public static func freeSlab(_ m: Machine<Self>, _ pfn: PFN) { m.freeSlab(pfn) }
   public static func allocPageTable(_ m: Machine<Self>) -> PFN? { m.allocPageTable() }
   public static func freePageTable(_ m: Machine<Self>, _ pfn: PFN) { m.freePageTable(pfn) }
+  public static func setNrHugePages(_ m: Machine<Self>, order: Int, count: Int) throws(MachineError) -> Int {
+    m.setNrHugePages(order: order, count)
+  }
 }
 
 /// Boots a machine of the configured era behind the one API.

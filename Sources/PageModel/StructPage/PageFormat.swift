@@ -31,6 +31,12 @@ public protocol PageFormat {
   /// Unlinked: the kernel poisons `list_del()`ed entries.
   static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64)
 
+  /// Whether a page is reserved (memblock memory, such as the boot memmap).
+  /// Kernel: `PageReserved()`.
+  static func isReserved(_ m: Memmap<Self>, _ page: UInt64) -> Bool
+  /// Kernel: `ClearPageReserved()`, as `free_reserved_page()` does before freeing.
+  static func clearReserved(_ m: Memmap<Self>, _ page: UInt64)
+
   /// Checks pages leaving the allocator and prepares them for their user.
   /// Kernel: `prep_new_page()`.
   static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP)
@@ -66,6 +72,15 @@ extension CompoundEncoding {
     p.storeBytes(of: address &+ 8, toByteOffset: StructPageLayout.lruPrev, as: UInt64.self)
     // _mapcount -1 in the low half, _refcount (1 reserved, 0 free) in the high half.
     p.storeBytes(of: reserved ? 0x0000_0001_ffff_ffff : 0x0000_0000_ffff_ffff, toByteOffset: StructPageLayout.mapcount, as: UInt64.self)
+  }
+
+  @inlinable
+  public static func isReserved(_ m: Memmap<Self>, _ page: UInt64) -> Bool {
+    m.load(page, StructPageLayout.flags, as: UInt64.self) & PageFlag.reserved.mask != 0
+  }
+  @inlinable
+  public static func clearReserved(_ m: Memmap<Self>, _ page: UInt64) {
+    m.set(page, StructPageLayout.flags, m.load(page, StructPageLayout.flags, as: UInt64.self) & ~PageFlag.reserved.mask)
   }
 
   @inlinable @inline(__always)

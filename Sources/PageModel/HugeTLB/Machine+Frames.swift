@@ -1,0 +1,45 @@
+/// Frame-level helpers that HugeTLB uses in every era.
+extension Machine {
+  /// The vmemmap page-table indexes of a folio's struct pages.
+  func vmemmapPTERange(_ folio: Folio, order: Int) -> Range<Int> {
+    let first = Int((page(folio.pfn) &- memmap.base) >> UInt64(Kernel.pageShift))
+    return first..<(first + max(((1 << order) << Format.structPageShift) >> Kernel.pageShift, 1))
+  }
+
+  /// Finds a naturally aligned range of 2^order pages that are all buddy-free in one
+  /// zone, from the top of memory down, and takes it.
+  ///
+  /// Kernel: `alloc_contig_pages()` -> `alloc_contig_range()` (which can also migrate
+  /// pages out of the way; the model only takes ranges that are already free).
+  func allocContigRange(order: Int) -> PFN? {
+    let size = UInt64(1) << UInt64(order)
+    for zone in zones.reversed() {
+      var start = (zone.span.upperBound.rawValue - 1) & ~(size - 1)
+      while start >= zone.span.lowerBound.rawValue && start + size <= zone.span.upperBound.rawValue {
+        let range = PFN(start)..<PFN(start + size)
+        if takeFreeRange(range, zone: zone.index) { return PFN(start) }
+        if start < size { break }
+        start -= size
+      }
+    }
+    return nil
+  }
+
+  /// Returns a vmemmap frame to the buddy allocator: a boot frame (reserved, from
+  /// memblock) or one the page allocator gave.
+  ///
+  /// Kernel: `free_vmemmap_page()`.
+  func freeVmemmapPage(_ frame: PFN) {
+    let p = page(frame)
+    if Format.isReserved(memmap, p) {
+      // free_bootmem_page() / free_reserved_page(): ClearPageReserved, init_page_count.
+      Format.clearReserved(memmap, p)
+      counters.pointee.memmapBootPages -= 1
+      zoneCounters[zoneIndex(ofPage: p)].managedPages += 1
+    } else {
+      counters.pointee.memmapPages -= 1
+    }
+    freePages(frame, order: 0)
+  }
+
+}

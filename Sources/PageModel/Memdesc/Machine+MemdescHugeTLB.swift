@@ -1,0 +1,109 @@
+/// HugeTLB in the memdesc eras: pool pages are folios with descriptors, and HVO shares
+/// vmemmap frames because every struct page of a folio is the same.
+///
+/// In `memdesc32` each page of a folio holds the same flags, memdesc word, `_mapcount`
+/// (-1) and refcount (0); in `memdesc8` the same word. So all vmemmap pages of a huge page
+/// can map one read-only frame: 2 MiB pages keep 1 frame of 4 (memdesc32) or have only 1
+/// (memdesc8); 1 GiB pages keep 1 of 2048 or 512. Any per-page write must restore first.
+extension Machine where Format: MemdescFormat {
+  /// Kernel: `set_max_huge_pages()`.
+  @discardableResult
+  public func setNrHugePages(order: Int, _ count: Int) -> Int {
+    guard let h = hugetlb.index(ofOrder: order) else { return 0 }
+    while hugetlb.hstates[h].nrHugePages < count {
+      guard let folio = allocHugetlbFolio(order: order) else { break }
+      if hugetlb.optimizeVmemmap { hugetlbVmemmapOptimizeFolio(folio) }
+      hugetlb.hstates[h].folios.append(folio)
+    }
+    var kept: [Folio] = []
+    while hugetlb.hstates[h].nrHugePages - kept.count > count, let folio = hugetlb.hstates[h].folios.popLast() {
+      if hugetlb.optimized.contains(folio.pfn) && !hugetlbVmemmapRestoreFolio(folio) {
+        kept.append(folio)
+        continue
+      }
+      freeHugetlbFolio(folio, order: order)
+    }
+    hugetlb.hstates[h].folios.append(contentsOf: kept)
+    return hugetlb.hstates[h].nrHugePages
+  }
+
+  /// A frozen hugetlb folio: descriptor first, then the pages.
+  func allocHugetlbFolio(order: Int) -> Folio? {
+    guard let desc = descriptorAlloc(.largeFolio) else { return nil }
+    let block = order <= Kernel.maxPageOrder ? allocBlock(order: order, gfp: .kernel, node: 0) : allocContigRange(order: order)
+    guard let pfn = block else {
+      descriptorFree(desc)
+      return nil
+    }
+    initFolio(desc, pfn: pfn, order: order, kind: .file)
+    let d = descriptorPointer(desc)
+    d.storeBytes(of: UInt32(0), toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)  // frozen
+    d.storeBytes(of: MemdescFolioLayout.hugetlbFolio, toByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self)
+    return Folio(pfn: pfn)
+  }
+
+  func freeHugetlbFolio(_ folio: Folio, order: Int) {
+    guard let desc = folioDescriptor(folio.pfn) else { return }
+    if order <= Kernel.maxPageOrder {
+      freeFrozenPages(folio.pfn, order: order)
+    } else {
+      Format.freePagesPrepare(self, page(folio.pfn), order: order)
+      let zone = zoneIndex(of: folio.pfn)
+      for block in PFN.alignedBlocks(folio.pfn..<(folio.pfn + (1 << order))) {
+        freeOneBlock(block.pfn, order: block.order, zone: zone)
+      }
+    }
+    descriptorFree(desc)
+  }
+
+  /// Maps every vmemmap page of the folio read-only onto one copy of the first, and frees
+  /// the rest; false if there is one page only or no frame for the copy.
+  @discardableResult
+  public func hugetlbVmemmapOptimizeFolio(_ folio: Folio) -> Bool {
+    let order = folioOrder(folio)
+    let ptes = vmemmapPTERange(folio, order: order)
+    guard ptes.count >= 2, !hugetlb.optimized.contains(folio.pfn) else { return false }
+    guard let shared = allocPages(order: 0, node: zones[zoneIndex(of: folio.pfn)].node) else { return false }
+    setHPGOptimized(folio, true)
+    let old = ptes.map { vmemmapTable.entries[$0].frame }
+    memory.frame(shared).copyMemory(from: memory.frame(old[0]), byteCount: Kernel.pageSize)
+    counters.pointee.memmapPages += 1
+    for i in ptes { vmemmapTable.entries[i] = VmemmapPTE(frame: shared, writable: false) }
+    for f in old { freeVmemmapPage(f) }
+    hugetlb.optimized.insert(folio.pfn)
+    return true
+  }
+
+  /// Gives the folio its own writable vmemmap pages back; false (nothing changed) if the
+  /// frames cannot be had.
+  @discardableResult
+  public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool {
+    guard hugetlb.optimized.contains(folio.pfn) else { return false }
+    let ptes = vmemmapPTERange(folio, order: folioOrder(folio))
+    var frames: [PFN] = []
+    for _ in ptes {
+      guard let f = allocPages(order: 0, node: zones[zoneIndex(of: folio.pfn)].node) else {
+        for f in frames { freePages(f, order: 0) }
+        return false
+      }
+      frames.append(f)
+    }
+    let shared = vmemmapTable.entries[ptes.lowerBound].frame
+    for (i, f) in zip(ptes, frames) {
+      memory.frame(f).copyMemory(from: memory.frame(shared), byteCount: Kernel.pageSize)
+      vmemmapTable.entries[i] = VmemmapPTE(frame: f, writable: true)
+    }
+    counters.pointee.memmapPages += frames.count
+    freeVmemmapPage(shared)
+    hugetlb.optimized.remove(folio.pfn)
+    setHPGOptimized(folio, false)
+    return true
+  }
+
+  func setHPGOptimized(_ folio: Folio, _ on: Bool) {
+    let d = folioPointer(folio)
+    let v = d.load(fromByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self)
+    let bit = Machine<ClassicEncoding>.hpgVmemmapOptimized
+    d.storeBytes(of: on ? v | bit : v & ~bit, toByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self)
+  }
+}

@@ -1,0 +1,161 @@
+import Testing
+@testable import PageModel
+
+@Suite struct MemdescSemanticsTests {
+  /// Acceptance (issue 4): compound_head on a folio page in memdesc8 is a BUG; page_folio
+  /// of a slab page is nil; Dirty on a page (not its folio) in memdesc32 is refused.
+  @Test func seedEmailSemantics() throws {
+    let m8 = try flatMachine(Memdesc8Format.self, ram: 64 << 20)
+    let f = try #require(m8.allocFolio(order: 2, kind: .anon))
+    #expect(throws: MemdescBug.compoundHeadOnOwnedPage(f.pfn + 1, .anon)) { try m8.compoundHead(f.pfn + 1) }
+    let bare = try #require(m8.allocPages(order: 0))
+    #expect(try m8.compoundHead(bare) == bare)
+    let slab = try #require(m8.allocSlab(order: 1))
+    #expect(m8.pageFolio(slab) == nil)
+    #expect(m8.pageFolio(slab + 1) == nil)
+    #expect(m8.folio(containing: slab) == nil)
+    #expect(throws: MemdescBug.self) { try m8.compoundHead(slab) }
+
+    let m32 = try flatMachine(Memdesc32Format.self, ram: 64 << 20)
+    let g = try #require(m32.allocFolio(order: 1, kind: .file))
+    #expect(throws: MemdescBug.folioFlagOnPage(.dirty, g.pfn + 1)) { try m32.setPageFlag(g.pfn + 1, .dirty) }
+    #expect(throws: MemdescBug.goneFlag(.head)) { try m32.setPageFlag(g.pfn, .head) }
+    #expect(throws: MemdescBug.goneFlag(.private)) { try m32.folioSet(g, .private) }
+    try m32.folioSet(g, .dirty)
+    #expect(m32.folioTest(g, .dirty))
+    try m32.setPageFlag(g.pfn + 1, .hwPoison)
+    #expect(m32.testPageFlag(g.pfn + 1, .hwPoison) && !m32.testPageFlag(g.pfn, .hwPoison))
+    #expect(throws: MemdescBug.noPageFlags(.hwPoison, .memdesc8)) { try m8.setPageFlag(f.pfn, .hwPoison) }
+
+    // The 64-byte eras still accept a folio flag through a page: PF_HEAD sends it to the head.
+    let c = try flatMachine(ClassicEncoding.self, ram: 64 << 20)
+    let h = try #require(c.allocFolio(order: 2, kind: .file))
+    try c.setPageFlag(h.pfn + 3, .dirty)
+    #expect(c.folioTest(h, .dirty))
+  }
+
+  /// put_page() on a folio page drops the folio's reference; page refcounts stay 0.
+  @Test func putPageDropsTheFolioReference() throws {
+    let m = try flatMachine(Memdesc32Format.self, ram: 64 << 20)
+    let f = try #require(m.allocFolio(order: 3, kind: .anon))
+    m.folioGet(f)
+    #expect(m.folioRefCount(f) == 2)
+    #expect(m.memmap.load(m.page(f.pfn + 5), Memdesc32Format.refcount, as: UInt32.self) == 0)
+    try m.putPage(f.pfn + 5)
+    #expect(m.folioRefCount(f) == 1)
+    let free = m.freePages + m.pcpPages
+    let descriptorPages = m.cost().descriptorFrames.values.reduce(0, +)
+    try m.putPage(f.pfn + 7)
+    // The folio's 8 pages, and the descriptor slab pages that emptied with it.
+    let released = descriptorPages - m.cost().descriptorFrames.values.reduce(0, +)
+    #expect(released == 2)
+    #expect(m.freePages + m.pcpPages == free + 8 + released)
+    #expect(m.pageFolio(f.pfn) == nil)
+  }
+
+  /// Every page of a folio points at one descriptor, 16-byte aligned, whose pfn and order
+  /// name the folio; the descriptor's zone and node are the pages'.
+  @Test(arguments: [Era.memdesc32, .memdesc8])
+  func descriptorsAreWellFormed(era: Era) throws {
+    func body<F: MemdescFormat>(_ m: Machine<F>) throws {
+      let f = try #require(m.allocFolio(order: 4, kind: .anon))
+      let word = m.memdescWord(f.pfn)
+      #expect(F.type(of: word) == .anon)
+      #expect(word & ~MemdescType.mask % 16 == 0)
+      for i in 0..<16 { #expect(m.memdescWord(f.pfn + i) == word) }
+      let d = m.descriptorPointer(word & ~MemdescType.mask)
+      #expect(d.load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self) == f.pfn.rawValue)
+      #expect(d.load(fromByteOffset: MemdescFolioLayout.order, as: UInt8.self) == 4)
+      let flags = d.load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+      #expect(PageFlagsLayout.zone(of: flags) == m.zones[m.zoneIndex(of: f.pfn)].type.rawValue)
+      // The descriptor lives in a slab page of the same machine, typed Slab.
+      let (slabPFN, _) = DirectMap.location(word & ~MemdescType.mask)
+      #expect(F.type(of: m.memdescWord(slabPFN)) == .slab)
+      #expect(m.descriptorStats.first { $0.kind == .largeFolio }?.objects == 1)
+    }
+    if era == .memdesc32 { try body(flatMachine(Memdesc32Format.self, ram: 64 << 20)) } else { try body(flatMachine(Memdesc8Format.self, ram: 64 << 20)) }
+  }
+}
+
+@Suite struct SimulationTests {
+  func costs(_ workload: Workload, ram: UInt64, eras: [Era] = Era.allCases) throws -> [Era: EraCost] {
+    let layout = try PhysicalLayout.flat(ramBytes: ram)
+    let trace = workload.trace(ramPages: layout.ramPages, seed: 1)
+    var out: [Era: EraCost] = [:]
+    for era in eras { out[era] = try Simulator.run(trace, on: bootModel(MachineConfig(layout: layout, era: era))) }
+    return out
+  }
+
+  /// Acceptance (issue 4): memdesc32's memmap is half of classic's and memdesc8's an
+  /// eighth; the descriptors are one folio descriptor per order-0 folio plus the slab
+  /// pages that hold them, by hand arithmetic.
+  @Test func anonOrder0HandArithmetic() throws {
+    let c = try costs(.anonOrder0, ram: 1 << 30)
+    let classic = try #require(c[.classic]), m32 = try #require(c[.memdesc32]), m8 = try #require(c[.memdesc8])
+    #expect(m32.memmapBytes * 2 == classic.memmapBytes)
+    #expect(m8.memmapBytes * 8 == classic.memmapBytes)
+    #expect(c[.mask]!.totalOverheadBytes == classic.totalOverheadBytes)
+    #expect(classic.descriptorBytes == 0)
+    let folios = Int(Double(262_144) * 0.6)  // 157,286
+    let perPage = 4096 / 80  // 51 folio descriptors a page
+    let folioPages = (folios + perPage - 1) / perPage  // 3,085
+    let slabPages = (folioPages + 83) / 84  // each slab-cache page: its own struct slab + 84 more
+    for m in [m32, m8] {
+      #expect(m.descriptorFrames[.folio] == folioPages)
+      #expect(m.descriptorFrames[.slab] == slabPages)
+      #expect(m.descriptorBytes == UInt64(folioPages + slabPages) * 4096)
+    }
+    #expect(folioPages == 3085 && slabPages == 37)
+  }
+
+  /// Acceptance: with 2 MiB THPs the memdesc eras' total overhead is far below classic's.
+  @Test func anonTHPIsCheapInMemdescEras() throws {
+    let c = try costs(.anonTHP, ram: 1 << 30)
+    #expect(c[.memdesc32]!.totalOverheadBytes * 19 < c[.classic]!.totalOverheadBytes * 10)
+    #expect(c[.memdesc8]!.totalOverheadBytes * 7 < c[.classic]!.totalOverheadBytes)
+  }
+
+  /// HVO in every era: the frames given back per 2 MiB and 1 GiB page.
+  @Test(arguments: [(Workload.hugetlb2M, 7, 7, 3, 0), (.hugetlb1G, 4095, 4095, 2047, 511)])
+  func hugetlbSavings(workload: Workload, classic: Int, mask: Int, m32: Int, m8: Int) throws {
+    let c = try costs(workload, ram: 4 << 30)
+    let pages = workload == .hugetlb2M ? 1024 : 2
+    #expect(c[.classic]!.hvoSavedFrames == classic * pages)
+    #expect(c[.mask]!.hvoSavedFrames == mask * pages - 1)  // the shared tail is memmap too
+    #expect(c[.memdesc32]!.hvoSavedFrames == m32 * pages)
+    #expect(c[.memdesc8]!.hvoSavedFrames == m8 * pages)
+  }
+
+  @Test func traceParsing() throws {
+    let t = try Trace.parse("""
+      # a comment
+      alloc a folio 0 anon
+      alloc b folio 9 file   # trailing comment
+      alloc s slab 2
+      alloc p pagetable
+
+      free a
+      hvo on
+      hugepages 2M 3
+      """, name: "t.trace")
+    #expect(t.ops == [
+      .allocFolio(id: 0, order: 0, kind: .anon), .allocFolio(id: 1, order: 9, kind: .file), .allocSlab(id: 2, order: 2),
+      .allocPageTable(id: 3), .free(id: 0), .hvo(true), .hugepages(order: 9, count: 3),
+    ])
+    #expect(t.lines == [2, 3, 4, 5, 7, 8, 9])
+    #expect(throws: TraceError.badLine(file: "x", line: 2, text: "alloc b folio 11 anon", why: "order '11' is not a number from 0 to 10")) {
+      try Trace.parse("alloc a folio 0 anon\nalloc b folio 11 anon", name: "x")
+    }
+    for bad in ["frob", "alloc a folio 1 weird", "hugepages 3M 1", "hvo maybe", "free", "alloc x slab 9"] {
+      #expect(throws: TraceError.self) { try Trace.parse(bad) }
+    }
+    let unknown = try Trace.parse("alloc a folio 0 anon\nfree b", name: "u")
+    #expect(throws: TraceError.unknownID(file: "u", line: 2, id: "b")) {
+      try Simulator.run(unknown, on: bootModel(MachineConfig(layout: .flat(ramBytes: 64 << 20), era: .memdesc8)))
+    }
+    let twice = try Trace.parse("alloc a folio 0 anon\nfree a\nfree a", name: "w")
+    #expect(throws: TraceError.unknownID(file: "w", line: 3, id: "a")) {
+      try Simulator.run(twice, on: bootModel(MachineConfig(layout: .flat(ramBytes: 64 << 20), era: .classic)))
+    }
+  }
+}
