@@ -107,16 +107,6 @@ extension Memdesc {
   }
 }
 
-extension String {
-  func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-}
-
-/// Writes progress to standard error (unbuffered, for a terminal).
-func writeStderr(_ s: String) {
-  var bytes = Array(s.utf8)
-  _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-}
-
 /// Reads a text file for the CLI, with an error that names it.
 func readTextFile(_ path: String) throws -> String {
   let fd = open(path, O_RDONLY)
