@@ -167,7 +167,8 @@ public struct PageSnapshot: Sendable {
       throw SnapshotError(.badSize, path: path, offset: size - size % 8, "size \(size) bytes is not a multiple of 8 (one u64 per PFN)")
     }
     owned = false
-    return KPageArray(file: file, path: path, count: Int(size / 8), backing: .file(fd: fd))
+    // 128 KiB chunks: the copy from the page cache and the scan stay in the L2 cache.
+    return KPageArray(file: file, path: path, count: Int(size / 8), chunkWords: 1 << 14, backing: .file(fd: fd))
   }
 }
 

@@ -58,7 +58,7 @@ public struct FlagWordHistogram: Sendable {
         counts[i] = length
         firsts[i] = firstPFN
         used += 1
-        if used * 2 > keys.count { grow() }
+        if used * 2 >= keys.count { grow() }
         return
       }
       i = (i + 1) & mask
@@ -77,19 +77,72 @@ public struct FlagWordHistogram: Sendable {
     for e in old { add(e.word, pages: e.pages, firstPFN: e.firstPFN) }
   }
 
-  /// Counts every word of `words`, the first of which is PFN `startPFN`.
+  /// Counts every word of `words`, the first of which is PFN `startPFN`. Chunks added in
+  /// increasing PFN order give exact first PFNs (the concurrent scan does so per worker).
+  ///
+  /// - Complexity: one pass; eight words compared per step inside runs, one table probe
+  ///   per run.
   public mutating func add(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int) {
     guard let p = words.baseAddress else { return }
     let n = words.count
     var i = 0
     while i < n {
-      let v = p[i]
-      var j = i &+ 1
-      // Extend the run four words at a time, then one at a time.
-      while j &+ 4 <= n && p[j] == v && p[j &+ 1] == v && p[j &+ 2] == v && p[j &+ 3] == v { j &+= 4 }
-      while j < n && p[j] == v { j &+= 1 }
-      add(v, pages: UInt64(j &- i), firstPFN: startPFN &+ i)
-      i = j
+      // Probe with raw pointers until the table must grow, then grow and go on.
+      let size = keys.count
+      let limit = size / 2
+      var used = self.used
+      var zeroCount = self.zeroCount
+      var zeroFirst = self.zeroFirst
+      let shift = self.shift
+      keys.withUnsafeMutableBufferPointer { kb in
+        counts.withUnsafeMutableBufferPointer { cb in
+          firsts.withUnsafeMutableBufferPointer { fb in
+            let k = kb.baseAddress!, c = cb.baseAddress!, f = fb.baseAddress!
+            let mask = size &- 1
+            while i < n && used < limit {
+              let v = p[i]
+              var j = i &+ 1
+              // Inside a run: eight words a step, one branch.
+              while j &+ 8 <= n {
+                let d = (p[j] ^ v) | (p[j &+ 1] ^ v) | (p[j &+ 2] ^ v) | (p[j &+ 3] ^ v)
+                  | (p[j &+ 4] ^ v) | (p[j &+ 5] ^ v) | (p[j &+ 6] ^ v) | (p[j &+ 7] ^ v)
+                if d != 0 { break }
+                j &+= 8
+              }
+              while j < n && p[j] == v { j &+= 1 }
+              let length = UInt64(j &- i)
+              let pfn = startPFN &+ i
+              i = j
+              if v == 0 {
+                zeroCount &+= length
+                if pfn < zeroFirst { zeroFirst = pfn }
+                continue
+              }
+              var s = Int(truncatingIfNeeded: (v &* 0x9E37_79B9_7F4A_7C15) >> shift)
+              while true {
+                let key = k[s]
+                if key == v {
+                  c[s] &+= length
+                  if pfn < f[s] { f[s] = pfn }
+                  break
+                }
+                if key == 0 {
+                  k[s] = v
+                  c[s] = length
+                  f[s] = pfn
+                  used &+= 1
+                  break
+                }
+                s = (s &+ 1) & mask
+              }
+            }
+          }
+        }
+      }
+      self.used = used
+      self.zeroCount = zeroCount
+      self.zeroFirst = zeroFirst
+      if used >= limit { grow() }
     }
   }
 

@@ -311,6 +311,27 @@ public enum SnapshotFormat {
     return m
   }
 
+  /// `bytes` with every section CRC-32 and the table CRC-32 recomputed, wherever the
+  /// header and table can be read (anything else is left as it is). For fuzzing and for
+  /// tools that patch a file on purpose: a mutation then reaches the structure checks and
+  /// the block decoder behind the CRCs.
+  public static func recomputingChecksums(_ bytes: [UInt8]) -> [UInt8] {
+    var b = bytes
+    guard b.count >= headerSize else { return b }
+    func le(_ o: Int, _ n: Int) -> UInt64 { (0..<n).reduce(UInt64(0)) { $0 | UInt64(b[o + $1]) << UInt64(8 * $1) } }
+    func put(_ o: Int, _ v: UInt32) { for k in 0..<4 { b[o + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) } }
+    let count = Int(le(12, 4))
+    guard count <= maxSections, headerSize + count * entrySize <= b.count else { return b }
+    for i in 0..<count {
+      let e = headerSize + i * entrySize
+      let off = le(e + 40, 8), len = le(e + 48, 8)
+      guard off <= UInt64(b.count), len <= UInt64(b.count) - off else { continue }
+      put(e + 56, b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[Int(off)..<Int(off + len)])) })
+    }
+    put(24, b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[headerSize..<(headerSize + count * entrySize)])) })
+    return b
+  }
+
   /// The sections of a snapshot file with their stored and decoded sizes, for reports.
   public static func sections(_ path: String) throws -> [SectionInfo] {
     let file = SnapshotBytes(try FileIO.readAll(path))
