@@ -89,6 +89,7 @@ public final class Machine<Format: PageFormat> {
     counters = .allocate(capacity: 1)
     counters.initialize(to: MachineCounters())
     memmapFrameRanges = try populateMemmap()
+    for r in memmapFrameRanges { memory.adviseHugePages(r) }
     initStructPagesAndFreeRAM()
   }
 

@@ -22,8 +22,6 @@ public final class PhysicalMemory {
     let len = Int(max(bytes, UInt64(Kernel.pageSize)))
     let p = mmap(nil, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
     guard let p, p != MAP_FAILED else { throw .hostMapFailed(bytes: UInt64(len), errno: errno) }
-    // The memmap is written in long runs; 2 MiB host pages make the first touch cheap.
-    _ = madvise(p, len, MADV_HUGEPAGE)
     base = p
     byteCount = len
   }
@@ -34,6 +32,13 @@ public final class PhysicalMemory {
   @inlinable @inline(__always)
   public func frame(_ pfn: PFN) -> UnsafeMutableRawPointer {
     base + Int(pfn.rawValue << UInt64(Kernel.pageShift))
+  }
+
+  /// Asks for 2 MiB host pages behind a run of frames that will be written in full (the
+  /// boot memmap), which makes its first touch far cheaper. Scattered frames (descriptor
+  /// slabs) keep 4 KiB host pages: a huge page each would zero 512 times what they use.
+  public func adviseHugePages(_ range: PFNRange) {
+    _ = madvise(frame(range.lowerBound), range.pageCount << Kernel.pageShift, MADV_HUGEPAGE)
   }
 
   /// Gives a frame's bytes back to the host (they read as zero afterwards), as freeing a
