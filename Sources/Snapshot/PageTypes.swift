@@ -5,14 +5,14 @@
 /// a word; each run costs one probe of a small open-addressing table (a few hundred
 /// distinct words on a real machine). No allocation per PFN.
 public struct FlagWordHistogram: Sendable {
-  @usableFromInline var keys: [UInt64]
-  @usableFromInline var counts: [UInt64]
-  @usableFromInline var firsts: [Int]
-  @usableFromInline var used = 0
-  @usableFromInline var shift: UInt64
+  var keys: [UInt64]
+  var counts: [UInt64]
+  var firsts: [Int]
+  var used = 0
+  var shift: UInt64
   /// The word 0 is kept aside: 0 marks an empty slot in `keys`.
-  @usableFromInline var zeroCount: UInt64 = 0
-  @usableFromInline var zeroFirst = Int.max
+  var zeroCount: UInt64 = 0
+  var zeroFirst = Int.max
 
   public init() {
     keys = [UInt64](repeating: 0, count: 1024)
@@ -37,35 +37,50 @@ public struct FlagWordHistogram: Sendable {
   }
 
   /// Counts `length` PFNs carrying `word`, the first of them at `firstPFN`.
-  @inlinable @inline(__always)
   public mutating func add(_ word: UInt64, pages length: UInt64, firstPFN: Int) {
     if word == 0 {
       zeroCount &+= length
       if firstPFN < zeroFirst { zeroFirst = firstPFN }
       return
     }
-    let mask = keys.count - 1
-    var i = Int(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    let (mask, shift) = (keys.count - 1, self.shift)
+    var used = self.used
+    keys.withUnsafeMutableBufferPointer { k in
+      counts.withUnsafeMutableBufferPointer { c in
+        firsts.withUnsafeMutableBufferPointer { f in
+          Self.probe(word, length, firstPFN, k.baseAddress!, c.baseAddress!, f.baseAddress!, mask, shift, &used)
+        }
+      }
+    }
+    self.used = used
+    if used * 2 >= keys.count { grow() }
+  }
+
+  /// One open-addressing probe: adds to `word`'s slot, or claims an empty one.
+  @inline(__always)
+  static func probe(
+    _ word: UInt64, _ length: UInt64, _ pfn: Int, _ k: UnsafeMutablePointer<UInt64>, _ c: UnsafeMutablePointer<UInt64>,
+    _ f: UnsafeMutablePointer<Int>, _ mask: Int, _ shift: UInt64, _ used: inout Int
+  ) {
+    var s = Int(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) >> shift)
     while true {
-      let k = keys[i]
-      if k == word {
-        counts[i] &+= length
-        if firstPFN < firsts[i] { firsts[i] = firstPFN }
+      let key = k[s]
+      if key == word {
+        c[s] &+= length
+        if pfn < f[s] { f[s] = pfn }
         return
       }
-      if k == 0 {
-        keys[i] = word
-        counts[i] = length
-        firsts[i] = firstPFN
-        used += 1
-        if used * 2 >= keys.count { grow() }
+      if key == 0 {
+        k[s] = word
+        c[s] = length
+        f[s] = pfn
+        used &+= 1
         return
       }
-      i = (i + 1) & mask
+      s = (s &+ 1) & mask
     }
   }
 
-  @usableFromInline
   mutating func grow() {
     let old = entries.filter { $0.word != 0 }
     let size = keys.count * 2
@@ -118,23 +133,7 @@ public struct FlagWordHistogram: Sendable {
                 if pfn < zeroFirst { zeroFirst = pfn }
                 continue
               }
-              var s = Int(truncatingIfNeeded: (v &* 0x9E37_79B9_7F4A_7C15) >> shift)
-              while true {
-                let key = k[s]
-                if key == v {
-                  c[s] &+= length
-                  if pfn < f[s] { f[s] = pfn }
-                  break
-                }
-                if key == 0 {
-                  k[s] = v
-                  c[s] = length
-                  f[s] = pfn
-                  used &+= 1
-                  break
-                }
-                s = (s &+ 1) & mask
-              }
+              Self.probe(v, length, pfn, k, c, f, mask, shift, &used)
             }
           }
         }
