@@ -15,6 +15,10 @@ struct DifferentialRun {
     var flags: Set<MemFlag>
     var pageFlags: [Int: Set<MemFlag>]
     var pfns: [PFN]  // one per era
+    /// PTE mappings per page, and whole-folio mappings.
+    var ptes: [Int: Int] = [:]
+    var entire = 0
+    var mapcount: Int { ptes.values.reduce(0, +) + entire }
   }
 
   let models: [any MemoryModel]
@@ -90,8 +94,23 @@ struct DifferentialRun {
     case 40..<55:
       for (m, p) in zip(models, f.pfns) { m.folioGet(Folio(pfn: p)) }
       f.refs += 1
-    case 55..<70:
-      if f.refs == 1 { unpoison(f) }
+    case 55..<62:
+      // Map a run of pages with PTEs, or the whole folio; unmap what was mapped.
+      if rng.next() & 1 == 0, let (i, n) = f.ptes.first {
+        for (m, p) in zip(models, f.pfns) { m.mapPages(Folio(pfn: p), i..<(i + 1), -1) }
+        f.ptes[i] = n == 1 ? nil : n - 1
+      } else if f.order > 0 && rng.next() % 4 == 0 {
+        let delta = f.entire > 0 && rng.next() & 1 == 0 ? -1 : 1
+        for (m, p) in zip(models, f.pfns) { m.mapEntire(Folio(pfn: p), delta) }
+        f.entire += delta
+      } else {
+        let start = Int(rng.next() % UInt64(1 << f.order))
+        let count = 1 + Int(rng.next() % UInt64((1 << f.order) - start))
+        for (m, p) in zip(models, f.pfns) { m.mapPages(Folio(pfn: p), start..<(start + count), 1) }
+        for i in start..<(start + count) { f.ptes[i, default: 0] += 1 }
+      }
+    case 62..<70:
+      if f.refs == 1 { unpoison(f); unmapAll(f) }
       for (m, p) in zip(models, f.pfns) { m.folioPut(Folio(pfn: p)) }
       f.refs -= 1
       if f.refs == 0 { live[id] = nil; return nil }
@@ -134,6 +153,7 @@ struct DifferentialRun {
     guard let id = live.keys.randomElement(using: &rng) else { return nil }
     let f = live[id]!
     unpoison(f)
+    unmapAll(f)
     for (m, p) in zip(models, f.pfns) { for _ in 0..<f.refs { m.folioPut(Folio(pfn: p)) } }
     live[id] = nil
     return nil
@@ -144,6 +164,14 @@ struct DifferentialRun {
   func unpoison(_ f: LogicalFolio) {
     for (index, flags) in f.pageFlags where flags.contains(.hwPoison) {
       for (m, p) in zip(models, f.pfns) where m.era != .memdesc8 { try! m.setPageFlag(p + index, .hwPoison, false) }
+    }
+  }
+
+  /// A folio's mappings go before its last reference does.
+  func unmapAll(_ f: LogicalFolio) {
+    for (m, p) in zip(models, f.pfns) {
+      for (i, n) in f.ptes { m.mapPages(Folio(pfn: p), i..<(i + 1), -n) }
+      if f.entire > 0 { m.mapEntire(Folio(pfn: p), -f.entire) }
     }
   }
 
@@ -159,6 +187,7 @@ struct DifferentialRun {
         if m.folioOrder(folio) != f.order { return "\(era): folio \(id) order \(m.folioOrder(folio)), expected \(f.order)" }
         if m.folioKind(folio) != f.kind { return "\(era): folio \(id) kind" }
         if m.folioRefCount(folio) != f.refs { return "\(era): folio \(id) refcount \(m.folioRefCount(folio)), expected \(f.refs)" }
+        if m.folioMapcount(folio) != f.mapcount { return "\(era): folio \(id) mapcount \(m.folioMapcount(folio)), expected \(f.mapcount)" }
         for flag in MemFlag.folioFlags where m.folioTest(folio, flag) != f.flags.contains(flag) {
           if flag.onFirstTail && f.order == 0 { continue }
           if flag == .owner2 && f.kind == .anon { continue }
@@ -171,6 +200,8 @@ struct DifferentialRun {
           let isMemdesc = m.era == .memdesc32 || m.era == .memdesc8
           if isMemdesc ? head != nil : head != p { return "\(era): compound_head of page \(i) of folio \(id) gave \(String(describing: head))" }
           if m.era != .memdesc8 {
+            let expected = (f.ptes[i] ?? 0) + f.entire
+            if m.pageMapcount(p + i) != expected { return "\(era): page \(i) of folio \(id) mapcount \(String(describing: m.pageMapcount(p + i))), expected \(expected)" }
             for flag in MemFlag.pageFlags where flag != .reserved {
               if m.testPageFlag(p + i, flag) != (f.pageFlags[i]?.contains(flag) ?? false) {
                 return "\(era): page \(i) of folio \(id) per-page flag \(flag)"

@@ -44,6 +44,14 @@ public protocol MemoryModel: AnyMachine {
   func allocPageTable() -> PFN?
   /// Kernel: `pagetable_free()`.
   func freePageTable(_ pfn: PFN)
+  /// Maps (`delta` 1) or unmaps (-1) pages of a folio with PTEs.
+  func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int)
+  /// Maps or unmaps a whole folio with one entry (a PMD).
+  func mapEntire(_ folio: Folio, _ delta: Int)
+  /// Kernel: `folio_mapcount()`.
+  func folioMapcount(_ folio: Folio) -> Int
+  /// A page's mapcount where the era keeps one (nil in memdesc8).
+  func pageMapcount(_ pfn: PFN) -> Int?
   /// Kernel: sysctl `vm.hugetlb_optimize_vmemmap`.
   func setHugetlbOptimizeVmemmap(_ on: Bool)
   /// Kernel: writing `nr_hugepages`; returns the pool size reached.
@@ -74,6 +82,10 @@ public protocol MemoryModelFormat: PageFormat {
   static func allocPageTable(_ m: Machine<Self>) -> PFN?
   static func freePageTable(_ m: Machine<Self>, _ pfn: PFN)
   static func setNrHugePages(_ m: Machine<Self>, order: Int, count: Int) throws(MachineError) -> Int
+  static func mapPages(_ m: Machine<Self>, _ folio: Folio, _ range: Range<Int>, _ delta: Int)
+  static func mapEntire(_ m: Machine<Self>, _ folio: Folio, _ delta: Int)
+  static func folioMapcount(_ m: Machine<Self>, _ folio: Folio) -> Int
+  static func pageMapcount(_ m: Machine<Self>, _ pfn: PFN) -> Int?
 }
 
 extension Machine: MemoryModel where Format: MemoryModelFormat {
@@ -100,6 +112,10 @@ extension Machine: MemoryModel where Format: MemoryModelFormat {
   public func allocPageTable() -> PFN? { Format.allocPageTable(self) }
   public func freePageTable(_ pfn: PFN) { Format.freePageTable(self, pfn) }
   public func setHugetlbOptimizeVmemmap(_ on: Bool) { hugetlb.optimizeVmemmap = on }
+  public func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int) { Format.mapPages(self, folio, range, delta) }
+  public func mapEntire(_ folio: Folio, _ delta: Int) { Format.mapEntire(self, folio, delta) }
+  public func folioMapcount(_ folio: Folio) -> Int { Format.folioMapcount(self, folio) }
+  public func pageMapcount(_ pfn: PFN) -> Int? { Format.pageMapcount(self, pfn) }
   public func setNrHugePages(order: Int, count: Int) throws(MachineError) -> Int {
     try Format.setNrHugePages(self, order: order, count: count)
   }
@@ -131,6 +147,10 @@ extension MemoryModelFormat where Self: CompoundEncoding {
   public static func setNrHugePages(_ m: Machine<Self>, order: Int, count: Int) throws(MachineError) -> Int {
     m.setNrHugePages(order: order, count)
   }
+  public static func mapPages(_ m: Machine<Self>, _ folio: Folio, _ range: Range<Int>, _ delta: Int) { m.mapPages(folio, range, delta) }
+  public static func mapEntire(_ m: Machine<Self>, _ folio: Folio, _ delta: Int) { m.mapEntire(folio, delta) }
+  public static func folioMapcount(_ m: Machine<Self>, _ folio: Folio) -> Int { m.folioMapcount(folio) }
+  public static func pageMapcount(_ m: Machine<Self>, _ pfn: PFN) -> Int? { m.pageMapcount(pfn) }
 }
 
 extension MemoryModelFormat where Self: MemdescFormat {
@@ -159,6 +179,10 @@ extension MemoryModelFormat where Self: MemdescFormat {
   public static func setNrHugePages(_ m: Machine<Self>, order: Int, count: Int) throws(MachineError) -> Int {
     m.setNrHugePages(order: order, count)
   }
+  public static func mapPages(_ m: Machine<Self>, _ folio: Folio, _ range: Range<Int>, _ delta: Int) { m.mapPages(folio, range, delta) }
+  public static func mapEntire(_ m: Machine<Self>, _ folio: Folio, _ delta: Int) { m.mapEntire(folio, delta) }
+  public static func folioMapcount(_ m: Machine<Self>, _ folio: Folio) -> Int { m.folioMapcount(folio) }
+  public static func pageMapcount(_ m: Machine<Self>, _ pfn: PFN) -> Int? { m.pageMapcount(pfn) }
 }
 
 /// Boots a machine of the configured era behind the one API.
