@@ -197,7 +197,7 @@ final class ProgressBar: @unchecked Sendable {
     let width = 30
     let filled = percent * width / 100
     let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-    writeStderr("\r\(label) [\(bar)] \(String(percent).leftPadding(3))% \(formatFixed(Double(done) / 1e6, decimals: 1))/\(formatFixed(Double(total) / 1e6, decimals: 1)) M PFN")
+    writeStderr("\r\(label) [\(bar)] \(String(percent).leftPadding(3))% \(formatFixed(Double(done) / 1e6, decimals: 1))/\(formatFixed(Double(total) / 1e6, decimals: 1)) M entries")
   }
 
   func finish() { writeStderr("\n") }
