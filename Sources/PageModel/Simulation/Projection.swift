@@ -1,0 +1,93 @@
+/// A machine's page population, as a census of a real machine finds it: what the
+/// projection costs in each era.
+public struct Population: Sendable, Equatable {
+  /// Folios by kind and order (orders 0-10; hugetlb pages are counted apart).
+  public var folios: [FolioKind: [Int: Int]] = [:]
+  /// Slabs by order.
+  public var slabs: [Int: Int] = [:]
+  /// Page-table pages.
+  public var pageTables = 0
+  /// HugeTLB folios by order (9, 18), and how many of them are HVO-optimised.
+  public var hugetlb: [Int: Int] = [:]
+  public var hugetlbOptimized: [Int: Int] = [:]
+  /// Zones that hold HugeTLB pages of each order (the mask era keeps one shared tail
+  /// frame per zone and order).
+  public var hugetlbZones: [Int: Int] = [:]
+
+  public init() {}
+
+  /// The population as an allocation trace (folios, slabs, page tables, then HugeTLB),
+  /// for building it in a model machine.
+  public func trace(name: String = "population") -> Trace {
+    var ops: [TraceOp] = []
+    var id = 0
+    for order in hugetlb.keys.sorted(by: >) {
+      let optimized = hugetlbOptimized[order] ?? 0
+      if optimized > 0 { ops.append(.hvo(true)); ops.append(.hugepages(order: order, count: optimized)) }
+      if (hugetlb[order] ?? 0) > optimized {
+        ops.append(.hvo(false))
+        ops.append(.hugepages(order: order, count: hugetlb[order]!))
+      }
+    }
+    for kind in FolioKind.allCases {
+      for (order, n) in (folios[kind] ?? [:]).sorted(by: { $0.key > $1.key }) {
+        for _ in 0..<n { ops.append(.allocFolio(id: id, order: order, kind: kind)); id += 1 }
+      }
+    }
+    for (order, n) in slabs.sorted(by: { $0.key > $1.key }) {
+      for _ in 0..<n { ops.append(.allocSlab(id: id, order: order)); id += 1 }
+    }
+    for _ in 0..<pageTables { ops.append(.allocPageTable(id: id)); id += 1 }
+    return Trace(name: name, ops: ops)
+  }
+}
+
+extension EraCost {
+  /// What a population costs in an era on a machine of `layout`, by arithmetic: the
+  /// numbers a model machine counts when it holds that population, without building it
+  /// (so it runs for any machine size in constant memory).
+  ///
+  /// - memmap: 512, 256 or 64 frames per present section, less what HVO frees (per huge
+  ///   page: 7 or 4095 frames in the 64-byte eras, 3 or 2047 in memdesc32, 0 or 511 in
+  ///   memdesc8), plus the mask era's shared tail frame per zone and order;
+  /// - descriptors (memdesc eras): one 80-byte descriptor per order-0 folio (51 a page),
+  ///   one 128-byte descriptor per larger or HugeTLB folio (32 a page), one 48-byte
+  ///   `struct ptdesc` per page table (85 a page), and one 48-byte `struct slab` per slab
+  ///   page of every cache and per kernel slab, in slab-cache pages that each hold their
+  ///   own descriptor and 84 more.
+  public static func project(_ population: Population, era: Era, layout: PhysicalLayout) -> EraCost {
+    let shift = era.structPageBytes.trailingZeroBitCount
+    let full = layout.presentSections.count * ((Kernel.pagesPerSection << shift) >> Kernel.pageShift)
+    var saved = 0
+    var sharedTails = 0
+    for (order, n) in population.hugetlbOptimized where n > 0 {
+      let vmemmapPages = ((1 << order) << shift) >> Kernel.pageShift
+      guard vmemmapPages >= 2 else { continue }
+      saved += n * (vmemmapPages - 1)
+      if era == .mask { sharedTails += population.hugetlbZones[order] ?? 1 }
+    }
+    var descriptors: [DescriptorKind: Int] = [:]
+    if era == .memdesc32 || era == .memdesc8 {
+      func pages(_ n: Int, _ kind: DescriptorKind) -> Int {
+        let per = Kernel.pageSize / kind.objectSize
+        return (n + per - 1) / per
+      }
+      var small = 0, large = 0
+      for kind in FolioKind.allCases {
+        for (order, n) in population.folios[kind] ?? [:] { if order == 0 { small += n } else { large += n } }
+      }
+      large += population.hugetlb.values.reduce(0, +)
+      let kernelSlabs = population.slabs.values.reduce(0, +)
+      descriptors[.folio] = pages(small, .folio)
+      descriptors[.largeFolio] = pages(large, .largeFolio)
+      descriptors[.ptdesc] = pages(population.pageTables, .ptdesc)
+      let others = descriptors.values.reduce(0, +)
+      let perSlabPage = Kernel.pageSize / DescriptorKind.slab.objectSize - 1
+      descriptors[.slab] = (kernelSlabs + others + perSlabPage - 1) / perSlabPage
+    } else {
+      for kind in DescriptorKind.allCases { descriptors[kind] = 0 }
+    }
+    return EraCost(era: era, structPageBytes: era.structPageBytes, memmapFrames: full - saved + sharedTails,
+                   descriptorFrames: descriptors, hvoSavedFrames: saved - sharedTails, ramBytes: layout.ramBytes)
+  }
+}
