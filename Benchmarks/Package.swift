@@ -19,12 +19,16 @@ let package = Package(
     // compound_head() in plain C over the same vmemmap page table and frames.
     .target(name: "CReference"),
     // Workloads and the measured loops, shared by the benchmarks and `ratios`.
+    // LLVM's function merging would fold each classic/mask pair of loop wrappers into
+    // one body behind two thunks (symbols ending in `Tm`), which hides the era from
+    // callgrind's --toggle-collect; it is turned off for this target only.
     .target(
       name: "BenchSupport",
       dependencies: [
         "CReference",
         .product(name: "PageModel", package: "main"),
-      ]),
+      ],
+      swiftSettings: [.unsafeFlags(["-Xfrontend", "-disable-llvm-merge-functions-pass"])]),
     // One-process Swift/C and mask/classic ratios, and a callgrind mode.
     .executableTarget(
       name: "ratios",

@@ -115,6 +115,18 @@ public func pfnArray<E: CompoundEncoding>(
 
 // MARK: - The measured loops, one concrete copy per era
 
+/// Every measured loop function stores its result here as well as returning it. The
+/// store is a side effect the optimiser must keep, so repeated calls with the same
+/// arguments can be neither merged nor dropped (without it, `for _ in 0..<8 { x &+= f() }`
+/// over a read-only Swift `f` was folded into one call).
+public nonisolated(unsafe) var benchSink: UInt64 = 0
+
+@inline(__always)
+func sink(_ x: UInt64) -> UInt64 {
+  benchSink = x
+  return x
+}
+
 @inline(__always)
 func swiftLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   var sum: UInt64 = 0
@@ -167,38 +179,38 @@ func burstLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ pages: UnsafeMutabl
 
 @inline(never)
 public func swiftCompoundHeadClassic(_ machine: Machine<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
-  swiftLoop(machine, pfns)
+  sink(swiftLoop(machine, pfns))
 }
 
 @inline(never)
 public func swiftCompoundHeadMask(_ machine: Machine<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
-  swiftLoop(machine, pfns)
+  sink(swiftLoop(machine, pfns))
 }
 
 @inline(never)
 public func cCompoundHeadClassic(_ machine: Machine<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   let m = machine.memmap
-  return cref_compound_head_classic(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count)
+  return sink(cref_compound_head_classic(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
 }
 
 @inline(never)
 public func cCompoundHeadMask(_ machine: Machine<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   let m = machine.memmap
-  return cref_compound_head_mask(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count)
+  return sink(cref_compound_head_mask(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
 }
 
 @inline(never)
-public func allocFreePairsClassic(_ machine: Machine<ClassicEncoding>, count: Int) -> UInt64 { pairsLoop(machine, count: count) }
+public func allocFreePairsClassic(_ machine: Machine<ClassicEncoding>, count: Int) -> UInt64 { sink(pairsLoop(machine, count: count)) }
 @inline(never)
-public func allocFreePairsMask(_ machine: Machine<MaskEncoding>, count: Int) -> UInt64 { pairsLoop(machine, count: count) }
+public func allocFreePairsMask(_ machine: Machine<MaskEncoding>, count: Int) -> UInt64 { sink(pairsLoop(machine, count: count)) }
 @inline(never)
-public func allocFreeRingClassic(_ machine: Machine<ClassicEncoding>, _ ring: PageRing, count: Int) -> UInt64 { ringLoop(machine, ring, count: count) }
+public func allocFreeRingClassic(_ machine: Machine<ClassicEncoding>, _ ring: PageRing, count: Int) -> UInt64 { sink(ringLoop(machine, ring, count: count)) }
 @inline(never)
-public func allocFreeRingMask(_ machine: Machine<MaskEncoding>, _ ring: PageRing, count: Int) -> UInt64 { ringLoop(machine, ring, count: count) }
+public func allocFreeRingMask(_ machine: Machine<MaskEncoding>, _ ring: PageRing, count: Int) -> UInt64 { sink(ringLoop(machine, ring, count: count)) }
 @inline(never)
-public func allocFreeBurstsClassic(_ machine: Machine<ClassicEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { burstLoop(machine, pages, rounds: rounds) }
+public func allocFreeBurstsClassic(_ machine: Machine<ClassicEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { sink(burstLoop(machine, pages, rounds: rounds)) }
 @inline(never)
-public func allocFreeBurstsMask(_ machine: Machine<MaskEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { burstLoop(machine, pages, rounds: rounds) }
+public func allocFreeBurstsMask(_ machine: Machine<MaskEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { sink(burstLoop(machine, pages, rounds: rounds)) }
 
 @inline(never)
 public func bootClassic(ramBytes: UInt64) throws -> Machine<ClassicEncoding> {

@@ -6,7 +6,8 @@
 // Options: --reps N (default 7), --passes N (default 8, passes over the PFN array per
 // compoundHead sample), --pairs N (default 4194304 order-0 pairs per alloc+free
 // sample), --boot-reps N (default 3), --boot-gib N (default 64; 4 under --callgrind),
-// --skip-boot.
+// --skip-boot, --mask-first (boot the mask machine first); under --callgrind also
+// --era classic|mask, --part heads|alloc|boot and --pattern sequential|random.
 import BenchSupport
 import PageModel
 
@@ -26,6 +27,14 @@ struct Options {
   var bootReps = 3
   var bootGiB: UInt64? = nil
   var skipBoot = false
+  /// Boot the mask machine before the classic one (to check that the order of the two
+  /// machines in host memory does not decide the mask/classic ratio).
+  var maskFirst = false
+  /// Under --callgrind: only this era ("classic" or "mask"), part ("heads", "alloc",
+  /// "boot") and compoundHead access pattern.
+  var era: String? = nil
+  var part: String? = nil
+  var pattern: AccessPattern? = nil
 }
 
 func parseOptions() -> Options {
@@ -33,7 +42,7 @@ func parseOptions() -> Options {
   var args = CommandLine.arguments.dropFirst()
   func int(_ name: String) -> Int {
     guard let v = args.popFirst(), let n = Int(v), n > 0 else {
-      fputs("ratios: \(name) needs a positive integer\n", stderr); exit(2)
+      eprint("ratios: \(name) needs a positive integer\n"); exit(2)
     }
     return n
   }
@@ -46,17 +55,39 @@ func parseOptions() -> Options {
     case "--boot-reps": o.bootReps = int(a)
     case "--boot-gib": o.bootGiB = UInt64(int(a))
     case "--skip-boot": o.skipBoot = true
+    case "--mask-first": o.maskFirst = true
+    case "--era":
+      guard let e = args.popFirst(), e == "classic" || e == "mask" else {
+        eprint("ratios: --era needs classic or mask\n"); exit(2)
+      }
+      o.era = e
+    case "--part":
+      guard let p = args.popFirst(), ["heads", "alloc", "boot"].contains(p) else {
+        eprint("ratios: --part needs heads, alloc or boot\n"); exit(2)
+      }
+      o.part = p
+    case "--pattern":
+      guard let p = args.popFirst().flatMap(AccessPattern.init(rawValue:)) else {
+        eprint("ratios: --pattern needs sequential or random\n"); exit(2)
+      }
+      o.pattern = p
     case "-h", "--help":
-      print("usage: ratios [--callgrind] [--reps N] [--passes N] [--pairs N] [--boot-reps N] [--boot-gib N] [--skip-boot]")
+      print("usage: ratios [--callgrind] [--reps N] [--passes N] [--pairs N] [--boot-reps N] [--boot-gib N] [--skip-boot] [--mask-first] [--era classic|mask] [--part heads|alloc|boot] [--pattern sequential|random]")
       exit(0)
     default:
-      fputs("ratios: unknown argument \(a)\n", stderr); exit(2)
+      eprint("ratios: unknown argument \(a)\n"); exit(2)
     }
   }
   return o
 }
 
 // MARK: timing and statistics
+
+/// Writes to standard error (progress lines, so that stdout is only the report).
+func eprint(_ s: String) {
+  var s = s
+  s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
 
 @inline(__always)
 func nowNanoseconds() -> UInt64 {
@@ -82,111 +113,122 @@ func median(_ xs: [Double]) -> Double {
 func fmt(_ x: Double, _ digits: Int = 2) -> String {
   var buf = [CChar](repeating: 0, count: 64)
   _ = withVaList([x]) { vsnprintf(&buf, buf.count, "%.\(digits)f", $0) }
-  return String(cString: buf)
+  return buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
 }
 
 func fail(_ message: String) -> Never {
-  fputs("ratios: \(message)\n", stderr)
+  eprint("ratios: \(message)\n")
   exit(1)
 }
 
 @inline(never)
-func consume<T>(_ x: T) { withExtendedLifetime(x) {} }
-
-// MARK: results
-
-struct HeadResult {
-  var swiftNs: [Double] = []  // per sample
-  var cNs: [Double] = []
-  var ratios: [Double] = []  // swift / c, per repetition
-  var perPFN: Double = 0  // samples cover this many PFN lookups
-}
-
-struct EraResult {
-  var heads: [AccessPattern: HeadResult] = [:]
-  var folios = 0
-  var pairsPerSecond: [Double] = []
-  var ringStepsPerSecond: [Double] = []
-  var burstPairsPerSecond: [Double] = []
-  var bootSeconds: [Double] = []
-}
+func keepAlive<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 // MARK: the full run
-
-func measureEra<E: BenchEra>(_: E.Type, _ o: Options) throws -> EraResult {
-  var r = EraResult()
-  fputs("[\(E.name)] booting 4 GiB and filling it with order-9 folios...\n", stderr)
-  let (machine, folios) = try filledMachine(E.self)
-  r.folios = folios
-  for pattern in AccessPattern.allCases {
-    let pfns = pfnArray(machine, pattern: pattern)
-    var h = HeadResult()
-    h.perPFN = Double(o.passes * pfns.count)
-    try pfns.withUnsafeBufferPointer { buf in
-      // Warm-up, and the checksum check: both sides must agree on every head.
-      let s = E.swiftCompoundHeads(machine, buf)
-      let c = E.cCompoundHeads(machine, buf)
-      guard s == c else { throw BenchFailure("\(E.name)/\(pattern): Swift checksum \(s) != C checksum \(c)") }
-      for rep in 0..<o.reps {
-        func swiftSample() -> Double {
-          timed { var x: UInt64 = 0; for _ in 0..<o.passes { x &+= E.swiftCompoundHeads(machine, buf) }; return x }.1
-        }
-        func cSample() -> Double {
-          timed { var x: UInt64 = 0; for _ in 0..<o.passes { x &+= E.cCompoundHeads(machine, buf) }; return x }.1
-        }
-        // Alternate which side goes first.
-        let (sw, cc): (Double, Double)
-        if rep % 2 == 0 { let a = swiftSample(); let b = cSample(); (sw, cc) = (a, b) }
-        else { let b = cSample(); let a = swiftSample(); (sw, cc) = (a, b) }
-        h.swiftNs.append(sw)
-        h.cNs.append(cc)
-        h.ratios.append(sw / cc)
-      }
-    }
-    r.heads[pattern] = h
-    fputs("[\(E.name)] compoundHead \(pattern): Swift/C \(fmt(median(h.ratios), 3))\n", stderr)
-  }
-  _ = consume(machine)
-
-  fputs("[\(E.name)] alloc+free order 0...\n", stderr)
-  let fresh = try E.boot(ramBytes: benchRAMBytes)
-  _ = E.allocFreePairs(fresh, count: 1 << 16)  // warm-up
-  for _ in 0..<o.reps {
-    let (_, ns) = timed { E.allocFreePairs(fresh, count: o.pairs) }
-    r.pairsPerSecond.append(Double(o.pairs) / ns * 1e9)
-  }
-  let ring = PageRing(fresh, size: benchRingSize)
-  _ = E.allocFreeRing(fresh, ring, count: 1 << 16)
-  for _ in 0..<o.reps {
-    let (_, ns) = timed { E.allocFreeRing(fresh, ring, count: o.pairs) }
-    r.ringStepsPerSecond.append(Double(o.pairs) / ns * 1e9)
-  }
-  ring.release(to: fresh)
-  let burst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
-  defer { burst.deallocate() }
-  let rounds = max(o.pairs / benchBurstSize, 1)
-  _ = E.allocFreeBursts(fresh, burst, rounds: 16)
-  for _ in 0..<o.reps {
-    let (_, ns) = timed { E.allocFreeBursts(fresh, burst, rounds: rounds) }
-    r.burstPairsPerSecond.append(Double(rounds * benchBurstSize) / ns * 1e9)
-  }
-  _ = consume(fresh)
-
-  if !o.skipBoot {
-    let gib = o.bootGiB ?? 64
-    fputs("[\(E.name)] boot \(gib) GiB x \(o.bootReps)...\n", stderr)
-    for _ in 0..<o.bootReps {
-      let (m, ns) = try timed { try E.boot(ramBytes: gib << 30) }
-      r.bootSeconds.append(ns / 1e9)
-      consume(m)  // teardown (munmap) happens here, outside the timing
-    }
-  }
-  return r
-}
+//
+// Both eras' machines are alive at once and every repetition measures every case, in an
+// order that rotates from one repetition to the next, so that drift of the machine
+// (another tenant, frequency) falls on all cases alike and the ratios compare like with
+// like.
 
 struct BenchFailure: Error, CustomStringConvertible {
   let description: String
   init(_ d: String) { description = d }
+}
+
+/// A measured case: a name and a function that takes one sample (nanoseconds).
+struct Case {
+  let name: String
+  let sample: () -> Double
+  var ns: [Double] = []
+  init(_ name: String, _ sample: @escaping () -> Double) {
+    self.name = name
+    self.sample = sample
+  }
+}
+
+/// Runs every case `reps` times, rotating the order, and returns the samples.
+func interleave(_ cases: [Case], reps: Int) -> [String: [Double]] {
+  var cases = cases
+  for rep in 0..<reps {
+    for k in 0..<cases.count {
+      let i = (k + rep) % cases.count
+      cases[i].ns.append(cases[i].sample())
+    }
+  }
+  return Dictionary(uniqueKeysWithValues: cases.map { ($0.name, $0.ns) })
+}
+
+/// Per-repetition ratios a[i] / b[i]; samples of one repetition were taken side by side.
+func ratios(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 / $1 } }
+
+func compoundHeadCases<E: BenchEra>(_: E.Type, _ machine: Machine<E>, _ buf: UnsafeBufferPointer<UInt64>, _ o: Options) throws -> [Case] {
+  let s = E.swiftCompoundHeads(machine, buf)
+  let c = E.cCompoundHeads(machine, buf)
+  guard s == c else { throw BenchFailure("\(E.name): Swift checksum \(s) != C checksum \(c)") }
+  return [
+    Case("\(E.name)/swift") { timed { for _ in 0..<o.passes { _ = E.swiftCompoundHeads(machine, buf) } }.1 },
+    Case("\(E.name)/c") { timed { for _ in 0..<o.passes { _ = E.cCompoundHeads(machine, buf) } }.1 },
+  ]
+}
+
+func allocCases<E: BenchEra>(_: E.Type, _ o: Options) throws -> (cases: [Case], cleanup: () -> Void) {
+  let machine = try E.boot(ramBytes: benchRAMBytes)
+  _ = E.allocFreePairs(machine, count: 1 << 16)  // warm-up
+  let ring = PageRing(machine, size: benchRingSize)
+  _ = E.allocFreeRing(machine, ring, count: 1 << 16)
+  let burst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
+  let rounds = max(o.pairs / benchBurstSize, 1)
+  _ = E.allocFreeBursts(machine, burst, rounds: 16)
+  let cases = [
+    Case("\(E.name)/pairs") { timed { E.allocFreePairs(machine, count: o.pairs) }.1 },
+    Case("\(E.name)/ring") { timed { E.allocFreeRing(machine, ring, count: o.pairs) }.1 },
+    Case("\(E.name)/burst") { timed { E.allocFreeBursts(machine, burst, rounds: rounds) }.1 },
+  ]
+  return (cases, {
+    ring.release(to: machine)
+    burst.deallocate()
+    keepAlive(machine)
+  })
+}
+
+/// Page faults of the process so far (minor, i.e. no I/O).
+func minorFaults() -> Int {
+  var u = rusage()
+  getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+  return u.ru_minflt
+}
+
+/// Minor page faults of each boot sample, by case name.
+nonisolated(unsafe) var bootFaults: [String: [Int]] = [:]
+
+func bootCase<E: BenchEra>(_: E.Type, gib: UInt64) -> Case {
+  let name = "\(E.name)/boot"
+  return Case(name) {
+    // Teardown (munmap of the touched memmap) happens after the timing.
+    let f0 = minorFaults()
+    let (m, ns) = timed { try! E.boot(ramBytes: gib << 30) }
+    bootFaults[name, default: []].append(minorFaults() - f0)
+    keepAlive(m)
+    return ns
+  }
+}
+
+/// Anonymous memory the host backs with 2 MiB pages (THP), from /proc/self/smaps_rollup.
+func anonHugePagesMiB() -> Int {
+  guard let f = fopen("/proc/self/smaps_rollup", "r") else { return -1 }
+  defer { fclose(f) }
+  var line: UnsafeMutablePointer<CChar>? = nil
+  var cap = 0
+  defer { free(line) }
+  while getline(&line, &cap, f) > 0 {
+    let s = String(cString: line!)
+    if s.hasPrefix("AnonHugePages:") {
+      let kb = s.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) } ?? 0
+      return kb / 1024
+    }
+  }
+  return -1
 }
 
 func hostLine() -> String {
@@ -209,95 +251,150 @@ func hostLine() -> String {
   gmtime_r(&t, &tmv)
   var buf = [CChar](repeating: 0, count: 64)
   strftime(&buf, buf.count, "%Y-%m-%d %H:%M UTC", &tmv)
-  return "\(String(cString: buf)), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, \(model), PageModel debugVM=\(debugVMEnabled)"
+  let date = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+  var load = "?"
+  if let f = fopen("/proc/loadavg", "r") {
+    var b = [CChar](repeating: 0, count: 128)
+    if fgets(&b, Int32(b.count), f) != nil {
+      load = b.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.split(separator: " ").prefix(3).joined(separator: " ")
+    }
+    fclose(f)
+  }
+  return "\(date), load average \(load), \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs, \(model), PageModel debugVM=\(debugVMEnabled)"
 }
 
 func fullRun(_ o: Options) throws {
   let header = hostLine()
-  let classic = try measureEra(ClassicEncoding.self, o)
-  let mask = try measureEra(MaskEncoding.self, o)
-  let eras: [(String, EraResult)] = [("classic", classic), ("mask", mask)]
+  let eras = ["classic", "mask"]
+  let patterns = AccessPattern.allCases
+
+  eprint("booting two 4 GiB machines (classic, mask) and filling them with order-9 folios...\n")
+  var first: Any? = nil
+  if o.maskFirst { first = try filledMachine(MaskEncoding.self) }
+  let (classic, classicFolios) = try filledMachine(ClassicEncoding.self)
+  let (mask, maskFolios) = o.maskFirst ? first as! (Machine<MaskEncoding>, Int) : try filledMachine(MaskEncoding.self)
+  first = nil
+  let hugeMiB = anonHugePagesMiB()
+  var heads: [AccessPattern: [String: [Double]]] = [:]
+  var pfnCount = 0
+  for pattern in patterns {
+    // The same PFNs for both eras (both machines have the same layout).
+    let pfns = pfnArray(classic, pattern: pattern)
+    pfnCount = pfns.count
+    try pfns.withUnsafeBufferPointer { buf in
+      let cases = try compoundHeadCases(ClassicEncoding.self, classic, buf, o)
+        + compoundHeadCases(MaskEncoding.self, mask, buf, o)
+      heads[pattern] = interleave(cases, reps: o.reps)
+    }
+    eprint("compoundHead \(pattern): done\n")
+  }
+  keepAlive(classic)
+  keepAlive(mask)
+
+  eprint("alloc+free order 0...\n")
+  let (classicAlloc, classicCleanup) = try allocCases(ClassicEncoding.self, o)
+  let (maskAlloc, maskCleanup) = try allocCases(MaskEncoding.self, o)
+  let alloc = interleave(classicAlloc + maskAlloc, reps: o.reps)
+  classicCleanup()
+  maskCleanup()
+  let rounds = max(o.pairs / benchBurstSize, 1)
+  func rate(_ key: String, _ ops: Int) -> [Double] { alloc[key]!.map { Double(ops) / $0 * 1e3 } }  // M/s
+
+  let gib = o.bootGiB ?? 64
+  var boot: [String: [Double]] = [:]
+  if !o.skipBoot {
+    eprint("boot \(gib) GiB x \(o.bootReps) per era...\n")
+    boot = interleave([bootCase(ClassicEncoding.self, gib: gib), bootCase(MaskEncoding.self, gib: gib)], reps: o.bootReps)
+  }
 
   print("# ratios: \(header)")
-  print("# reps=\(o.reps) passes=\(o.passes) pfns=\(benchPFNCount) pairs=\(o.pairs)")
+  print("# reps=\(o.reps) passes=\(o.passes) pfns=\(pfnCount) pairs=\(o.pairs); order-9 folios: classic \(classicFolios), mask \(maskFolios); THP-backed anon memory with both 4 GiB machines up: \(hugeMiB) MiB")
   print("")
   print("## compoundHead, Swift vs C on the same PFN arrays (goal: Swift/C <= 1.2)")
   print("")
   print("| era | pattern | Swift ns/PFN | C ns/PFN | Swift/C (median of \(o.reps)) | min..max |")
   print("|---|---|---:|---:|---:|---|")
-  for (name, r) in eras {
-    for p in AccessPattern.allCases {
-      let h = r.heads[p]!
-      let ratios = h.ratios.sorted()
-      print("| \(name) | \(p) | \(fmt(median(h.swiftNs) / h.perPFN)) | \(fmt(median(h.cNs) / h.perPFN)) | **\(fmt(median(h.ratios), 3))** | \(fmt(ratios.first!, 3))..\(fmt(ratios.last!, 3)) |")
+  let perSample = Double(o.passes * pfnCount)
+  for era in eras {
+    for p in patterns {
+      let h = heads[p]!
+      let r = ratios(h["\(era)/swift"]!, h["\(era)/c"]!).sorted()
+      print("| \(era) | \(p) | \(fmt(median(h["\(era)/swift"]!) / perSample)) | \(fmt(median(h["\(era)/c"]!) / perSample)) | **\(fmt(median(r), 3))** | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
     }
   }
   print("")
   print("## order-0 alloc+free (goal: >= 20 M pairs/s)")
   print("")
-  print("| era | pairs (M/s) | ring of \(benchRingSize) (M steps/s) | bursts of \(benchBurstSize) (M pairs/s) | pairs vs 20 M/s goal |")
+  print("| era | pairs (M/s) | ring of \(benchRingSize) (M steps/s) | bursts of \(benchBurstSize) (M pairs/s) | pairs / 20 M/s |")
   print("|---|---:|---:|---:|---:|")
-  for (name, r) in eras {
-    let p = median(r.pairsPerSecond) / 1e6
-    print("| \(name) | \(fmt(p)) | \(fmt(median(r.ringStepsPerSecond) / 1e6)) | \(fmt(median(r.burstPairsPerSecond) / 1e6)) | \(fmt(p / 20, 2))x |")
+  for era in eras {
+    let p = median(rate("\(era)/pairs", o.pairs))
+    print("| \(era) | \(fmt(p)) | \(fmt(median(rate("\(era)/ring", o.pairs)))) | \(fmt(median(rate("\(era)/burst", rounds * benchBurstSize)))) | \(fmt(p / 20, 2))x |")
   }
   if !o.skipBoot {
-    let gib = o.bootGiB ?? 64
     print("")
     print("## boot of a flat \(gib) GiB machine (goal: <= 0.5 s)")
     print("")
-    print("| era | boot s (median of \(o.bootReps)) | min..max | vs 0.5 s goal |")
-    print("|---|---:|---|---:|")
-    for (name, r) in eras {
-      let s = r.bootSeconds.sorted()
-      print("| \(name) | \(fmt(median(s), 3)) | \(fmt(s.first!, 3))..\(fmt(s.last!, 3)) | \(fmt(median(s) / 0.5, 2))x |")
+    print("| era | boot s (median of \(o.bootReps)) | min..max | first boot s | page faults per boot | median / 0.5 s |")
+    print("|---|---:|---|---:|---:|---:|")
+    for era in eras {
+      let samples = boot["\(era)/boot"]!.map { $0 / 1e9 }
+      let s = samples.sorted()
+      let faults = bootFaults["\(era)/boot"]!.map(Double.init)
+      print("| \(era) | \(fmt(median(s), 3)) | \(fmt(s.first!, 3))..\(fmt(s.last!, 3)) | \(fmt(samples[0], 3)) | \(fmt(median(faults), 0)) | \(fmt(median(s) / 0.5, 2))x |")
     }
+    print("")
+    print("(The classic machine boots first in the process; its first boot is the one that finds the memory cold, see docs/benchmarks.md.)")
   }
   print("")
-  print("## mask (new) / classic (old), time ratios (< 1: mask is faster)")
+  print("## mask (new) / classic (old), time ratios, median of per-repetition ratios (< 1: mask is faster)")
   print("")
-  print("| case | mask/classic |")
-  print("|---|---:|")
-  for p in AccessPattern.allCases {
-    let c = classic.heads[p]!, m = mask.heads[p]!
-    print("| compoundHead \(p), Swift | \(fmt(median(m.swiftNs) / median(c.swiftNs), 3)) |")
-    print("| compoundHead \(p), C | \(fmt(median(m.cNs) / median(c.cNs), 3)) |")
+  print("| case | mask/classic | min..max |")
+  print("|---|---:|---|")
+  func row(_ label: String, _ a: [Double], _ b: [Double]) {
+    let r = ratios(a, b).sorted()
+    print("| \(label) | \(fmt(median(r), 3)) | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
   }
-  print("| alloc+free pairs | \(fmt(median(classic.pairsPerSecond) / median(mask.pairsPerSecond), 3)) |")
-  print("| alloc+free ring | \(fmt(median(classic.ringStepsPerSecond) / median(mask.ringStepsPerSecond), 3)) |")
-  print("| alloc+free bursts | \(fmt(median(classic.burstPairsPerSecond) / median(mask.burstPairsPerSecond), 3)) |")
-  if !o.skipBoot {
-    print("| boot | \(fmt(median(mask.bootSeconds) / median(classic.bootSeconds), 3)) |")
+  for p in patterns {
+    row("compoundHead \(p), Swift", heads[p]!["mask/swift"]!, heads[p]!["classic/swift"]!)
+    row("compoundHead \(p), C", heads[p]!["mask/c"]!, heads[p]!["classic/c"]!)
   }
-  print("")
-  print("folios of order 9 in the 4 GiB machines: classic \(classic.folios), mask \(mask.folios)")
+  row("alloc+free pairs", alloc["mask/pairs"]!, alloc["classic/pairs"]!)
+  row("alloc+free ring of \(benchRingSize)", alloc["mask/ring"]!, alloc["classic/ring"]!)
+  row("alloc+free bursts of \(benchBurstSize)", alloc["mask/burst"]!, alloc["classic/burst"]!)
+  if !o.skipBoot { row("boot \(gib) GiB", boot["mask/boot"]!, boot["classic/boot"]!) }
 }
 
 // MARK: the callgrind run
 
 /// A fixed amount of work, the same on every run, for `valgrind --tool=callgrind`:
-/// one pass of each compoundHead loop over each array, `--pairs` order-0 pairs, ring
-/// steps and burst pairs, and one boot of `--boot-gib` GiB (4 by default) per era.
+/// one pass of each compoundHead loop over each array (part "heads"), `--pairs`
+/// order-0 pairs, ring steps and burst pairs on a fresh 4 GiB machine ("alloc"), and one
+/// boot of `--boot-gib` GiB, 4 by default ("boot"). `--part` and `--pattern` pick one.
 func callgrindEra<E: BenchEra>(_: E.Type, _ o: Options) throws {
-  let (machine, _) = try filledMachine(E.self)
-  for pattern in AccessPattern.allCases {
-    let pfns = pfnArray(machine, pattern: pattern)
-    let (s, c) = pfns.withUnsafeBufferPointer { (E.swiftCompoundHeads(machine, $0), E.cCompoundHeads(machine, $0)) }
-    guard s == c else { throw BenchFailure("\(E.name)/\(pattern): Swift checksum \(s) != C checksum \(c)") }
-    print("\(E.name) \(pattern) pfns=\(pfns.count) checksum=\(s)")
+  if o.part == nil || o.part == "heads" {
+    let (machine, _) = try filledMachine(E.self)
+    for pattern in AccessPattern.allCases where o.pattern == nil || o.pattern == pattern {
+      let pfns = pfnArray(machine, pattern: pattern)
+      let (s, c) = pfns.withUnsafeBufferPointer { (E.swiftCompoundHeads(machine, $0), E.cCompoundHeads(machine, $0)) }
+      guard s == c else { throw BenchFailure("\(E.name)/\(pattern): Swift checksum \(s) != C checksum \(c)") }
+      print("\(E.name) \(pattern) pfns=\(pfns.count) checksum=\(s)")
+    }
+    keepAlive(machine)
   }
-  consume(machine)
-  let fresh = try E.boot(ramBytes: benchRAMBytes)
-  print("\(E.name) pairs=\(o.pairs) sum=\(E.allocFreePairs(fresh, count: o.pairs))")
-  let ring = PageRing(fresh, size: benchRingSize)
-  print("\(E.name) ring steps=\(o.pairs) sum=\(E.allocFreeRing(fresh, ring, count: o.pairs))")
-  ring.release(to: fresh)
-  let burst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
-  defer { burst.deallocate() }
-  let rounds = max(o.pairs / benchBurstSize, 1)
-  print("\(E.name) burst pairs=\(rounds * benchBurstSize) sum=\(E.allocFreeBursts(fresh, burst, rounds: rounds))")
-  consume(fresh)
-  if !o.skipBoot {
+  if o.part == nil || o.part == "alloc" {
+    let fresh = try E.boot(ramBytes: benchRAMBytes)
+    print("\(E.name) pairs=\(o.pairs) sum=\(E.allocFreePairs(fresh, count: o.pairs))")
+    let ring = PageRing(fresh, size: benchRingSize)
+    print("\(E.name) ring steps=\(o.pairs) sum=\(E.allocFreeRing(fresh, ring, count: o.pairs))")
+    ring.release(to: fresh)
+    let burst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
+    defer { burst.deallocate() }
+    let rounds = max(o.pairs / benchBurstSize, 1)
+    print("\(E.name) burst pairs=\(rounds * benchBurstSize) sum=\(E.allocFreeBursts(fresh, burst, rounds: rounds))")
+    keepAlive(fresh)
+  }
+  if (o.part == nil && !o.skipBoot) || o.part == "boot" {
     let gib = o.bootGiB ?? 4
     let m = try E.boot(ramBytes: gib << 30)
     print("\(E.name) boot \(gib) GiB free pages=\(m.freePages)")
@@ -309,8 +406,8 @@ do {
   if options.callgrind {
     var o = options
     if CommandLine.arguments.firstIndex(of: "--pairs") == nil { o.pairs = 1 << 20 }
-    try callgrindEra(ClassicEncoding.self, o)
-    try callgrindEra(MaskEncoding.self, o)
+    if o.era != "mask" { try callgrindEra(ClassicEncoding.self, o) }
+    if o.era != "classic" { try callgrindEra(MaskEncoding.self, o) }
   } else {
     try fullRun(options)
   }

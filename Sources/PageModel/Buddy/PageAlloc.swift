@@ -23,8 +23,11 @@ extension Machine {
   @inlinable
   func allocBlock(order: Int, gfp: GFP, node: Int) -> PFN? {
     precondition(order >= 0 && order <= Kernel.maxPageOrder, "alloc_pages order \(order) above MAX_PAGE_ORDER")
-    let list = zonelists[node * 3 + min(gfp.highestZone.rawValue, 2)]
-    for zone in list {
+    let list = zonelistTable + (node &* 3 &+ min(gfp.highestZone.rawValue, 2)) &* zonelistStride
+    var i = 1
+    while i <= list[0] {
+      let zone = list[i]
+      i &+= 1
       if gfp.contains(.thisNode) && zones[zone].node != node { continue }
       if let pfn = rmqueue(zone: zone, order: order) { return pfn }
     }
@@ -194,10 +197,10 @@ extension Machine where Format: CompoundEncoding {
 }
 
 extension CompoundEncoding {
-  @inlinable @inline(__always)
+  @inlinable
   public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) { m.prepNewPage(pfn, order: order, gfp: gfp) }
-  @inlinable @inline(__always)
+  @inlinable
   public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) { m.freePagesPrepare(head, order: order) }
-  @inlinable @inline(__always)
+  @inlinable
   public static func putPageTestZero(_ m: Machine<Self>, _ page: UInt64) -> Bool { m.putPageTestZero(page) }
 }

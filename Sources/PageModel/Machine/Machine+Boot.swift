@@ -53,6 +53,10 @@ extension Machine {
   /// `memblock_free_all()` (`__free_pages_core()`: refcount 0, `PG_reserved` cleared,
   /// `__free_one_page()`). The two passes are fused: pages bound for the buddy allocator
   /// are written directly with the state `__free_pages_core()` leaves.
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   func initStructPagesAndFreeRAM() {
     let reserved = memmapFrameRanges
     let free = PFNRange.subtract(layout.ram, reserved)

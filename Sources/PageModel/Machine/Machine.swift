@@ -40,7 +40,10 @@ public final class Machine<Format: PageFormat> {
   /// Zone index by `node * 3 + zone type`, -1 where the node lacks the zone.
   @usableFromInline let zoneIndexTable: [Int]
   /// Fallback order per (node, highest zone): kernel `node_zonelists[ZONELIST_FALLBACK]`.
-  @usableFromInline let zonelists: [[Int]]
+  /// Flat, for the allocator's hot path: list `i` is `zonelistTable[i * stride]` (its
+  /// length) followed by that many zone indexes.
+  @usableFromInline let zonelistTable: UnsafeMutablePointer<Int>
+  @usableFromInline let zonelistStride: Int
   /// Frames that hold the boot memmap, for the census and reports.
   public private(set) var memmapFrameRanges: [PFNRange] = []
 
@@ -77,7 +80,14 @@ public final class Machine<Format: PageFormat> {
     }
     self.zones = zones
     zoneIndexTable = table
-    zonelists = Machine.buildZonelists(zones: zones, nodeCount: layout.nodes.count)
+    let zonelists = Machine.buildZonelists(zones: zones, nodeCount: layout.nodes.count)
+    zonelistStride = zones.count + 1
+    zonelistTable = .allocate(capacity: zonelists.count * zonelistStride)
+    zonelistTable.initialize(repeating: 0, count: zonelists.count * zonelistStride)
+    for (i, list) in zonelists.enumerated() {
+      zonelistTable[i * zonelistStride] = list.count
+      for (j, z) in list.enumerated() { zonelistTable[i * zonelistStride + 1 + j] = z }
+    }
 
     lists = .allocate(capacity: max(zones.count, 1) * ZoneLists.perZone)
     for i in 0..<(max(zones.count, 1) * ZoneLists.perZone) {
@@ -98,6 +108,7 @@ public final class Machine<Format: PageFormat> {
     zoneCounters.deallocate()
     counters.deallocate()
     sectionNode.deallocate()
+    zonelistTable.deallocate()
   }
 
   private static func buildZonelists(zones: [ZoneDescriptor], nodeCount: Int) -> [[Int]] {

@@ -42,40 +42,40 @@ public enum Memdesc32Format: PageFormat {
     m.set(page, memdesc, word & ~(UInt64(0x7f) << MiscWord.subtypeShift) | MiscSubtype.unknown.rawValue << MiscWord.subtypeShift)
   }
 
-  @inlinable @inline(__always)
+  @inlinable
   public static func buddyOrder(_ m: Memmap<Self>, _ page: UInt64) -> Int? {
     let word: UInt32 = m.load(page, refcount)
     return word >> 24 == UInt32(PageType.buddy.rawValue) ? Int(word & 0xff) : nil
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setBuddy(_ m: Memmap<Self>, _ page: UInt64, order: Int) {
     m.set(page, refcount, PageType.buddy.word | UInt32(order))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) { m.set(page, refcount, UInt32(0)) }
 
-  @inlinable @inline(__always)
+  @inlinable
   static func entry(_ page: UInt64, _ sentinel: UInt64) -> UInt64 { page == sentinel ? sentinel : page &+ 8 }
-  @inlinable @inline(__always)
+  @inlinable
   static func pageOf(_ entry: UInt64, _ sentinel: UInt64) -> UInt64 { entry == sentinel ? sentinel : entry &- 8 }
-  @inlinable @inline(__always)
+  @inlinable
   public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
     (pageOf(m.load(page, memdesc), sentinel), pageOf(m.load(page, `private`), sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
     m.set(page, memdesc, entry(next, sentinel))
     m.set(page, `private`, entry(prev, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
     m.set(page, memdesc, entry(next, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
     m.set(page, `private`, entry(prev, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
     m.set(page, memdesc, Kernel.listPoison1)
     m.set(page, `private`, Kernel.listPoison2)
@@ -159,51 +159,51 @@ public enum Memdesc8Format: PageFormat {
     m.set(page, 0, word & ~(UInt64(0x7f) << MiscWord.subtypeShift) | MiscSubtype.unknown.rawValue << MiscWord.subtypeShift)
   }
 
-  @inlinable @inline(__always)
+  @inlinable
   public static func buddyOrder(_ m: Memmap<Self>, _ page: UInt64) -> Int? {
     let word: UInt64 = m.load(page, 0)
     guard word & MemdescType.mask == MemdescType.buddy.rawValue else { return nil }
     let order = Int((word >> 4) & 0xf)
     return order == 0xf ? nil : order
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setBuddy(_ m: Memmap<Self>, _ page: UInt64, order: Int) {
     let word: UInt64 = m.load(page, 0)
     // Keep the links when the page is already listed (they are written around this).
     m.set(page, 0, (word & ~UInt64(0xff)) | MemdescType.buddy.rawValue | UInt64(order) << 4)
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) { m.set(page, 0, insideFreeBlock) }
 
-  @inlinable @inline(__always)
+  @inlinable
   static func encode(_ m: Memmap<Self>, _ page: UInt64, _ sentinel: UInt64) -> UInt64 {
     page == sentinel ? linkMask : m.pfn(ofPageAt: page).rawValue
   }
-  @inlinable @inline(__always)
+  @inlinable
   static func decode(_ m: Memmap<Self>, _ field: UInt64, _ sentinel: UInt64) -> UInt64 {
     field == linkMask ? sentinel : m.address(of: PFN(field))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
     let word: UInt64 = m.load(page, 0)
     return (decode(m, (word >> 8) & linkMask, sentinel), decode(m, word >> 36, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
     let word: UInt64 = m.load(page, 0)
     m.set(page, 0, (word & 0xff) | encode(m, next, sentinel) << 8 | encode(m, prev, sentinel) << 36)
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
     let word: UInt64 = m.load(page, 0)
     m.set(page, 0, (word & ~(linkMask << 8)) | encode(m, next, sentinel) << 8)
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
     let word: UInt64 = m.load(page, 0)
     m.set(page, 0, (word & ~(linkMask << 36)) | encode(m, prev, sentinel) << 36)
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
     let word: UInt64 = m.load(page, 0)
     m.set(page, 0, word & 0xff)

@@ -67,7 +67,7 @@ public enum PageFlag: Int, CaseIterable, Sendable {
   public static let anonExclusive = PageFlag.owner2
 
   /// Kernel: `__NR_PAGEFLAGS` for the modelled config.
-  public static let count = 24
+  @inlinable public static var count: Int { 24 }
 }
 
 /// The high fields of `page->flags` that say where a page lives.
@@ -77,15 +77,15 @@ public enum PageFlag: Int, CaseIterable, Sendable {
 /// the zone (3 bits, for five zones with ZONE_DEVICE) just below.
 public enum PageFlagsLayout {
   /// Kernel: `NODES_WIDTH`.
-  public static let nodesWidth = 10
+  @inlinable public static var nodesWidth: Int { 10 }
   /// Kernel: `ZONES_WIDTH`.
-  public static let zonesWidth = 3
+  @inlinable public static var zonesWidth: Int { 3 }
   /// Kernel: `NODES_PGSHIFT`.
-  public static let nodesShift = 64 - nodesWidth
+  @inlinable public static var nodesShift: Int { 64 - nodesWidth }
   /// Kernel: `ZONES_PGSHIFT`.
-  public static let zonesShift = nodesShift - zonesWidth
+  @inlinable public static var zonesShift: Int { nodesShift - zonesWidth }
   /// The low bits that hold page flags proper.
-  public static let flagsMask: UInt64 = (1 << UInt64(PageFlag.count)) - 1
+  @inlinable public static var flagsMask: UInt64 { (1 << UInt64(PageFlag.count)) - 1 }
 
   /// Kernel: `set_page_links()` without the section part.
   @inlinable public static func links(zone: ZoneType, node: Int) -> UInt64 {

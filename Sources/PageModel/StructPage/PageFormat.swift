@@ -83,49 +83,49 @@ extension CompoundEncoding {
     m.set(page, StructPageLayout.flags, m.load(page, StructPageLayout.flags, as: UInt64.self) & ~PageFlag.reserved.mask)
   }
 
-  @inlinable @inline(__always)
+  @inlinable
   public static func buddyOrder(_ m: Memmap<Self>, _ page: UInt64) -> Int? {
     let type: UInt32 = m.load(page, StructPageLayout.mapcount)
     guard type >> 24 == UInt32(PageType.buddy.rawValue) else { return nil }
     return Int(truncatingIfNeeded: m.load(page, StructPageLayout.private, as: UInt64.self))
   }
 
-  @inlinable @inline(__always)
+  @inlinable
   public static func setBuddy(_ m: Memmap<Self>, _ page: UInt64, order: Int) {
     m.set(page, StructPageLayout.private, UInt64(order))
     m.set(page, StructPageLayout.mapcount, PageType.buddy.word)
   }
 
-  @inlinable @inline(__always)
+  @inlinable
   public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) {
     m.set(page, StructPageLayout.mapcount, PageType.noType)
     m.set(page, StructPageLayout.private, UInt64(0))
   }
 
   // A list entry is `&page->lru` (page + 8); the list head is a `list_head` in the zone.
-  @inlinable @inline(__always)
+  @inlinable
   static func entry(_ page: UInt64, _ sentinel: UInt64) -> UInt64 { page == sentinel ? sentinel : page &+ 8 }
-  @inlinable @inline(__always)
+  @inlinable
   static func pageOf(_ entry: UInt64, _ sentinel: UInt64) -> UInt64 { entry == sentinel ? sentinel : entry &- 8 }
 
-  @inlinable @inline(__always)
+  @inlinable
   public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
     (pageOf(m.load(page, StructPageLayout.lruNext), sentinel), pageOf(m.load(page, StructPageLayout.lruPrev), sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
     m.set(page, StructPageLayout.lruNext, entry(next, sentinel))
     m.set(page, StructPageLayout.lruPrev, entry(prev, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
     m.set(page, StructPageLayout.lruNext, entry(next, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
     m.set(page, StructPageLayout.lruPrev, entry(prev, sentinel))
   }
-  @inlinable @inline(__always)
+  @inlinable
   public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
     m.set(page, StructPageLayout.lruNext, Kernel.listPoison1)
     m.set(page, StructPageLayout.lruPrev, Kernel.listPoison2)
