@@ -116,15 +116,7 @@ public struct FlagWordHistogram: Sendable {
             let mask = size &- 1
             while i < n && used < limit {
               let v = p[i]
-              var j = i &+ 1
-              // Inside a run: eight words a step, one branch.
-              while j &+ 8 <= n {
-                let d = (p[j] ^ v) | (p[j &+ 1] ^ v) | (p[j &+ 2] ^ v) | (p[j &+ 3] ^ v)
-                  | (p[j &+ 4] ^ v) | (p[j &+ 5] ^ v) | (p[j &+ 6] ^ v) | (p[j &+ 7] ^ v)
-                if d != 0 { break }
-                j &+= 8
-              }
-              while j < n && p[j] == v { j &+= 1 }
+              let j = KPageRuns.end(p, from: i, count: n)
               let length = UInt64(j &- i)
               let pfn = startPFN &+ i
               i = j

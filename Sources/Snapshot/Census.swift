@@ -1,0 +1,468 @@
+import PageModel
+
+/// The kinds of folio a census tells apart by their kpageflags.
+///
+/// Facts (../shared/docs/kpageflags.md): KPF_THP is set on every large rmappable folio
+/// (point 5), so size decides THP against mTHP; shmem folios are SWAPBACKED without ANON;
+/// SLAB pages that also show ANON or KSM are slabs (point 6).
+public enum CensusFolioKind: String, CaseIterable, Sendable {
+  /// Anonymous folios of PMD order (2 MiB with 4 KiB pages): what AnonHugePages counts.
+  case anonTHP = "anon_thp"
+  /// Anonymous large folios of the other orders (mTHP).
+  case anonMTHP = "anon_mthp"
+  /// Anonymous order-0 folios (KSM pages included).
+  case anon
+  /// Large page-cache folios (not shmem).
+  case fileLarge = "file_large"
+  /// Order-0 page-cache folios (not shmem).
+  case file
+  /// Shmem/tmpfs folios of every order: SWAPBACKED, not ANON.
+  case shmem
+  /// Pages with flags but no type the census knows (order 0), and compound pages
+  /// without a type bit (kmalloc_large, kpageflags.md point 11).
+  case other
+
+  /// The model's folio kind for the projection: anonymous or not (the cost does not
+  /// depend on it).
+  public var modelKind: FolioKind {
+    switch self {
+    case .anonTHP, .anonMTHP, .anon: .anon
+    case .fileLarge, .file, .shmem, .other: .file
+    }
+  }
+}
+
+/// One HugeTLB pool as the census finds it.
+public struct HugetlbCensus: Sendable, Equatable {
+  /// The hstate name as sysfs spells it: `2048kB`, `1048576kB`.
+  public var name: String
+  public var order: Int
+  /// Huge pages (folios) found.
+  public var folios: Int
+  /// Of those, how many had their vmemmap optimised (HVO): their fake heads showed.
+  public var optimized: Int
+  /// The pool's `nr_hugepages` from the snapshot's `hugepages` file, when recorded.
+  public var poolPages: Int?
+
+  public static func name(order: Int, pageSize: Int) -> String { "\((pageSize << order) >> 10)kB" }
+}
+
+/// What one pass over a snapshot's kpageflags finds, with the /proc text files that
+/// complete it (iomem, buddyinfo, hugepages).
+public struct Census: Sendable {
+  /// PFNs in the snapshot (the length of kpageflags).
+  public var pfns = 0
+  /// Whether RAM is known from iomem's "System RAM" ranges; without them the RAM is
+  /// taken to be the sections with at least one non-zero word.
+  public var ramKnown = false
+  /// RAM ranges (from iomem, or the non-zero sections), clipped to the snapshot's PFNs.
+  public var ramRanges: [PFNRange] = []
+  public var ramPFNs = 0
+  /// PFNs that are not RAM.
+  public var holePFNs: Int { pfns - ramPFNs }
+  /// PFNs that read 0 (holes, uninitialised memory, and allocated pages with no flag).
+  public var zeroPFNs = 0
+  /// RAM PFNs that read 0.
+  public var zeroRAMPFNs = 0
+  /// 128 MiB sections holding RAM.
+  public var ramSections = 0
+  /// RAM sections that read all zero (deferred struct-page init, kpageflags.md point 2).
+  public var zeroRAMSections = 0
+  /// RAM PFNs inside those sections.
+  public var zeroSectionRAMPFNs = 0
+  /// RAM PFNs that read 0 outside all-zero sections: kernel allocations without a flag
+  /// (vmalloc, kernel stacks, ...) and free pages on per-CPU lists (point 7).
+  public var noFlagRAMPFNs: Int { zeroRAMPFNs - zeroSectionRAMPFNs }
+
+  /// Free pages: BUDDY is on every page of a free block (point 7).
+  public var buddyPages = 0
+  /// Free blocks per order (0-10) from buddyinfo, summed over nodes and zones.
+  public var buddyBlocks: [Int]?
+  public var buddyinfoPages: Int? { buddyBlocks.map { $0.enumerated().reduce(0) { $0 + ($1.element << $1.offset) } } }
+
+  /// Slab pages, and slabs by order (a compound slab is one slab of its order).
+  public var slabPages = 0
+  public var slabs: [Int: Int] = [:]
+  /// Slab pages that also showed ANON or KSM (point 6); counted as slab only.
+  public var slabSpuriousAnonPages = 0
+  public var slabSpuriousKSMPages = 0
+  public var pgtablePages = 0
+  /// RESERVED pages that are nothing else.
+  public var reservedPages = 0
+  public var zeroPagePages = 0
+  public var offlinePages = 0
+
+  /// HugeTLB pools found, by ascending order.
+  public var hugetlb: [HugetlbCensus] = []
+  /// Base pages inside HugeTLB folios.
+  public var hugetlbPages: Int { hugetlb.reduce(0) { $0 + ($1.folios << $1.order) } }
+  /// PFNs of HugeTLB folios that read COMPOUND_HEAD, fake heads included.
+  public var hugetlbHeadPFNs = 0
+  /// Fake heads (point 3) that the census recognised and did not count as folios.
+  public var hvoFakeHeadsCorrected = 0
+  /// HVO blocks that could be one huge page of the largest pool or many of the next
+  /// (the kpageflags look the same); how they were split is in `hugetlbNote`.
+  public var hugetlbAmbiguousBlocks = 0
+  /// How the ambiguous blocks were assigned, when there were any.
+  public var hugetlbNote: String?
+  /// Zones (DMA, DMA32, Normal) holding HugeTLB folios of each order.
+  public var hugetlbZones: [Int: Int] = [:]
+
+  /// Folios by kind and order.
+  public var folios: [CensusFolioKind: [Int: Int]] = [:]
+  /// Compound runs whose length is not a power of two or whose head is misaligned
+  /// (a folio changing while it was read, point 8), in pages.
+  public var irregularCompoundPages = 0
+  /// TAIL pages with no head before them with the same flags (races), in pages.
+  public var orphanTailPages = 0
+  /// All PFNs that read COMPOUND_HEAD.
+  public var compoundHeadPFNs = 0
+
+  /// Folio count of one kind (all orders).
+  public func folioCount(_ kind: CensusFolioKind) -> Int { (folios[kind] ?? [:]).values.reduce(0, +) }
+  /// Base pages in folios of one kind.
+  public func folioPages(_ kind: CensusFolioKind) -> Int { (folios[kind] ?? [:]).reduce(0) { $0 + ($1.value << $1.key) } }
+  /// HugeTLB folios of the pool named `name` (`2048kB`).
+  public func hugetlbFolios(_ name: String) -> Int? { hugetlb.first { $0.name == name }?.folios }
+
+  public init() {}
+
+  /// The census of a snapshot: one sequential pass over kpageflags with counters, plus
+  /// iomem, buddyinfo and hugepages when the snapshot has them. Memory use does not grow
+  /// with the snapshot beyond one bit per 128 MiB section.
+  public static func of(_ snapshot: PageSnapshot) throws -> Census {
+    let pageSize = snapshot.metadata.pageSize
+    let pools = try snapshot.hugepages()
+    var ram: [PFNRange]? = nil
+    if let iomem = snapshot.texts["iomem"] { ram = try ProcText.systemRAM(iomem, path: snapshot.describePath("iomem"), pageSize: pageSize) }
+    var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
+    for h in pools?.hstates ?? [] {
+      let pages = h.sizeKB * 1024 / pageSize
+      guard pages > 1, pages & (pages - 1) == 0 else {
+        throw SnapshotError(.badText, path: snapshot.describePath("hugepages"), "hstate \(h.name) is not a power-of-two number of \(pageSize)-byte pages")
+      }
+      hugeOrders.append((h.name, pages.trailingZeroBitCount, h.nrHugepages))
+    }
+    if hugeOrders.isEmpty {
+      // x86-64's two hstates, when the snapshot does not say.
+      let pmd = (2 << 20) / pageSize, pud = (1 << 30) / pageSize
+      hugeOrders = [(HugetlbCensus.name(order: pmd.trailingZeroBitCount, pageSize: pageSize), pmd.trailingZeroBitCount, nil),
+                    (HugetlbCensus.name(order: pud.trailingZeroBitCount, pageSize: pageSize), pud.trailingZeroBitCount, nil)]
+    }
+    hugeOrders.sort { $0.order < $1.order }
+    var scanner = CensusScanner(pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount)
+    try snapshot.kpageflags.forEachChunk { start, words in scanner.add(words, startPFN: start) }
+    var census = scanner.finish(hugeOrders: hugeOrders, pageSize: pageSize)
+    if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
+    return census
+  }
+}
+
+/// The single pass behind `Census.of`: runs of equal words, one compound folio in
+/// flight (a head and the tails that follow with its flags), and one stretch of HVO
+/// fake-head runs in flight.
+struct CensusScanner {
+  static let head = KPF.compoundHead.mask, tail = KPF.compoundTail.mask
+  static let sectionShift = Kernel.pfnSectionShift
+
+  var c = Census()
+  let ram: [PFNRange]?
+  /// hstate orders, ascending; the PMD order (9 with 4 KiB pages).
+  let hugeOrders: [Int]
+  let pmdOrder: Int
+  /// Sections with a non-zero word, one bit each.
+  var nonzeroSections: [UInt64]
+  var ramIndex = 0
+
+  // The compound folio in flight.
+  var headPFN = -1
+  var headWord: UInt64 = 0
+  var tailWord: UInt64 = 0
+  var headLength = 0
+
+  // The HVO stretch in flight: consecutive 64-PFN (head + 63 tails) runs of one word.
+  var hvoStart = -1
+  var hvoEnd = -1
+  var hvoWord: UInt64 = 0
+  // HugeTLB folios by order: all, HVO-optimised; zone bits by order; ambiguous blocks' zone bits.
+  var hugeFolios: [Int: Int] = [:]
+  var hugeOptimized: [Int: Int] = [:]
+  var hugeZoneBits: [Int: Int] = [:]
+  var ambiguousZoneBits = 0
+
+  init(pfns: Int, ram: [PFNRange]?, hugeOrders: [Int], pmdOrder: Int) {
+    c.pfns = pfns
+    self.ram = ram
+    self.hugeOrders = hugeOrders
+    self.pmdOrder = pmdOrder
+    nonzeroSections = [UInt64](repeating: 0, count: ((pfns >> Self.sectionShift) + 64) / 64)
+  }
+
+  /// Scans the words of one chunk; chunks must come in PFN order.
+  mutating func add(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int) {
+    guard let p = words.baseAddress else { return }
+    let n = words.count
+    var i = 0
+    while i < n {
+      let j = KPageRuns.end(p, from: i, count: n)
+      run(p[i], startPFN &+ i, j &- i)
+      i = j
+    }
+  }
+
+  @inline(__always)
+  mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {
+    if headPFN >= 0 {
+      if w == tailWord && pfn == headPFN &+ headLength {
+        headLength &+= n
+        return
+      }
+      compound(headWord, headPFN, headLength)
+      headPFN = -1
+    }
+    if w == 0 {
+      zero(pfn, n)
+      return
+    }
+    markNonzero(pfn, n)
+    if w & Self.head != 0 {
+      // Heads never repeat in a well-formed array; each but the last has no tails.
+      for k in 0..<(n - 1) { compound(w, pfn + k, 1) }
+      headPFN = pfn + n - 1
+      headWord = w
+      tailWord = (w & ~Self.head) | Self.tail
+      headLength = 1
+      return
+    }
+    if w & Self.tail != 0 {
+      c.orphanTailPages += n
+      return
+    }
+    single(w, n)
+  }
+
+  mutating func markNonzero(_ pfn: Int, _ n: Int) {
+    let first = pfn >> Self.sectionShift, last = (pfn + n - 1) >> Self.sectionShift
+    for s in first...last { nonzeroSections[s >> 6] |= 1 << UInt64(s & 63) }
+  }
+
+  mutating func zero(_ pfn: Int, _ n: Int) {
+    c.zeroPFNs += n
+    guard let ram else { return }
+    let end = pfn + n
+    while ramIndex < ram.count && Int(ram[ramIndex].upperBound.rawValue) <= pfn { ramIndex += 1 }
+    var k = ramIndex
+    while k < ram.count && Int(ram[k].lowerBound.rawValue) < end {
+      let a = max(pfn, Int(ram[k].lowerBound.rawValue)), b = min(end, Int(ram[k].upperBound.rawValue))
+      if a < b { c.zeroRAMPFNs += b - a }
+      k += 1
+    }
+  }
+
+  /// Order-0 pages (runs of `n` with one word).
+  mutating func single(_ w: UInt64, _ n: Int) {
+    if w & KPF.buddy.mask != 0 {
+      c.buddyPages += n
+    } else if w & KPF.slab.mask != 0 {
+      slab(w, order: 0, pages: n, count: n)
+    } else if w & KPF.pgtable.mask != 0 {
+      c.pgtablePages += n
+    } else if w & KPF.zeroPage.mask != 0 {
+      c.zeroPagePages += n
+    } else if w & KPF.huge.mask != 0 {
+      c.irregularCompoundPages += n
+    } else if w & KPF.offline.mask != 0 {
+      c.offlinePages += n
+    } else if w & KPF.reserved.mask != 0 {
+      c.reservedPages += n
+    } else if w & KPF.anon.mask != 0 {
+      c.folios[.anon, default: [:]][0, default: 0] += n
+    } else if w & KPF.swapbacked.mask != 0 {
+      c.folios[.shmem, default: [:]][0, default: 0] += n
+    } else if w & (KPF.lru.mask | KPF.mmap.mask | KPF.uptodate.mask | KPF.dirty.mask | KPF.writeback.mask) != 0 {
+      c.folios[.file, default: [:]][0, default: 0] += n
+    } else {
+      c.folios[.other, default: [:]][0, default: 0] += n
+    }
+  }
+
+  mutating func slab(_ w: UInt64, order: Int, pages: Int, count: Int) {
+    c.slabPages += pages
+    c.slabs[order, default: 0] += count
+    if w & KPF.anon.mask != 0 { c.slabSpuriousAnonPages += pages }
+    if w & KPF.ksm.mask != 0 { c.slabSpuriousKSMPages += pages }
+  }
+
+  /// One compound run: a head at `pfn` and the tails after it, `length` PFNs in all.
+  mutating func compound(_ w: UInt64, _ pfn: Int, _ length: Int) {
+    c.compoundHeadPFNs += 1
+    if w & KPF.huge.mask != 0 {
+      hugetlbRun(w, pfn, length)
+      return
+    }
+    guard length > 1, length & (length - 1) == 0, pfn & (length - 1) == 0 else {
+      c.irregularCompoundPages += length
+      return
+    }
+    let order = length.trailingZeroBitCount
+    let kind: CensusFolioKind
+    if w & KPF.slab.mask != 0 {
+      slab(w, order: order, pages: length, count: 1)
+      return
+    } else if w & KPF.pgtable.mask != 0 {
+      c.pgtablePages += length
+      return
+    } else if w & KPF.anon.mask != 0 {
+      kind = order == pmdOrder ? .anonTHP : .anonMTHP
+    } else if w & KPF.swapbacked.mask != 0 {
+      kind = .shmem
+    } else if w & (KPF.thp.mask | KPF.lru.mask | KPF.mmap.mask) != 0 {
+      kind = .fileLarge
+    } else {
+      kind = .other
+    }
+    c.folios[kind, default: [:]][order, default: 0] += 1
+  }
+
+  static func zoneBit(_ pfn: Int) -> Int {
+    let p = PFN(pfn)
+    return p < ZoneType.dma.pfnLimit ? 1 : p < ZoneType.dma32.pfnLimit ? 2 : 4
+  }
+
+  /// A HugeTLB run. With HVO (kpageflags.md point 3) a huge page reads as runs of one
+  /// head and 63 tails, the heads after the first fake: those runs are gathered into a
+  /// stretch and split into huge pages at `closeStretch`. Without HVO the run is the
+  /// whole huge page.
+  mutating func hugetlbRun(_ w: UInt64, _ pfn: Int, _ length: Int) {
+    c.hugetlbHeadPFNs += 1
+    let fake = 64
+    if length == fake && pfn & (fake - 1) == 0 && (hugeOrders.first ?? 0) > 6 {
+      if hvoStart >= 0 && pfn == hvoEnd && w == hvoWord {
+        hvoEnd += fake
+        return
+      }
+      closeStretch()
+      hvoStart = pfn
+      hvoEnd = pfn + fake
+      hvoWord = w
+      return
+    }
+    closeStretch()
+    let order = length.trailingZeroBitCount
+    if length & (length - 1) == 0 && pfn & (length - 1) == 0 && hugeOrders.contains(order) {
+      hugeFolios[order, default: 0] += 1
+      hugeZoneBits[order, default: 0] |= Self.zoneBit(pfn)
+    } else {
+      c.irregularCompoundPages += length
+    }
+  }
+
+  /// Splits the HVO stretch in flight into naturally aligned huge pages, largest first.
+  /// A block of the largest order could also be huge pages of the next order (their
+  /// kpageflags look the same); such blocks are counted apart and split by the pools'
+  /// counts at the end.
+  mutating func closeStretch() {
+    guard hvoStart >= 0 else { return }
+    var x = hvoStart
+    let end = hvoEnd
+    hvoStart = -1
+    let largest = hugeOrders.last!
+    while x < end {
+      var placed = false
+      for order in hugeOrders.reversed() where order > 6 {
+        let size = 1 << order
+        guard x & (size - 1) == 0, x + size <= end else { continue }
+        if order == largest && hugeOrders.count > 1 {
+          c.hugetlbAmbiguousBlocks += 1
+          ambiguousZoneBits |= Self.zoneBit(x)
+        } else {
+          hugeFolios[order, default: 0] += 1
+          hugeOptimized[order, default: 0] += 1
+          hugeZoneBits[order, default: 0] |= Self.zoneBit(x)
+        }
+        x += size
+        placed = true
+        break
+      }
+      if !placed {
+        c.irregularCompoundPages += 64
+        x += 64
+      }
+    }
+  }
+
+  mutating func finish(hugeOrders pools: [(name: String, order: Int, pool: Int?)], pageSize: Int) -> Census {
+    if headPFN >= 0 { compound(headWord, headPFN, headLength); headPFN = -1 }
+    closeStretch()
+    // Ambiguous HVO blocks: as many huge pages of the largest order as its pool has
+    // beyond those already found, the rest as pages of the next order.
+    if c.hugetlbAmbiguousBlocks > 0, pools.count > 1 {
+      let big = pools[pools.count - 1], next = pools[pools.count - 2]
+      let a = c.hugetlbAmbiguousBlocks
+      let asBig: Int
+      if let pool = big.pool {
+        asBig = min(a, max(0, pool - (hugeFolios[big.order] ?? 0)))
+        c.hugetlbNote = "\(a) HVO block(s) of \(big.name) read the same as \(1 << (big.order - next.order)) pages of \(next.name) each; by the pools' nr_hugepages \(asBig) counted as \(big.name) pages, \(a - asBig) as \(next.name) pages"
+      } else {
+        asBig = a
+        c.hugetlbNote = "\(a) HVO block(s) of \(big.name) could also be pages of \(next.name); without the pools' counts (no hugepages file) all counted as \(big.name) pages"
+      }
+      let asNext = (a - asBig) << (big.order - next.order)
+      for (o, n) in [(big.order, asBig), (next.order, asNext)] where n > 0 {
+        hugeFolios[o, default: 0] += n
+        hugeOptimized[o, default: 0] += n
+        hugeZoneBits[o, default: 0] |= ambiguousZoneBits
+      }
+    }
+    for pool in pools {
+      c.hugetlb.append(HugetlbCensus(name: pool.name, order: pool.order, folios: hugeFolios[pool.order] ?? 0, optimized: hugeOptimized[pool.order] ?? 0, poolPages: pool.pool))
+      if let bits = hugeZoneBits[pool.order] { c.hugetlbZones[pool.order] = bits.nonzeroBitCount }
+    }
+    let found = c.hugetlb.reduce(0) { $0 + $1.folios }
+    c.hvoFakeHeadsCorrected = max(0, c.hugetlbHeadPFNs - found)
+
+    // RAM, sections, all-zero sections.
+    let sectionPFNs = 1 << Self.sectionShift
+    func nonzero(_ s: Int) -> Bool { nonzeroSections[s >> 6] & (1 << UInt64(s & 63)) != 0 }
+    let sectionCount = (c.pfns + sectionPFNs - 1) / sectionPFNs
+    if let ram {
+      c.ramKnown = true
+      let limit = PFN(c.pfns)
+      c.ramRanges = ram.compactMap { r in
+        let hi = min(r.upperBound, limit)
+        return r.lowerBound < hi ? r.lowerBound..<hi : nil
+      }
+    } else {
+      // RAM unknown: the sections with a non-zero word.
+      var ranges: [PFNRange] = []
+      for s in 0..<sectionCount where nonzero(s) {
+        let lo = PFN(s * sectionPFNs), hi = PFN(min(c.pfns, (s + 1) * sectionPFNs))
+        if let last = ranges.last, last.upperBound == lo { ranges[ranges.count - 1] = last.lowerBound..<hi } else { ranges.append(lo..<hi) }
+      }
+      c.ramRanges = ranges
+      // Zero words inside those sections count as RAM reading 0.
+      var zeroOutside = c.pfns
+      for r in ranges { zeroOutside -= r.pageCount }
+      c.zeroRAMPFNs = c.zeroPFNs - zeroOutside
+    }
+    c.ramPFNs = c.ramRanges.reduce(0) { $0 + $1.pageCount }
+    var k = 0
+    for s in 0..<sectionCount {
+      let lo = s * sectionPFNs, hi = min(c.pfns, lo + sectionPFNs)
+      var inRAM = 0
+      while k < c.ramRanges.count && Int(c.ramRanges[k].upperBound.rawValue) <= lo { k += 1 }
+      var j = k
+      while j < c.ramRanges.count && Int(c.ramRanges[j].lowerBound.rawValue) < hi {
+        inRAM += min(hi, Int(c.ramRanges[j].upperBound.rawValue)) - max(lo, Int(c.ramRanges[j].lowerBound.rawValue))
+        j += 1
+      }
+      guard inRAM > 0 else { continue }
+      c.ramSections += 1
+      if !nonzero(s) {
+        c.zeroRAMSections += 1
+        c.zeroSectionRAMPFNs += inRAM
+      }
+    }
+    return c
+  }
+}
