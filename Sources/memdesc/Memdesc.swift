@@ -9,11 +9,12 @@ struct Memdesc: ParsableCommand {
     discussion: """
       Memdesc models the memmap of an x86-64 Linux machine in four eras (classic, mask, \
       memdesc32, memdesc8) with real bytes behind a real vmemmap page table, and counts \
-      what it costs. Run without a subcommand for a demonstration.
+      what it costs. Run without a subcommand to analyse this machine (analyze --live) when \
+      /proc/kpageflags is readable (root), or for a demonstration otherwise.
       """,
     version: "0.1.0",
-    subcommands: [Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self],
-    defaultSubcommand: Demo.self)
+    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self],
+    defaultSubcommand: Default.self)
 }
 
 /// Options that describe the machine to boot, shared by the subcommands that boot one.
