@@ -27,6 +27,7 @@ struct DifferentialRun {
   /// Slab (order >= 0) and page-table (order -1 marks them) pages.
   var kernelPages: [(pfns: [PFN], order: Int)] = []
   var nextID = 0
+  var hvo = false
   var rng: SplitMix64
   let seed: UInt64
   let livePageLimit: Int
@@ -40,7 +41,7 @@ struct DifferentialRun {
 
   var livePages: Int {
     live.values.reduce(0) { $0 + (1 << $1.order) } + bare.reduce(0) { $0 + (1 << $1.order) }
-      + kernelPages.reduce(0) { $0 + (1 << max($1.order, 0)) }
+      + kernelPages.reduce(0) { $0 + (1 << max($1.order, 0)) } + models[0].hugetlbFolios(order: 9).count * 512
   }
 
   /// Runs `steps` random operations; returns the first divergence found.
@@ -85,6 +86,15 @@ struct DifferentialRun {
         pfns.append(p)
       }
       kernelPages.append((pfns, order))
+      return nil
+    }
+    if r < 39 {
+      // The 2 MiB HugeTLB pool, grown or shrunk, with HVO switched now and then.
+      if rng.next() % 3 == 0 { hvo.toggle(); for m in models { m.setHugetlbOptimizeVmemmap(hvo) } }
+      let target = Int(rng.next() % 6)
+      let current = models[0].hugetlbFolios(order: 9).count
+      guard livePages + max(target - current, 0) * 512 <= livePageLimit else { return nil }
+      for m in models { _ = try! m.setNrHugePages(order: 9, count: target) }
       return nil
     }
     if r < 40 { return freeSomething() }
@@ -209,6 +219,23 @@ struct DifferentialRun {
             }
           }
         }
+      }
+    }
+    // HugeTLB pool pages: the same number in every era, each optimised alike (where the
+    // era can: a memdesc8 2 MiB page has one vmemmap page), and every page in its folio.
+    let pools = models.map { $0.hugetlbFolios(order: 9) }
+    for (m, pool) in zip(models, pools) {
+      if pool.count != pools[0].count { return "\(m.era): \(pool.count) 2 MiB pool pages, classic has \(pools[0].count)" }
+      for (i, h) in pool.enumerated() {
+        let expectOptimized = m.era == .memdesc8 ? false : pools[0][i].optimized
+        if h.optimized != expectOptimized { return "\(m.era): pool page \(i) optimised \(h.optimized)" }
+        if m.folioOrder(h.folio) != 9 || m.folioRefCount(h.folio) != 0 { return "\(m.era): pool page \(i) order or refcount" }
+        for n in full ? Array(0..<512) : [0, 64, 511] where m.folio(containing: h.folio.pfn + n) != h.folio {
+          return "\(m.era): page \(n) of pool page \(i) is in \(String(describing: m.folio(containing: h.folio.pfn + n)))"
+        }
+        let head = try? m.compoundHead(h.folio.pfn + 64)
+        let isMemdesc = m.era == .memdesc32 || m.era == .memdesc8
+        if isMemdesc ? head != nil : head != h.folio.pfn { return "\(m.era): compound_head of a fake-head position gave \(String(describing: head))" }
       }
     }
     // Slab and page-table pages belong to no folio; compound_head() on them is a BUG in

@@ -54,6 +54,8 @@ public protocol MemoryModel: AnyMachine {
   func pageMapcount(_ pfn: PFN) -> Int?
   /// Kernel: sysctl `vm.hugetlb_optimize_vmemmap`.
   func setHugetlbOptimizeVmemmap(_ on: Bool)
+  /// The pool's huge pages of an order, and whether each is HVO-optimised.
+  func hugetlbFolios(order: Int) -> [(folio: Folio, optimized: Bool)]
   /// Kernel: writing `nr_hugepages`; returns the pool size reached.
   func setNrHugePages(order: Int, count: Int) throws(MachineError) -> Int
   /// Checks the buddy allocator's invariants and returns its free blocks.
@@ -112,6 +114,9 @@ extension Machine: MemoryModel where Format: MemoryModelFormat {
   public func allocPageTable() -> PFN? { Format.allocPageTable(self) }
   public func freePageTable(_ pfn: PFN) { Format.freePageTable(self, pfn) }
   public func setHugetlbOptimizeVmemmap(_ on: Bool) { hugetlb.optimizeVmemmap = on }
+  public func hugetlbFolios(order: Int) -> [(folio: Folio, optimized: Bool)] {
+    (hugetlb.hstates.first { $0.order == order }?.folios ?? []).map { ($0, hugetlb.optimized.contains($0.pfn)) }
+  }
   public func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int) { Format.mapPages(self, folio, range, delta) }
   public func mapEntire(_ folio: Folio, _ delta: Int) { Format.mapEntire(self, folio, delta) }
   public func folioMapcount(_ folio: Folio) -> Int { Format.folioMapcount(self, folio) }

@@ -192,12 +192,15 @@ extension Machine where Format: CompoundEncoding {
   }
 
   /// The folio that owns a page in the New York sense: a compound head or single page
-  /// with a mapping (anonymous or file); nil for free, bare, slab and table pages.
+  /// with a mapping (anonymous or file), or a HugeTLB folio; nil for free, bare, slab and
+  /// table pages.
   public func folio(containing pfn: PFN) -> Folio? {
     let head = compoundHead(pfn)
-    let mapping: UInt64 = memmap.load(page(head), StructPageLayout.mapping)
-    guard mapping != 0, mapping != Kernel.tailMapping else { return nil }
-    return Folio(pfn: head)
+    let headPage = page(head)
+    let mapping: UInt64 = memmap.load(headPage, StructPageLayout.mapping)
+    if mapping != 0 && mapping != Kernel.tailMapping { return Folio(pfn: head) }
+    let type: UInt32 = memmap.load(headPage, StructPageLayout.mapcount)
+    return PageType.of(type) == .hugetlb ? Folio(pfn: head) : nil
   }
 
   /// Anonymous if `mapping` has `PAGE_MAPPING_ANON`. Kernel: `folio_test_anon()`.
