@@ -49,7 +49,7 @@ extension Memdesc {
       case .json: print(analysis.json.rendered())
       case .csv: writeStdout(AnalyzeReport.csv(analysis))
       case .text:
-        if demo { print(DemoSnapshot.description + "\n") }
+        if demo { writeStdout(DemoSnapshot.description + "\n\n") }
         writeStdout(AnalyzeReport.text(analysis))
       }
     }
@@ -206,7 +206,7 @@ extension Memdesc {
 
     func run() throws {
       if Self.kpageflagsReadable() {
-        print("memdesc: /proc/kpageflags is readable: analysing this machine (memdesc analyze --live)\n")
+        writeStdout("memdesc: /proc/kpageflags is readable: analysing this machine (memdesc analyze --live)\n\n")
         var analyze = try Analyze.parse(["--live"])
         try analyze.run()
       } else {
