@@ -4,32 +4,43 @@ import PageModel
 extension Memdesc {
   struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "A built-in demonstration: boot a 4 GiB machine in each implemented era, allocate a folio, decode its tails.")
+      abstract: "A built-in demonstration: one folio in each of the four eras, its bytes, its head, its cost.")
 
     func run() throws {
-      print("memdesc demo: a built-in demonstration on a model machine, not a reading of this host.")
-      print("(Snapshot analysis of a real machine is not implemented yet.)\n")
+      print("memdesc demo: a built-in demonstration on model machines, not a reading of this host.\n")
       let layout = try PhysicalLayout.flat(ramBytes: 4 << 30)
-      for era in [Era.classic, .mask] {
-        print("== era \(era.rawValue)")
+      for era in Era.allCases {
+        print("== era \(era.rawValue): struct page \(era.structPageBytes) bytes")
+        let config = MachineConfig(layout: layout, era: era)
         switch era {
-        case .classic: try demo(Machine<ClassicEncoding>(MachineConfig(layout: layout, era: era)))
-        default: try demo(Machine<MaskEncoding>(MachineConfig(layout: layout, era: era)))
+        case .classic: try demo(Machine<ClassicEncoding>(config))
+        case .mask: try demo(Machine<MaskEncoding>(config))
+        case .memdesc32: try demo(Machine<Memdesc32Format>(config))
+        case .memdesc8: try demo(Machine<Memdesc8Format>(config))
         }
         print("")
       }
+      print("Try: memdesc simulate --ram 16G --workload anon-thp; memdesc hvo --ram 8G --era classic --hugepages 2M:1000 --optimize")
     }
 
-    func demo<E: CompoundEncoding>(_ m: Machine<E>) {
-      print(CensusText.render(m.census()))
-      guard let folio = m.allocFolio(order: 9) else { print("no order-9 folio could be allocated"); return }
+    func demo<F: MemoryModelFormat>(_ m: Machine<F>) {
+      guard let folio = m.allocFolio(order: 9, kind: .anon) else { print("no order-9 folio could be allocated"); return }
       let tail = folio.pfn + 5
-      let tailAddress = m.page(tail)
-      let info: UInt64 = m.memmap.load(tailAddress, StructPageLayout.compoundInfo)
-      print("")
-      print("allocated an order-\(m.folioOrder(folio)) folio (\(m.folioNrPages(folio)) pages) at PFN \(folio.pfn); struct page at 0x\(String(m.page(folio.pfn), radix: 16))")
-      print("tail PFN \(tail): struct page at 0x\(String(tailAddress, radix: 16)), compound_info = 0x\(String(info, radix: 16))")
-      print("compound_head(tail) = PFN \(m.compoundHead(tail)); PageTail = \(m.isTail(tail)); kpageflags = 0x\(String(m.kpageflags(tail), radix: 16))")
+      let bytes = m.memmap.bytes(ofPageAt: m.page(tail))
+      let words = stride(from: 0, to: bytes.count, by: 8).map { i in
+        (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[i + $1]) }
+      }
+      print("4 GiB machine, memmap \(m.memmapFrames) frames; an order-9 anonymous folio at PFN \(folio.pfn)")
+      print("tail PFN \(tail): struct page at 0x\(String(m.page(tail), radix: 16)) reads " + words.map { "0x" + String($0, radix: 16) }.joined(separator: " "))
+      do {
+        let head = try m.compoundHead(tail)
+        print("compound_head(tail) = PFN \(head)")
+      } catch {
+        print("compound_head(tail): \(error)")
+      }
+      print("page_folio(tail) = \(m.folio(containing: tail).map(\.description) ?? "nil"); folio order \(m.folioOrder(folio)), refcount \(m.folioRefCount(folio))")
+      let cost = m.cost()
+      print("cost now: memmap \(ByteSize.human(cost.memmapBytes)), descriptors \(ByteSize.human(cost.descriptorBytes))")
       m.folioPut(folio)
     }
   }

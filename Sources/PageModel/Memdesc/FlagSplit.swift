@@ -97,7 +97,7 @@ public enum MemdescBug: Error, Equatable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .compoundHeadOnOwnedPage(let pfn, let t): "BUG: compound_head() on PFN \(pfn), which belongs to a \(t) memdesc; use page_folio()"
+    case .compoundHeadOnOwnedPage(let pfn, let t): "BUG: compound_head() on PFN \(pfn), which belongs to a memdesc of type \(t); use page_folio()"
     case .folioFlagOnPage(let f, let pfn): "\(f) is a folio flag in this era: set it on the folio, not on page \(pfn)"
     case .goneFlag(let f): "\(f) does not exist in this era"
     case .noPageFlags(let f, let era): "era \(era.rawValue) has no per-page flags word for \(f)"
