@@ -46,14 +46,7 @@ extension Memdesc {
       guard let bytes = ByteSize.parse(ram) else {
         throw ValidationError("cannot read RAM size '\(ram)': expected a number with an optional K, M, G or T suffix, such as 16G")
       }
-      var eraList: [Era] = []
-      for word in eras.split(separator: ",") {
-        guard let e = Era(rawValue: String(word)) else {
-          throw ValidationError("unknown era '\(word)' in --eras; expected some of: \(Era.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        eraList.append(e)
-      }
-      guard !eraList.isEmpty else { throw ValidationError("--eras names no era") }
+      let eraList = try parseEras(eras)
       let layout = try PhysicalLayout.flat(ramBytes: bytes)
       let traceValue: Trace
       if let trace {

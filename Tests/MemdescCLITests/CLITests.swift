@@ -132,10 +132,13 @@ import Testing
     #expect(r.stderr.contains(message), "\(r.stderr)")
   }
 
-  @Test func plainRunIsTheDemo() throws {
-    let r = try run([])
+  /// The demonstration (plain `memdesc` runs it where /proc/kpageflags is unreadable).
+  @Test func demoShowsEveryEra() throws {
+    let r = try run(["demo"])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("demonstration"))
-    #expect(r.stdout.contains("compound_head(tail)"))
+    for era in ["classic", "mask", "memdesc32", "memdesc8"] { #expect(r.stdout.contains("== era \(era)")) }
+    #expect(r.stdout.contains("compound_head(tail) = PFN"))
+    #expect(r.stdout.contains("BUG: compound_head()"))
   }
 }
