@@ -1,19 +1,8 @@
 import Testing
 @testable import PageModel
 
-/// A small, fast, seedable generator (SplitMix64), so every random test can be replayed
-/// from the seed it prints.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9e37_79b9_7f4a_7c15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-    return z ^ (z >> 31)
-  }
-}
+/// The tests' seeded generator is the library's (SplitMix64).
+typealias SplitMix64 = SplitMix
 
 /// The seed for a randomised test: `MEMDESC_SEED` from the environment to replay a run,
 /// otherwise a fresh one. The test prints it either way.

@@ -117,10 +117,13 @@ struct TraceGenerator {
   }
 }
 
-/// SplitMix64, the seeded generator of workloads (`--seed`).
-struct SplitMix {
-  var state: UInt64
-  mutating func next() -> UInt64 {
+/// SplitMix64, the seeded generator of workloads (`--seed`) and of the tests' random
+/// sequences: small, fast, and replayable from its seed.
+public struct SplitMix: RandomNumberGenerator, Sendable {
+  public var state: UInt64
+  public init(state: UInt64) { self.state = state }
+  public init(seed: UInt64) { state = seed }
+  public mutating func next() -> UInt64 {
     state &+= 0x9e37_79b9_7f4a_7c15
     var z = state
     z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
