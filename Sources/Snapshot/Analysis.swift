@@ -49,8 +49,9 @@ public struct SnapshotAnalysis: Sendable {
   public var pageSize: Int
 
   /// Analyses `snapshot`, costing `eras` (every era by default).
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases) throws -> SnapshotAnalysis {
-    let census = try Census.of(snapshot)
+  /// `observer` sees the census pass's chunks (see `Census.of`).
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+    let census = try Census.of(snapshot, observer: observer)
     let layout = try census.layout(path: snapshot.kpageflags.path)
     let population = census.population()
     let all = census.population(allHVO: true)

@@ -129,8 +129,9 @@ public struct Census: Sendable {
 
   /// The census of a snapshot: one sequential pass over kpageflags with counters, plus
   /// iomem, buddyinfo and hugepages when the snapshot has them. Memory use does not grow
-  /// with the snapshot beyond one bit per 128 MiB section.
-  public static func of(_ snapshot: PageSnapshot) throws -> Census {
+  /// with the snapshot beyond one bit per 128 MiB section. `observer`, when given, sees
+  /// the same chunks in the same pass (the report's per-2 MiB map accumulates there).
+  public static func of(_ snapshot: PageSnapshot, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
     var ram: [PFNRange]? = nil
@@ -151,7 +152,10 @@ public struct Census: Sendable {
     }
     hugeOrders.sort { $0.order < $1.order }
     var scanner = CensusScanner(pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount)
-    try snapshot.kpageflags.forEachChunk { start, words in scanner.add(words, startPFN: start) }
+    try snapshot.kpageflags.forEachChunk { start, words in
+      scanner.add(words, startPFN: start)
+      observer?(start, words)
+    }
     var census = scanner.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
     return census
