@@ -13,7 +13,7 @@ struct Memdesc: ParsableCommand {
       /proc/kpageflags is readable (root), or for a demonstration otherwise.
       """,
     version: "0.1.0",
-    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self],
+    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self],
     defaultSubcommand: Default.self)
 }
 
