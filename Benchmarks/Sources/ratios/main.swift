@@ -6,8 +6,13 @@
 // Options: --reps N (default 7), --passes N (default 8, passes over the PFN array per
 // compoundHead sample), --pairs N (default 4194304 order-0 pairs per alloc+free
 // sample), --boot-reps N (default 3), --boot-gib N (default 64; 4 under --callgrind),
-// --skip-boot, --mask-first (boot the mask machine first); under --callgrind also
-// --era classic|mask, --part heads|alloc|boot and --pattern sequential|random.
+// --skip-boot, --mask-first (boot the mask machine first), --skip-heads, --skip-alloc,
+// --skip-folio, --skip-hvo (leave out a section), --folio-passes N (default 4),
+// --folio-pairs N (default 1048576), --hvo-rounds N (default 32), --pool-rounds N
+// (default 8); under --callgrind also
+// --era classic|mask|memdesc32|memdesc8, --part heads|alloc|boot|folio|folioalloc|hvo2m|
+// hvo1g|pool2m|pool1g, --pattern sequential|random, --hvo on|off (pool parts) and
+// --keep-one (folioalloc: one folio stays allocated).
 import BenchSupport
 import PageModel
 
@@ -35,7 +40,27 @@ struct Options {
   var era: String? = nil
   var part: String? = nil
   var pattern: AccessPattern? = nil
+  /// Sections of the full run to leave out.
+  var skipHeads = false
+  var skipAlloc = false
+  var skipFolio = false
+  var skipHVO = false
+  /// Passes over the PFN array per pageFolio sample.
+  var folioPasses = 4
+  /// Order-0 folio allocate+free pairs per sample.
+  var folioPairs = 1 << 20
+  /// Rounds over the pool per optimise+restore sample (64 x 2 MiB or 2 x 1 GiB pages each).
+  var hvoRounds = 32
+  /// Grow+shrink cycles per pool sample.
+  var poolRounds = 8
+  /// Under --callgrind, pool parts: grow and shrink with HVO on (true) or off.
+  var hvo = false
+  /// Under --callgrind, part folioalloc: keep one folio allocated during the pairs.
+  var keepOne = false
 }
+
+let allEras = ["classic", "mask", "memdesc32", "memdesc8"]
+let allParts = ["heads", "alloc", "boot", "folio", "folioalloc", "hvo2m", "hvo1g", "pool2m", "pool1g"]
 
 func parseOptions() -> Options {
   var o = Options()
@@ -56,14 +81,28 @@ func parseOptions() -> Options {
     case "--boot-gib": o.bootGiB = UInt64(int(a))
     case "--skip-boot": o.skipBoot = true
     case "--mask-first": o.maskFirst = true
+    case "--skip-heads": o.skipHeads = true
+    case "--skip-alloc": o.skipAlloc = true
+    case "--skip-folio": o.skipFolio = true
+    case "--skip-hvo": o.skipHVO = true
+    case "--folio-passes": o.folioPasses = int(a)
+    case "--folio-pairs": o.folioPairs = int(a)
+    case "--hvo-rounds": o.hvoRounds = int(a)
+    case "--keep-one": o.keepOne = true
+    case "--pool-rounds": o.poolRounds = int(a)
+    case "--hvo":
+      guard let v = args.popFirst(), v == "on" || v == "off" else {
+        eprint("ratios: --hvo needs on or off\n"); exit(2)
+      }
+      o.hvo = v == "on"
     case "--era":
-      guard let e = args.popFirst(), e == "classic" || e == "mask" else {
-        eprint("ratios: --era needs classic or mask\n"); exit(2)
+      guard let e = args.popFirst(), allEras.contains(e) else {
+        eprint("ratios: --era needs one of \(allEras.joined(separator: ", "))\n"); exit(2)
       }
       o.era = e
     case "--part":
-      guard let p = args.popFirst(), ["heads", "alloc", "boot"].contains(p) else {
-        eprint("ratios: --part needs heads, alloc or boot\n"); exit(2)
+      guard let p = args.popFirst(), allParts.contains(p) else {
+        eprint("ratios: --part needs one of \(allParts.joined(separator: ", "))\n"); exit(2)
       }
       o.part = p
     case "--pattern":
@@ -72,7 +111,7 @@ func parseOptions() -> Options {
       }
       o.pattern = p
     case "-h", "--help":
-      print("usage: ratios [--callgrind] [--reps N] [--passes N] [--pairs N] [--boot-reps N] [--boot-gib N] [--skip-boot] [--mask-first] [--era classic|mask] [--part heads|alloc|boot] [--pattern sequential|random]")
+      print("usage: ratios [--callgrind] [--reps N] [--passes N] [--pairs N] [--boot-reps N] [--boot-gib N] [--skip-boot] [--mask-first] [--skip-heads] [--skip-alloc] [--skip-folio] [--skip-hvo] [--folio-passes N] [--folio-pairs N] [--hvo-rounds N] [--pool-rounds N] [--era \(allEras.joined(separator: "|"))] [--part \(allParts.joined(separator: "|"))] [--pattern sequential|random] [--hvo on|off] [--keep-one]")
       exit(0)
     default:
       eprint("ratios: unknown argument \(a)\n"); exit(2)
@@ -268,35 +307,43 @@ func fullRun(_ o: Options) throws {
   let eras = ["classic", "mask"]
   let patterns = AccessPattern.allCases
 
-  eprint("booting two 4 GiB machines (classic, mask) and filling them with order-9 folios...\n")
-  var first: Any? = nil
-  if o.maskFirst { first = try filledMachine(MaskEncoding.self) }
-  let (classic, classicFolios) = try filledMachine(ClassicEncoding.self)
-  let (mask, maskFolios) = o.maskFirst ? first as! (Machine<MaskEncoding>, Int) : try filledMachine(MaskEncoding.self)
-  first = nil
-  let hugeMiB = anonHugePagesMiB()
   var heads: [AccessPattern: [String: [Double]]] = [:]
   var pfnCount = 0
-  for pattern in patterns {
-    // The same PFNs for both eras (both machines have the same layout).
-    let pfns = pfnArray(classic, pattern: pattern)
-    pfnCount = pfns.count
-    try pfns.withUnsafeBufferPointer { buf in
-      let cases = try compoundHeadCases(ClassicEncoding.self, classic, buf, o)
-        + compoundHeadCases(MaskEncoding.self, mask, buf, o)
-      heads[pattern] = interleave(cases, reps: o.reps)
+  var classicFolios = 0, maskFolios = 0, hugeMiB = 0
+  if !o.skipHeads {
+    eprint("booting two 4 GiB machines (classic, mask) and filling them with order-9 folios...\n")
+    var first: Any? = nil
+    if o.maskFirst { first = try filledMachine(MaskEncoding.self) }
+    let (classic, cf) = try filledMachine(ClassicEncoding.self)
+    let (mask, mf) = o.maskFirst ? first as! (Machine<MaskEncoding>, Int) : try filledMachine(MaskEncoding.self)
+    first = nil
+    classicFolios = cf
+    maskFolios = mf
+    hugeMiB = anonHugePagesMiB()
+    for pattern in patterns {
+      // The same PFNs for both eras (both machines have the same layout).
+      let pfns = pfnArray(classic, pattern: pattern)
+      pfnCount = pfns.count
+      try pfns.withUnsafeBufferPointer { buf in
+        let cases = try compoundHeadCases(ClassicEncoding.self, classic, buf, o)
+          + compoundHeadCases(MaskEncoding.self, mask, buf, o)
+        heads[pattern] = interleave(cases, reps: o.reps)
+      }
+      eprint("compoundHead \(pattern): done\n")
     }
-    eprint("compoundHead \(pattern): done\n")
+    keepAlive(classic)
+    keepAlive(mask)
   }
-  keepAlive(classic)
-  keepAlive(mask)
 
-  eprint("alloc+free order 0...\n")
-  let (classicAlloc, classicCleanup) = try allocCases(ClassicEncoding.self, o)
-  let (maskAlloc, maskCleanup) = try allocCases(MaskEncoding.self, o)
-  let alloc = interleave(classicAlloc + maskAlloc, reps: o.reps)
-  classicCleanup()
-  maskCleanup()
+  var alloc: [String: [Double]] = [:]
+  if !o.skipAlloc {
+    eprint("alloc+free order 0...\n")
+    let (classicAlloc, classicCleanup) = try allocCases(ClassicEncoding.self, o)
+    let (maskAlloc, maskCleanup) = try allocCases(MaskEncoding.self, o)
+    alloc = interleave(classicAlloc + maskAlloc, reps: o.reps)
+    classicCleanup()
+    maskCleanup()
+  }
   let rounds = max(o.pairs / benchBurstSize, 1)
   func rate(_ key: String, _ ops: Int) -> [Double] { alloc[key]!.map { Double(ops) / $0 * 1e3 } }  // M/s
 
@@ -307,29 +354,36 @@ func fullRun(_ o: Options) throws {
     boot = interleave([bootCase(ClassicEncoding.self, gib: gib), bootCase(MaskEncoding.self, gib: gib)], reps: o.bootReps)
   }
 
+  let folio = o.skipFolio ? nil : try folioRun(o)
+  let hvo = o.skipHVO ? nil : try hvoRun(o)
+
   print("# ratios: \(header)")
   print("# reps=\(o.reps) passes=\(o.passes) pfns=\(pfnCount) pairs=\(o.pairs); order-9 folios: classic \(classicFolios), mask \(maskFolios); THP-backed anon memory with both 4 GiB machines up: \(hugeMiB) MiB")
-  print("")
-  print("## compoundHead, Swift vs C on the same PFN arrays (goal: Swift/C <= 1.2)")
-  print("")
-  print("| era | pattern | Swift ns/PFN | C ns/PFN | Swift/C (median of \(o.reps)) | min..max |")
-  print("|---|---|---:|---:|---:|---|")
-  let perSample = Double(o.passes * pfnCount)
-  for era in eras {
-    for p in patterns {
-      let h = heads[p]!
-      let r = ratios(h["\(era)/swift"]!, h["\(era)/c"]!).sorted()
-      print("| \(era) | \(p) | \(fmt(median(h["\(era)/swift"]!) / perSample)) | \(fmt(median(h["\(era)/c"]!) / perSample)) | **\(fmt(median(r), 3))** | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
+  if !o.skipHeads {
+    print("")
+    print("## compoundHead, Swift vs C on the same PFN arrays (goal: Swift/C <= 1.2)")
+    print("")
+    print("| era | pattern | Swift ns/PFN | C ns/PFN | Swift/C (median of \(o.reps)) | min..max |")
+    print("|---|---|---:|---:|---:|---|")
+    let perSample = Double(o.passes * pfnCount)
+    for era in eras {
+      for p in patterns {
+        let h = heads[p]!
+        let r = ratios(h["\(era)/swift"]!, h["\(era)/c"]!).sorted()
+        print("| \(era) | \(p) | \(fmt(median(h["\(era)/swift"]!) / perSample)) | \(fmt(median(h["\(era)/c"]!) / perSample)) | **\(fmt(median(r), 3))** | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
+      }
     }
   }
-  print("")
-  print("## order-0 alloc+free (goal: >= 20 M pairs/s)")
-  print("")
-  print("| era | pairs (M/s) | ring of \(benchRingSize) (M steps/s) | bursts of \(benchBurstSize) (M pairs/s) | pairs / 20 M/s |")
-  print("|---|---:|---:|---:|---:|")
-  for era in eras {
-    let p = median(rate("\(era)/pairs", o.pairs))
-    print("| \(era) | \(fmt(p)) | \(fmt(median(rate("\(era)/ring", o.pairs)))) | \(fmt(median(rate("\(era)/burst", rounds * benchBurstSize)))) | \(fmt(p / 20, 2))x |")
+  if !o.skipAlloc {
+    print("")
+    print("## order-0 alloc+free (goal: >= 20 M pairs/s)")
+    print("")
+    print("| era | pairs (M/s) | ring of \(benchRingSize) (M steps/s) | bursts of \(benchBurstSize) (M pairs/s) | pairs / 20 M/s |")
+    print("|---|---:|---:|---:|---:|")
+    for era in eras {
+      let p = median(rate("\(era)/pairs", o.pairs))
+      print("| \(era) | \(fmt(p)) | \(fmt(median(rate("\(era)/ring", o.pairs)))) | \(fmt(median(rate("\(era)/burst", rounds * benchBurstSize)))) | \(fmt(p / 20, 2))x |")
+    }
   }
   if !o.skipBoot {
     print("")
@@ -346,23 +400,31 @@ func fullRun(_ o: Options) throws {
     print("")
     print("(The classic machine boots first in the process; its first boot is the one that finds the memory cold, see docs/benchmarks.md.)")
   }
-  print("")
-  print("## mask (new) / classic (old), time ratios, median of per-repetition ratios (< 1: mask is faster)")
-  print("")
-  print("| case | mask/classic | min..max |")
-  print("|---|---:|---|")
-  func row(_ label: String, _ a: [Double], _ b: [Double]) {
-    let r = ratios(a, b).sorted()
-    print("| \(label) | \(fmt(median(r), 3)) | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
+  if !(o.skipHeads && o.skipAlloc && o.skipBoot) {
+    print("")
+    print("## mask (new) / classic (old), time ratios, median of per-repetition ratios (< 1: mask is faster)")
+    print("")
+    print("| case | mask/classic | min..max |")
+    print("|---|---:|---|")
+    func row(_ label: String, _ a: [Double], _ b: [Double]) {
+      let r = ratios(a, b).sorted()
+      print("| \(label) | \(fmt(median(r), 3)) | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
+    }
+    if !o.skipHeads {
+      for p in patterns {
+        row("compoundHead \(p), Swift", heads[p]!["mask/swift"]!, heads[p]!["classic/swift"]!)
+        row("compoundHead \(p), C", heads[p]!["mask/c"]!, heads[p]!["classic/c"]!)
+      }
+    }
+    if !o.skipAlloc {
+      row("alloc+free pairs", alloc["mask/pairs"]!, alloc["classic/pairs"]!)
+      row("alloc+free ring of \(benchRingSize)", alloc["mask/ring"]!, alloc["classic/ring"]!)
+      row("alloc+free bursts of \(benchBurstSize)", alloc["mask/burst"]!, alloc["classic/burst"]!)
+    }
+    if !o.skipBoot { row("boot \(gib) GiB", boot["mask/boot"]!, boot["classic/boot"]!) }
   }
-  for p in patterns {
-    row("compoundHead \(p), Swift", heads[p]!["mask/swift"]!, heads[p]!["classic/swift"]!)
-    row("compoundHead \(p), C", heads[p]!["mask/c"]!, heads[p]!["classic/c"]!)
-  }
-  row("alloc+free pairs", alloc["mask/pairs"]!, alloc["classic/pairs"]!)
-  row("alloc+free ring of \(benchRingSize)", alloc["mask/ring"]!, alloc["classic/ring"]!)
-  row("alloc+free bursts of \(benchBurstSize)", alloc["mask/burst"]!, alloc["classic/burst"]!)
-  if !o.skipBoot { row("boot \(gib) GiB", boot["mask/boot"]!, boot["classic/boot"]!) }
+  if let folio { printFolio(folio, o) }
+  if let hvo { printHVO(hvo, o) }
 }
 
 // MARK: the callgrind run
@@ -406,8 +468,17 @@ do {
   if options.callgrind {
     var o = options
     if CommandLine.arguments.firstIndex(of: "--pairs") == nil { o.pairs = 1 << 20 }
-    if o.era != "mask" { try callgrindEra(ClassicEncoding.self, o) }
-    if o.era != "classic" { try callgrindEra(MaskEncoding.self, o) }
+    let modelParts = ["folio", "folioalloc", "hvo2m", "hvo1g", "pool2m", "pool1g"]
+    if let part = o.part, modelParts.contains(part) {
+      // The parts of issues 3 and 4, in the four eras.
+      if o.era == nil || o.era == "classic" { try callgrindModelEra(ClassicEncoding.self, o) }
+      if o.era == nil || o.era == "mask" { try callgrindModelEra(MaskEncoding.self, o) }
+      if o.era == nil || o.era == "memdesc32" { try callgrindModelEra(Memdesc32Format.self, o) }
+      if o.era == nil || o.era == "memdesc8" { try callgrindModelEra(Memdesc8Format.self, o) }
+    } else {
+      if o.era == nil || o.era == "classic" { try callgrindEra(ClassicEncoding.self, o) }
+      if o.era == nil || o.era == "mask" { try callgrindEra(MaskEncoding.self, o) }
+    }
   } else {
     try fullRun(options)
   }
