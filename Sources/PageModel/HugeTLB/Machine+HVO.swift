@@ -20,6 +20,8 @@ extension Machine where Format: CompoundEncoding {
   /// Kernel: `hugetlb_vmemmap_optimize_folio()` -> `__hugetlb_vmemmap_optimize_folio()`
   /// -> `vmemmap_remap_free()`.
   @discardableResult
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
   public func hugetlbVmemmapOptimizeFolio(_ folio: Folio) -> Bool {
     let order = folioOrder(folio)
     let ptes = vmemmapPTERange(folio, order: order)
@@ -61,6 +63,8 @@ extension Machine where Format: CompoundEncoding {
   /// (`reset_struct_pages()`); the mask era fills each page with copies of struct page
   /// 63, a plain tail (v7 10/18).
   @discardableResult
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
   public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool {
     guard hugetlb.optimized.contains(folio.pfn) else { return false }
     let order = folioOrder(folio)

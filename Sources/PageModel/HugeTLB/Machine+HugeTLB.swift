@@ -7,6 +7,8 @@ extension Machine where Format: CompoundEncoding {
   ///
   /// Kernel: `set_max_huge_pages()` (the `nr_hugepages` sysfs file).
   @discardableResult
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
   public func setNrHugePages(order: Int, _ count: Int) -> Int {
     guard let h = hugetlb.index(ofOrder: order) else { return 0 }
     while hugetlb.hstates[h].nrHugePages < count {

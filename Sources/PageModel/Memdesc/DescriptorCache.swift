@@ -48,6 +48,9 @@ final class DescriptorCache {
   var objects = 0
   /// Pages that back the cache.
   var slabPages = 0
+  /// One slab page kept when it empties, so that a cache going between 0 and 1 objects
+  /// does not free and rebuild a page each time (SLUB's `min_partial`, at 1).
+  var emptySlab: PFN? = nil
 
   init(kind: DescriptorKind) {
     self.kind = kind

@@ -49,6 +49,7 @@ extension Machine where Format: MemdescFormat {
       let counters = desc.load(fromByteOffset: SlabField.counters, as: UInt64.self)
       desc.storeBytes(of: counters + 1, toByteOffset: SlabField.counters, as: UInt64.self)
       if next == 0 { cache.partial.removeLast() }
+      if cache.emptySlab == slab { cache.emptySlab = nil }
       descriptorPointer(free).initializeMemory(as: UInt8.self, repeating: 0, count: cache.objectSize)
       cache.objects += 1
       return free
@@ -113,7 +114,9 @@ extension Machine where Format: MemdescFormat {
     cache.objects -= 1
     if free == 0 { cache.partial.append(pfn) }  // it was full
     let selfHosted = descAddress == DirectMap.address(pfn)
-    if inuse == (selfHosted ? 1 : 0) {
+    if inuse == (selfHosted ? 1 : 0) && cache.emptySlab == nil {
+      cache.emptySlab = pfn  // keep one empty slab
+    } else if inuse == (selfHosted ? 1 : 0) && cache.emptySlab != pfn {
       // Kernel: discard_slab(): the page goes back, and its struct slab with it.
       if selfHosted { cache.objects -= 1 }
       cache.slabPages -= 1

@@ -21,6 +21,8 @@ extension Machine where Format: MemdescFormat {
   ///
   /// Kernel (plan): `MatthewWilcox/FolioAlloc`: `alloc_page_desc(gfp, order,
   /// MEMDESC_TYPE_FOLIO(folio))`.
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   public func allocFolio(order: Int, kind: FolioKind, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
     guard let desc = descriptorAlloc(order == 0 ? .folio : .largeFolio) else { return nil }
     guard let pfn = allocBlock(order: order, gfp: gfp, node: node) else {
@@ -68,6 +70,7 @@ extension Machine where Format: MemdescFormat {
 
   /// The folio a page belongs to, or nil for a page in no folio (free, slab, page table,
   /// Misc). Kernel (plan): `page_folio()` returning NULL.
+  @inlinable
   public func pageFolio(_ pfn: PFN) -> Folio? {
     guard let d = folioDescriptor(pfn) else { return nil }
     return Folio(pfn: PFN(descriptorPointer(d).load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self)))
@@ -107,6 +110,8 @@ extension Machine where Format: MemdescFormat {
   }
 
   /// Kernel: `folio_put()`: the last reference frees the pages and the descriptor.
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   public func folioPut(_ folio: Folio) {
     guard let desc = folioDescriptor(folio.pfn) else { preconditionFailure("\(folio) is not a folio") }
     let d = descriptorPointer(desc)

@@ -8,6 +8,8 @@
 extension Machine where Format: MemdescFormat {
   /// Kernel: `set_max_huge_pages()`.
   @discardableResult
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   public func setNrHugePages(order: Int, _ count: Int) -> Int {
     guard let h = hugetlb.index(ofOrder: order) else { return 0 }
     while hugetlb.hstates[h].nrHugePages < count {
@@ -59,6 +61,8 @@ extension Machine where Format: MemdescFormat {
   /// Maps every vmemmap page of the folio read-only onto one copy of the first, and frees
   /// the rest; false if there is one page only or no frame for the copy.
   @discardableResult
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   public func hugetlbVmemmapOptimizeFolio(_ folio: Folio) -> Bool {
     let order = folioOrder(folio)
     let ptes = vmemmapPTERange(folio, order: order)
@@ -77,10 +81,13 @@ extension Machine where Format: MemdescFormat {
   /// Gives the folio its own writable vmemmap pages back; false (nothing changed) if the
   /// frames cannot be had.
   @discardableResult
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool {
     guard hugetlb.optimized.contains(folio.pfn) else { return false }
     let ptes = vmemmapPTERange(folio, order: folioOrder(folio))
     var frames: [PFN] = []
+    frames.reserveCapacity(ptes.count)
     for _ in ptes {
       guard let f = allocPages(order: 0, node: zones[zoneIndex(of: folio.pfn)].node) else {
         for f in frames { freePages(f, order: 0) }

@@ -185,6 +185,8 @@ extension Machine where Format: CompoundEncoding {
 extension Machine where Format: CompoundEncoding {
   /// Allocates an anonymous or page-cache folio: `folio_alloc()`, then a mapping that says
   /// which (a stand-in `anon_vma` with `PAGE_MAPPING_ANON`, or an `address_space`).
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
   public func allocFolio(order: Int, kind: FolioKind, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
     guard let folio = allocFolio(order: order, gfp: gfp, node: node) else { return nil }
     memmap.set(page(folio.pfn), StructPageLayout.mapping, kind == .anon ? Machine.anonMapping : Machine.fileMapping)
@@ -194,6 +196,7 @@ extension Machine where Format: CompoundEncoding {
   /// The folio that owns a page in the New York sense: a compound head or single page
   /// with a mapping (anonymous or file), or a HugeTLB folio; nil for free, bare, slab and
   /// table pages.
+  @inlinable
   public func folio(containing pfn: PFN) -> Folio? {
     let head = compoundHead(pfn)
     let headPage = page(head)
