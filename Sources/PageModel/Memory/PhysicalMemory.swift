@@ -40,12 +40,6 @@ public final class PhysicalMemory {
   public func adviseHugePages(_ range: PFNRange) {
     _ = madvise(frame(range.lowerBound), range.pageCount << Kernel.pageShift, MADV_HUGEPAGE)
   }
-
-  /// Gives a frame's bytes back to the host (they read as zero afterwards), as freeing a
-  /// page makes its old contents meaningless.
-  public func discard(_ pfn: PFN) {
-    _ = madvise(frame(pfn), Kernel.pageSize, MADV_DONTNEED)
-  }
 }
 
 /// Facts about the machine the model runs on.
