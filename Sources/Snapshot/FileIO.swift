@@ -94,8 +94,13 @@ enum FileIO {
   static func writeAtomically(_ path: String, mode: mode_t = 0o644, produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
     let dir = directoryName(path)
     let base = baseName(path)
+    switch try fileType(dir) {
+    case nil: throw SnapshotError(.notFound, path: path, "directory '\(dir)' does not exist (no such file or directory)")
+    case .directory: break
+    default: throw SnapshotError(.wrongFileType, path: path, "'\(dir)' is not a directory")
+    }
     if try fileType(path) == .directory {
-      throw SnapshotError(.wrongFileType, path: path, "is a directory; give a file name to write the snapshot to")
+      throw SnapshotError(.wrongFileType, path: path, "is a directory; give a file name to write to")
     }
     var tmp = ""
     var fd: Int32 = -1

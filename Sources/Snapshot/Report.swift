@@ -30,12 +30,6 @@ public struct SnapshotReport: Sendable {
   /// Writes `html` to `path` atomically (temporary file in the same directory, fsync,
   /// rename): on any error nothing is left at `path` (an old file there stays).
   public static func write(_ html: String, to path: String) throws {
-    let dir = FileIO.directoryName(path)
-    switch try FileIO.fileType(dir) {
-    case nil: throw SnapshotError(.notFound, path: path, "cannot write the report: directory '\(dir)' does not exist")
-    case .directory: break
-    default: throw SnapshotError(.wrongFileType, path: path, "cannot write the report: '\(dir)' is not a directory")
-    }
     do {
       try FileIO.writeAtomically(path, mode: 0o644) { write in try write(Array(html.utf8)) }
     } catch let e as SnapshotError {
