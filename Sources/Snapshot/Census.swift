@@ -116,7 +116,6 @@ public struct Census: Sendable {
   /// TAIL pages with no head before them with the same flags (races), in pages.
   public var orphanTailPages = 0
   /// All PFNs that read COMPOUND_HEAD.
-  public var compoundHeadPFNs = 0
 
   /// Folio count of one kind (all orders).
   public func folioCount(_ kind: CensusFolioKind) -> Int { (folios[kind] ?? [:]).values.reduce(0, +) }
@@ -299,7 +298,6 @@ struct CensusScanner {
 
   /// One compound run: a head at `pfn` and the tails after it, `length` PFNs in all.
   mutating func compound(_ w: UInt64, _ pfn: Int, _ length: Int) {
-    c.compoundHeadPFNs += 1
     if w & KPF.huge.mask != 0 {
       hugetlbRun(w, pfn, length)
       return
@@ -329,8 +327,7 @@ struct CensusScanner {
   }
 
   static func zoneBit(_ pfn: Int) -> Int {
-    let p = PFN(pfn)
-    return p < ZoneType.dma.pfnLimit ? 1 : p < ZoneType.dma32.pfnLimit ? 2 : 4
+    1 << ZoneType.of(PFN(pfn)).rawValue
   }
 
   /// A HugeTLB run. With HVO (kpageflags.md point 3) a huge page reads as runs of one

@@ -36,6 +36,7 @@ extension Memdesc {
       // Like writing nr_hugepages: a pool that cannot grow keeps what it got and says so.
       let requested = Dictionary(requests.map { ($0.order, $0.count) }, uniquingKeysWith: { $1 })
       let kpfHeads = m.hugetlbKPageFlagsHeads()
+      let fakeHeads = m.countFakeHeads()
       let after = m.memmapFrames
       let hstates: [JSON] = m.hugetlb.hstates.filter { $0.nrHugePages > 0 }.map { h in
         .object([
@@ -49,7 +50,7 @@ extension Memdesc {
         ("era", .string(m.era.rawValue)), ("optimize", .bool(optimize)),
         ("memmap_frames_before", .int(before)), ("memmap_frames_after", .int(after)),
         ("freed_frames", .int(before - after)), ("shared_tail_frames", .int(m.sharedTailFrames)),
-        ("fake_heads_seen", .int(m.countFakeHeads())), ("kpageflags_heads", .int(kpfHeads)),
+        ("fake_heads_seen", .int(fakeHeads)), ("kpageflags_heads", .int(kpfHeads)),
         ("hstates", .array(hstates)),
       ])
       if format == .json { print(json.rendered()); return }
@@ -58,7 +59,7 @@ extension Memdesc {
         print("  \(h.name): \(h.nrHugePages) of \(requested[h.order] ?? 0) requested pages, \(h.vmemmapPages) vmemmap frames each, \(optimize ? h.optimizablePages : 0) freed each")
       }
       print("memmap frames     \(before) -> \(after) (freed \(before - after)); shared tail frames \(m.sharedTailFrames)")
-      print("fake heads seen   \(m.countFakeHeads()) (struct pages reading PG_head through the vmemmap that are not heads)")
+      print("fake heads seen   \(fakeHeads) (struct pages reading PG_head through the vmemmap that are not heads)")
       print("kpageflags heads  \(kpfHeads) (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)")
     }
   }

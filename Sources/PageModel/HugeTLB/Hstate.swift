@@ -29,6 +29,9 @@ public struct Hstate: Sendable, Equatable {
 
 /// The HugeTLB state of a machine: the pools and the `hugetlb_optimize_vmemmap` switch.
 public final class HugetlbState {
+  /// Kernel: `HPG_vmemmap_optimized`, a bit of the hugetlb folio's private flags.
+  public static let hpgVmemmapOptimized: UInt64 = 1 << 4
+
   /// Pools by order: 2 MiB and 1 GiB.
   public internal(set) var hstates: [Hstate] = [Hstate(order: Hstate.pmd), Hstate(order: Hstate.pud)]
   /// Kernel: sysctl `vm.hugetlb_optimize_vmemmap`; applies to huge pages allocated after

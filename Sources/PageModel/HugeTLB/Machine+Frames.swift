@@ -1,5 +1,33 @@
 /// Frame-level helpers that HugeTLB uses in every era.
 extension Machine {
+  /// Frees a huge page's block: through the buddy allocator's usual path when its order
+  /// fits, else (a gigantic page) unprepared and freed in MAX_PAGE_ORDER blocks.
+  /// Kernel: `__free_pages()` or `free_contig_range()`.
+  func freeHugeBlock(_ pfn: PFN, order: Int) {
+    if order <= Kernel.maxPageOrder { return freeFrozenPages(pfn, order: order) }
+    Format.freePagesPrepare(self, page(pfn), order: order)
+    let zone = zoneIndex(of: pfn)
+    for block in PFN.alignedBlocks(pfn..<(pfn + (1 << order))) {
+      freeOneBlock(block.pfn, order: block.order, zone: zone)
+    }
+  }
+
+  /// `n` order-0 frames on the folio's node for its vmemmap, or nil (and none taken) when
+  /// the machine cannot give them all. Kernel: `alloc_vmemmap_page_list()`.
+  func allocVmemmapFrames(_ n: Int, for folio: Folio) -> [PFN]? {
+    let node = zones[zoneIndex(of: folio.pfn)].node
+    var frames: [PFN] = []
+    frames.reserveCapacity(n)
+    for _ in 0..<n {
+      guard let f = allocPages(order: 0, node: node) else {
+        for f in frames { freePages(f, order: 0) }
+        return nil
+      }
+      frames.append(f)
+    }
+    return frames
+  }
+
   /// The vmemmap page-table indexes of a folio's struct pages.
   func vmemmapPTERange(_ folio: Folio, order: Int) -> Range<Int> {
     let first = Int((page(folio.pfn) &- memmap.base) >> UInt64(Kernel.pageShift))

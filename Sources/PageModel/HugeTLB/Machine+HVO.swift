@@ -11,8 +11,6 @@
 /// - mask (Linux 7.1): they map one read-only frame of 64 identical tails per
 ///   (zone, order), so no struct page reads as a head except the head.
 extension Machine where Format: CompoundEncoding {
-  /// Kernel: `HPG_vmemmap_optimized`, a bit of the hugetlb folio's `private` word.
-  static var hpgVmemmapOptimized: UInt64 { 1 << 4 }
 
   /// Optimises a hugetlb folio's vmemmap; false if it is not optimisable or a frame
   /// allocation the era requires fails (the folio then stays as it was).
@@ -26,19 +24,19 @@ extension Machine where Format: CompoundEncoding {
     let order = folioOrder(folio)
     let ptes = vmemmapPTERange(folio, order: order)
     guard ptes.count >= 2, !hugetlb.optimized.contains(folio.pfn) else { return false }
-    let node = try? zone(of: folio.pfn).node
-    let zoneIndex = zoneIndex(ofPage: page(folio.pfn))
+    let zoneIndex = zoneIndex(of: folio.pfn)
+    let node = zones[zoneIndex].node
     var tailFrame: PFN? = nil
     if !Format.hvoAliasesHead {
       guard let t = vmemmapGetTail(order: order, zone: zoneIndex) else { return false }
       tailFrame = t
     }
-    let newHead = allocPages(order: 0, node: node ?? 0)
+    let newHead = allocPages(order: 0, node: node)
     if newHead == nil && !Format.hvoAliasesHead { return false }  // mandatory since the series
     // Set the flag before the copy, so that the new head frame carries it ("Very Subtle").
     let headPage = page(folio.pfn)
     let priv: UInt64 = memmap.load(headPage, StructPageLayout.private)
-    memmap.set(headPage, StructPageLayout.private, priv | Self.hpgVmemmapOptimized)
+    memmap.set(headPage, StructPageLayout.private, priv | HugetlbState.hpgVmemmapOptimized)
     let oldFrames = ptes.map { vmemmapTable.entries[$0].frame }
     let headFrame = newHead ?? oldFrames[0]
     if let newHead {
@@ -69,16 +67,7 @@ extension Machine where Format: CompoundEncoding {
     guard hugetlb.optimized.contains(folio.pfn) else { return false }
     let order = folioOrder(folio)
     let ptes = vmemmapPTERange(folio, order: order)
-    let node = (try? zone(of: folio.pfn).node) ?? 0
-    var frames: [PFN] = []
-    frames.reserveCapacity(ptes.count - 1)
-    for _ in 1..<ptes.count {
-      guard let f = allocPages(order: 0, node: node) else {
-        for f in frames { freePages(f, order: 0) }
-        return false
-      }
-      frames.append(f)
-    }
+    guard let frames = allocVmemmapFrames(ptes.count - 1, for: folio) else { return false }
     let head = memory.frame(vmemmapTable.entries[ptes.lowerBound].frame)
     let size = Kernel.structPageSize
     for (i, f) in zip(ptes.dropFirst(), frames) {
@@ -96,7 +85,7 @@ extension Machine where Format: CompoundEncoding {
     counters.pointee.memmapPages += frames.count
     let headPage = page(folio.pfn)
     let priv: UInt64 = memmap.load(headPage, StructPageLayout.private)
-    memmap.set(headPage, StructPageLayout.private, priv & ~Self.hpgVmemmapOptimized)
+    memmap.set(headPage, StructPageLayout.private, priv & ~HugetlbState.hpgVmemmapOptimized)
     hugetlb.optimized.remove(folio.pfn)
     if Format.hvoAliasesHead { counters.pointee.hugetlbOptimizeVmemmapKey -= 1 }
     return true

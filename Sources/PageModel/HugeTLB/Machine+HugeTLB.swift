@@ -59,16 +59,7 @@ extension Machine where Format: CompoundEncoding {
     }
     let head = page(folio.pfn)
     memmap.set(head, StructPageLayout.mapcount, PageType.noType)
-    if order <= Kernel.maxPageOrder {
-      freeFrozenPages(folio.pfn, order: order)
-    } else {
-      // Kernel: free_contig_range() of a gigantic folio, in MAX_PAGE_ORDER blocks.
-      freePagesPrepare(head, order: order)
-      let zone = zoneIndex(ofPage: head)
-      for block in PFN.alignedBlocks(folio.pfn..<(folio.pfn + (1 << order))) {
-        freeOneBlock(block.pfn, order: block.order, zone: zone)
-      }
-    }
+    freeHugeBlock(folio.pfn, order: order)
     return true
   }
 }

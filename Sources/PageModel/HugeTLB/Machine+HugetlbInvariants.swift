@@ -35,7 +35,7 @@ extension Machine where Format: CompoundEncoding {
         guard PageType.of(type) == .hugetlb else { throw InvariantViolation("pool folio \(folio) lacks the hugetlb page type") }
         let priv: UInt64 = memmap.load(head, StructPageLayout.private)
         let optimized = hugetlb.optimized.contains(folio.pfn)
-        guard (priv & Self.hpgVmemmapOptimized != 0) == optimized else {
+        guard (priv & HugetlbState.hpgVmemmapOptimized != 0) == optimized else {
           throw InvariantViolation("pool folio \(folio): HPG_vmemmap_optimized disagrees with the optimised set")
         }
         if optimized { optimizedSeen += 1 }

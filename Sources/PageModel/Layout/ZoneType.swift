@@ -28,10 +28,17 @@ public enum ZoneType: Int, CaseIterable, Sendable, Comparable {
   /// First PFN above this zone's fixed upper limit (x86-64 `MAX_DMA_PFN`, `MAX_DMA32_PFN`).
   public var pfnLimit: PFN {
     switch self {
-    case .dma: PFN(UInt64(16 << 20) >> 12)
-    case .dma32: PFN(UInt64(4 << 30) >> 12)
+    case .dma: PFN(0x1000)  // 16 MiB
+    case .dma32: PFN(0x100000)  // 4 GiB
     default: PFN(UInt64.max >> 12)
     }
+  }
+
+  /// The zone whose fixed PFN limits hold `pfn` (DMA, DMA32 or Normal).
+  /// Kernel: the zone boundaries `zone_sizes_init()` sets from `MAX_DMA_PFN` and `MAX_DMA32_PFN`.
+  @inlinable @inline(__always)
+  public static func of(_ pfn: PFN) -> ZoneType {
+    pfn.rawValue < 0x1000 ? .dma : pfn.rawValue < 0x100000 ? .dma32 : .normal
   }
 
   public static func < (a: ZoneType, b: ZoneType) -> Bool { a.rawValue < b.rawValue }

@@ -73,7 +73,7 @@ extension Machine {
           let pfn = PFN(pfn0 + UInt64(i))
           while freeIndex < free.count && free[freeIndex].upperBound <= pfn { freeIndex += 1 }
           let isFree = freeIndex < free.count && free[freeIndex].contains(pfn)
-          let zone: ZoneType = pfn < ZoneType.dma.pfnLimit ? .dma : pfn < ZoneType.dma32.pfnLimit ? .dma32 : .normal
+          let zone = ZoneType.of(pfn)
           Format.initPage(host + (i << Format.structPageShift), address: va0 &+ UInt64(i << Format.structPageShift),
                           zone: zone, node: node, reserved: !isFree)
         }

@@ -149,8 +149,7 @@ public final class Machine<Format: PageFormat> {
   @inlinable @inline(__always)
   func zoneIndex(of pfn: PFN) -> Int {
     let node = Int(sectionNode[Int(pfn.rawValue >> UInt64(Kernel.pfnSectionShift))])
-    let type = pfn.rawValue < 0x1000 ? 0 : pfn.rawValue < 0x100000 ? 1 : 2
-    return zoneIndexTable[node &* 3 &+ type]
+    return zoneIndexTable[node &* 3 &+ ZoneType.of(pfn).rawValue]
   }
 
   /// The zone of the struct page at `page`.

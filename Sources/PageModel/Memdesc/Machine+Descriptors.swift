@@ -120,7 +120,8 @@ extension Machine where Format: MemdescFormat {
       // Kernel: discard_slab(): the page goes back, and its struct slab with it.
       if selfHosted { cache.objects -= 1 }
       cache.slabPages -= 1
-      setMemdescWord(pfn, MiscWord.make(.unknown, order: 0, zone: zones[zoneIndex(of: pfn)].type, node: zones[zoneIndex(of: pfn)].node, tag: Format.tag(.misc)))
+      let zone = zones[zoneIndex(of: pfn)]
+      setMemdescWord(pfn, MiscWord.make(.unknown, order: 0, zone: zone.type, node: zone.node, tag: Format.tag(.misc)))
       freePages(pfn, order: 0)
       if !selfHosted { descriptorFree(descAddress) }
     }

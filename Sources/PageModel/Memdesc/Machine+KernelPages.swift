@@ -61,12 +61,10 @@ extension Machine where Format: MemdescFormat {
     let d = descriptorPointer(desc)
     let zone = zones[zoneIndex(of: pfn)]
     d.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), as: UInt64.self)
-    if kind == .slab {
-      d.storeBytes(of: Machine.kmallocCache, toByteOffset: SlabField.cache, as: UInt64.self)
-      d.storeBytes(of: UInt64(order) << 48, toByteOffset: SlabField.counters, as: UInt64.self)
-    } else {
-      d.storeBytes(of: UInt64(order) << 48, toByteOffset: 40, as: UInt64.self)
-    }
+    if kind == .slab { d.storeBytes(of: Machine.kmallocCache, toByteOffset: SlabField.cache, as: UInt64.self) }
+    // The order, in the high bits of the word at 40 (`counters` of a slab, the ptdesc's
+    // spare word: the model keeps both there).
+    d.storeBytes(of: UInt64(order) << 48, toByteOffset: SlabField.counters, as: UInt64.self)
     let word = desc | Format.tag(type)
     for i in 0..<(1 << order) { memmap.set(memmap.address(of: pfn + i), Format.memdescOffset, word) }
     return pfn
@@ -76,8 +74,7 @@ extension Machine where Format: MemdescFormat {
     let word = memdescWord(pfn)
     let desc = word & ~MemdescType.mask
     let d = descriptorPointer(desc)
-    let offset = Format.type(of: word) == .slab ? SlabField.counters : 40
-    let order = Int(d.load(fromByteOffset: offset, as: UInt64.self) >> 48)
+    let order = Int(d.load(fromByteOffset: SlabField.counters, as: UInt64.self) >> 48)
     freeFrozenPages(pfn, order: order)
     descriptorFree(desc)
   }

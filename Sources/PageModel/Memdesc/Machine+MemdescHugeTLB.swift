@@ -46,15 +46,7 @@ extension Machine where Format: MemdescFormat {
 
   func freeHugetlbFolio(_ folio: Folio, order: Int) {
     guard let desc = folioDescriptor(folio.pfn) else { return }
-    if order <= Kernel.maxPageOrder {
-      freeFrozenPages(folio.pfn, order: order)
-    } else {
-      Format.freePagesPrepare(self, page(folio.pfn), order: order)
-      let zone = zoneIndex(of: folio.pfn)
-      for block in PFN.alignedBlocks(folio.pfn..<(folio.pfn + (1 << order))) {
-        freeOneBlock(block.pfn, order: block.order, zone: zone)
-      }
-    }
+    freeHugeBlock(folio.pfn, order: order)
     descriptorFree(desc)
   }
 
@@ -86,15 +78,7 @@ extension Machine where Format: MemdescFormat {
   public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool {
     guard hugetlb.optimized.contains(folio.pfn) else { return false }
     let ptes = vmemmapPTERange(folio, order: folioOrder(folio))
-    var frames: [PFN] = []
-    frames.reserveCapacity(ptes.count)
-    for _ in ptes {
-      guard let f = allocPages(order: 0, node: zones[zoneIndex(of: folio.pfn)].node) else {
-        for f in frames { freePages(f, order: 0) }
-        return false
-      }
-      frames.append(f)
-    }
+    guard let frames = allocVmemmapFrames(ptes.count, for: folio) else { return false }
     let shared = vmemmapTable.entries[ptes.lowerBound].frame
     for (i, f) in zip(ptes, frames) {
       memory.frame(f).copyMemory(from: memory.frame(shared), byteCount: Kernel.pageSize)
@@ -110,7 +94,7 @@ extension Machine where Format: MemdescFormat {
   func setHPGOptimized(_ folio: Folio, _ on: Bool) {
     let d = folioPointer(folio)
     let v = d.load(fromByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self)
-    let bit = Machine<ClassicEncoding>.hpgVmemmapOptimized
+    let bit = HugetlbState.hpgVmemmapOptimized
     d.storeBytes(of: on ? v | bit : v & ~bit, toByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self)
   }
 }

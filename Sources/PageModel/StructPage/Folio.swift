@@ -25,7 +25,7 @@ extension Machine where Format: CompoundEncoding {
     let info: UInt64 = memmap.load(page, StructPageLayout.compoundInfo)
     var head = Format.head(ofPageAt: page, info: info)
     if Format.hvoAliasesHead && head == page && counters.pointee.hugetlbOptimizeVmemmapKey != 0 {
-      head = pageFixedFakeHead(page)
+      head = fixFakeHead(page)
     }
     return memmap.pfn(ofPageAt: head)
   }
@@ -39,7 +39,12 @@ extension Machine where Format: CompoundEncoding {
   /// Kernel: `page_fixed_fake_head()`.
   @inlinable
   func pageFixedFakeHead(_ page: UInt64) -> UInt64 {
-    guard counters.pointee.hugetlbOptimizeVmemmapKey != 0 else { return page }
+    counters.pointee.hugetlbOptimizeVmemmapKey != 0 ? fixFakeHead(page) : page
+  }
+
+  /// `page_fixed_fake_head()` once the static key is known to be on.
+  @inlinable
+  func fixFakeHead(_ page: UInt64) -> UInt64 {
     guard page & UInt64(Kernel.pageSize - 1) == 0 else { return page }
     let flags: UInt64 = memmap.load(page, StructPageLayout.flags)
     guard flags & PageFlag.head.mask != 0 else { return page }
