@@ -81,7 +81,7 @@ enum DemoSnapshot {
 
   static func make() throws -> PageSnapshot {
     let layout = try PhysicalLayout.flat(ramBytes: 2 << 30)
-    let m = try Machine<ClassicEncoding>(MachineConfig(layout: layout, era: .classic))
+    let m = try Page64Model<ClassicEncoding>(MachineConfig(layout: layout, era: .classic))
     for (order, kind, count) in [(0, FolioKind.anon, 20_000), (4, .anon, 500), (9, .anon, 40), (0, .file, 15_000), (2, .file, 800), (9, .file, 10)] {
       for _ in 0..<count {
         guard let f = m.allocFolio(order: order, kind: kind) else { break }
@@ -90,9 +90,9 @@ enum DemoSnapshot {
     }
     for (order, count) in [(0, 3000), (1, 400), (3, 100)] { for _ in 0..<count { _ = m.allocSlab(order: order) } }
     for _ in 0..<1500 { _ = m.allocPageTable() }
-    _ = m.setNrHugePages(order: 9, 8)
-    m.hugetlb.optimizeVmemmap = true
-    let huge = m.setNrHugePages(order: 9, 32)
+    _ = m.setNrHugePages(order: 9, count: 8)
+    m.setHugetlbOptimizeVmemmap(true)
+    let huge = m.setNrHugePages(order: 9, count: 32)
     let words = m.kpageflags(PFN(0)..<layout.endPFN)
     let memmap = m.cost().memmapFrames
     let texts = [

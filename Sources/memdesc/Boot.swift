@@ -13,7 +13,7 @@ extension Memdesc {
 
     func run() throws {
       let config = try machine.config()
-      let census = try bootMachine(config).census()
+      let census = try bootModel(config).census()
       switch format {
       case .json: print(census.json.rendered())
       case .text: print(CensusText.render(census))

@@ -11,27 +11,21 @@ extension Memdesc {
       let layout = try PhysicalLayout.flat(ramBytes: 4 << 30)
       for era in Era.allCases {
         print("== era \(era.rawValue): struct page \(era.structPageBytes) bytes")
-        let config = MachineConfig(layout: layout, era: era)
-        switch era {
-        case .classic: try demo(Machine<ClassicEncoding>(config))
-        case .mask: try demo(Machine<MaskEncoding>(config))
-        case .memdesc32: try demo(Machine<Memdesc32Format>(config))
-        case .memdesc8: try demo(Machine<Memdesc8Format>(config))
-        }
+        try demo(bootModel(MachineConfig(layout: layout, era: era)))
         print("")
       }
       print("Try: memdesc simulate --ram 16G --workload anon-thp; memdesc hvo --ram 8G --era classic --hugepages 2M:1000 --optimize")
     }
 
-    func demo<F: MemoryModelFormat>(_ m: Machine<F>) {
+    func demo<M: MemoryModel>(_ m: M) {
       guard let folio = m.allocFolio(order: 9, kind: .anon) else { print("no order-9 folio could be allocated"); return }
       let tail = folio.pfn + 5
-      let bytes = m.memmap.bytes(ofPageAt: m.page(tail))
+      let bytes = m.structPageBytes(tail)
       let words = stride(from: 0, to: bytes.count, by: 8).map { i in
         (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[i + $1]) }
       }
       print("4 GiB machine, memmap \(m.memmapFrames) frames; an order-9 anonymous folio at PFN \(folio.pfn)")
-      print("tail PFN \(tail): struct page at 0x\(String(m.page(tail), radix: 16)) reads " + words.map { "0x" + String($0, radix: 16) }.joined(separator: " "))
+      print("tail PFN \(tail): struct page at 0x\(String(m.structPageAddress(tail), radix: 16)) reads " + words.map { "0x" + String($0, radix: 16) }.joined(separator: " "))
       do {
         let head = try m.compoundHead(tail)
         print("compound_head(tail) = PFN \(head)")

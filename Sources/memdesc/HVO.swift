@@ -21,18 +21,14 @@ extension Memdesc {
     func run() throws {
       let requests = try HugepagesRequest.parse(hugepages)
       let config = try machine.config()
-      switch config.era {
-      case .classic: try report(Machine<ClassicEncoding>(config), requests)
-      case .mask: try report(Machine<MaskEncoding>(config), requests)
-      default: throw MachineError.notImplemented("HugeTLB pools", era: config.era)
-      }
+      try report(bootModel(config), requests)
     }
 
-    func report<E: CompoundEncoding>(_ m: Machine<E>, _ requests: [(order: Int, count: Int)]) throws {
+    func report(_ m: any MemoryModel, _ requests: [(order: Int, count: Int)]) throws {
       let before = m.memmapFrames
-      m.hugetlb.optimizeVmemmap = optimize
+      m.setHugetlbOptimizeVmemmap(optimize)
       var got: [Int: Int] = [:]
-      for r in requests { got[r.order] = m.setNrHugePages(order: r.order, r.count) }
+      for r in requests { got[r.order] = m.setNrHugePages(order: r.order, count: r.count) }
       // Like writing nr_hugepages: a pool that cannot grow keeps what it got and says so.
       let requested = Dictionary(requests.map { ($0.order, $0.count) }, uniquingKeysWith: { $1 })
       let kpfHeads = m.hugetlbKPageFlagsHeads()
@@ -42,25 +38,25 @@ extension Memdesc {
         .object([
           ("name", .string(h.name)), ("size_kb", .int(h.sizeKB)), ("requested", .int(requested[h.order] ?? 0)),
           ("count", .int(h.nrHugePages)),
-          ("vmemmap_frames_per_page", .int(h.vmemmapPages)),
-          ("freed_frames_per_page", .int(optimize ? h.optimizablePages : 0)),
+          ("vmemmap_frames_per_page", .int(h.vmemmapPages(m.era))),
+          ("freed_frames_per_page", .int(optimize ? h.optimizablePages(m.era) : 0)),
         ])
       }
       let json: JSON = .object([
         ("era", .string(m.era.rawValue)), ("optimize", .bool(optimize)),
         ("memmap_frames_before", .int(before)), ("memmap_frames_after", .int(after)),
         ("freed_frames", .int(before - after)), ("shared_tail_frames", .int(m.sharedTailFrames)),
-        ("fake_heads_seen", .int(fakeHeads)), ("kpageflags_heads", .int(kpfHeads)),
+        ("fake_heads_seen", .int(fakeHeads)), ("kpageflags_heads", kpfHeads.map { .int($0) } ?? .null),
         ("hstates", .array(hstates)),
       ])
       if format == .json { print(json.rendered()); return }
       print("era \(m.era.rawValue), vm.hugetlb_optimize_vmemmap=\(optimize ? 1 : 0)")
       for h in m.hugetlb.hstates where h.nrHugePages > 0 {
-        print("  \(h.name): \(h.nrHugePages) of \(requested[h.order] ?? 0) requested pages, \(h.vmemmapPages) vmemmap frames each, \(optimize ? h.optimizablePages : 0) freed each")
+        print("  \(h.name): \(h.nrHugePages) of \(requested[h.order] ?? 0) requested pages, \(h.vmemmapPages(m.era)) vmemmap frames each, \(optimize ? h.optimizablePages(m.era) : 0) freed each")
       }
       print("memmap frames     \(before) -> \(after) (freed \(before - after)); shared tail frames \(m.sharedTailFrames)")
       print("fake heads seen   \(fakeHeads) (struct pages reading PG_head through the vmemmap that are not heads)")
-      print("kpageflags heads  \(kpfHeads) (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)")
+      print("kpageflags heads  \(kpfHeads.map(String.init) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)")
     }
   }
 }

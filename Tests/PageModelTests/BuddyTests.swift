@@ -12,16 +12,16 @@ import Testing
     }
   }
 
-  func splitMergeBody<E: PageFormat>(_ m: Machine<E>) throws {
+  func splitMergeBody<M: MemoryModel>(_ m: M) throws {
     let boot = try m.checkBuddyInvariants()
-    let bootFree = m.freePages
+    let bootFree = m.machine.freePages
     // A large block splits: an order-3 allocation leaves one free block of each order 3..9.
     let p = try #require(m.allocPages(order: 5))
     let free1 = try m.checkBuddyInvariants()
-    #expect(m.freePages == bootFree - 32)
+    #expect(m.machine.freePages == bootFree - 32)
     #expect(free1 != boot)
     // Its buddy is free with order 5; freeing merges it back.
-    #expect(m.freeBlock(containing: PFN(p.rawValue ^ 32))?.order == 5)
+    #expect(m.machine.freeBlock(containing: PFN(p.rawValue ^ 32))?.order == 5)
     m.freePages(p, order: 5)
     #expect(try m.checkBuddyInvariants() == boot)
   }
@@ -33,11 +33,11 @@ import Testing
     let dma32 = try #require(m.allocPages(order: 10, gfp: .dma32))
     #expect(dma32 < ZoneType.dma32.pfnLimit && dma32 >= ZoneType.dma.pfnLimit)
     // A 4 GiB flat machine has no Normal zone: GFP_KERNEL falls back to DMA32 then DMA.
-    #expect(m.zones.map(\.type) == [.dma, .dma32])
+    #expect(m.machine.zones.map(\.type) == [.dma, .dma32])
     var taken: [PFN] = []
     while let p = m.allocPages(order: 10) { taken.append(p) }
-    #expect(m.freeBlocks(zone: 1)[10] == 0)
-    #expect(m.freeBlocks(zone: 0)[10] == 0)  // DMA gave its order-10 blocks last
+    #expect(m.machine.freeBlocks(zone: 1)[10] == 0)
+    #expect(m.machine.freeBlocks(zone: 0)[10] == 0)  // DMA gave its order-10 blocks last
     #expect(taken.last! < ZoneType.dma.pfnLimit)
     #expect(m.allocPages(order: 10) == nil)
   }
@@ -45,7 +45,7 @@ import Testing
   @Test func nodeFallback() throws {
     let m = try flatMachine(ClassicEncoding.self, ram: 8 << 30, nodes: 2)
     let p = try #require(m.allocPages(order: 0, node: 1))
-    #expect(try m.zone(of: p).node == 1)
+    #expect(try m.machine.zone(of: p).node == 1)
     #expect(m.allocPages(order: 0, gfp: [.dma, .thisNode], node: 1) == nil)  // node 1 has no DMA zone
     #expect(m.allocPages(order: 0, gfp: .dma, node: 1) != nil)  // fallback to node 0
   }
@@ -57,16 +57,16 @@ import Testing
   func randomAllocFreeSequences(era: Era) throws {
     let seed = testSeed("randomAllocFreeSequences/\(era)")
     switch era {
-    case .classic: try randomSequences(flatMachine(ClassicEncoding.self, ram: 64 << 20), seed: seed, operations: 60_000) { $0.allocFolio(order: $1)?.pfn } put: { $0.folioPut(Folio(pfn: $1)) }
-    case .mask: try randomSequences(flatMachine(MaskEncoding.self, ram: 64 << 20), seed: seed, operations: 60_000) { $0.allocFolio(order: $1)?.pfn } put: { $0.folioPut(Folio(pfn: $1)) }
+    case .classic: try randomSequences(flatMachine(ClassicEncoding.self, ram: 64 << 20), seed: seed, operations: 60_000) { $0.allocFolio(order: $1, kind: .anon)?.pfn } put: { $0.folioPut(Folio(pfn: $1)) }
+    case .mask: try randomSequences(flatMachine(MaskEncoding.self, ram: 64 << 20), seed: seed, operations: 60_000) { $0.allocFolio(order: $1, kind: .anon)?.pfn } put: { $0.folioPut(Folio(pfn: $1)) }
     case .memdesc32: try randomSequences(flatMachine(Memdesc32Format.self, ram: 64 << 20), seed: seed, operations: 30_000)
     case .memdesc8: try randomSequences(flatMachine(Memdesc8Format.self, ram: 64 << 20), seed: seed, operations: 30_000)
     }
   }
 
-  func randomSequences<E: PageFormat>(
-    _ m: Machine<E>, seed: UInt64, operations: Int,
-    folio: ((Machine<E>, Int) -> PFN?)? = nil, put: ((Machine<E>, PFN) -> Void)? = nil
+  func randomSequences<M: MemoryModel>(
+    _ m: M, seed: UInt64, operations: Int,
+    folio: ((M, Int) -> PFN?)? = nil, put: ((M, PFN) -> Void)? = nil
   ) throws {
     var rng = SplitMix64(seed: seed)
     let boot = try m.checkBuddyInvariants()
@@ -89,7 +89,7 @@ import Testing
             #expect(inserted, "PFN \(pfn + i) handed out twice; \(context)")
             if !inserted { return }
           }
-          #expect(m.freeBlock(containing: pfn) == nil, "\(context)")
+          #expect(m.machine.freeBlock(containing: pfn) == nil, "\(context)")
           live.append((pfn, order, asFolio))
         }
       } else {
@@ -100,7 +100,7 @@ import Testing
       }
       // Cheap per-step check: free + per-CPU + held + memmap = RAM (no leak, no overlap
       // in counts). The full walk runs every 16 steps.
-      #expect(m.freePages + m.pcpPages + owned.count + reserved == ramPages, "\(context)")
+      #expect(m.machine.freePages + m.machine.pcpPages + owned.count + reserved == ramPages, "\(context)")
       if step % 16 == 0 {
         let state = try m.checkBuddyInvariants()
         for zone in state.buddyBlocks + state.pcpBlocks {
@@ -116,6 +116,6 @@ import Testing
     }
     m.drainAllPages()
     #expect(try m.checkBuddyInvariants() == boot, "full merge back to the boot state (seed 0x\(String(seed, radix: 16)))")
-    #expect(m.freePages + reserved == ramPages)
+    #expect(m.machine.freePages + reserved == ramPages)
   }
 }

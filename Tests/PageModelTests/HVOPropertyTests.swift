@@ -14,7 +14,7 @@ import Testing
     }
   }
 
-  func run<E: CompoundEncoding>(_ m: Machine<E>, seed: UInt64, steps: Int) throws {
+  func run<E: CompoundEncoding>(_ m: Page64Model<E>, seed: UInt64, steps: Int) throws {
     var rng = SplitMix64(seed: seed)
     var held: [(PFN, Int)] = []
     let ram = m.layout.ramPages
@@ -23,9 +23,9 @@ import Testing
       let pool2M = m.hugetlb.hstates[0].nrHugePages
       switch rng.next() % 10 {
       case 0: m.hugetlb.optimizeVmemmap.toggle()
-      case 1, 2: m.setNrHugePages(order: 9, pool2M + Int(rng.next() % 64))
-      case 3: m.setNrHugePages(order: 9, Int(rng.next() % UInt64(pool2M + 1)))
-      case 4: m.setNrHugePages(order: 18, Int(rng.next() % 3))
+      case 1, 2: m.setNrHugePages(order: 9, count: pool2M + Int(rng.next() % 64))
+      case 3: m.setNrHugePages(order: 9, count: Int(rng.next() % UInt64(pool2M + 1)))
+      case 4: m.setNrHugePages(order: 18, count: Int(rng.next() % 3))
       case 5:
         if let f = m.hugetlb.hstates.flatMap(\.folios).randomElement(using: &rng) { m.hugetlbVmemmapOptimizeFolio(f) }
       case 6:
@@ -49,13 +49,13 @@ import Testing
       }
     }
     for (p, o) in held { m.freePages(p, order: o) }
-    m.setNrHugePages(order: 9, 0)
-    m.setNrHugePages(order: 18, 0)
+    m.setNrHugePages(order: 9, count: 0)
+    m.setNrHugePages(order: 18, count: 0)
     m.drainAllPages()
     #expect(m.hugetlb.hstates.allSatisfy { $0.nrHugePages == 0 }, "seed 0x\(String(seed, radix: 16))")
     _ = try m.checkBuddyInvariants()
     try m.checkHugetlbInvariants()
-    #expect(m.freePages + m.memmapFrames + m.sharedTailFrames == ram, "no leak; seed 0x\(String(seed, radix: 16))")
+    #expect(m.machine.freePages + m.memmapFrames + m.sharedTailFrames == ram, "no leak; seed 0x\(String(seed, radix: 16))")
     #expect(m.memmapFrames == ram / 64 + (m.layout.presentSections.count * Kernel.pagesPerSection - ram) / 64)
   }
 
@@ -65,7 +65,7 @@ import Testing
   @Test func speculativeReferences() throws {
     let c = try flatMachine(ClassicEncoding.self, ram: 1 << 30)
     c.hugetlb.optimizeVmemmap = true
-    c.setNrHugePages(order: 9, 1)
+    c.setNrHugePages(order: 9, count: 1)
     let f = c.hugetlb.hstates[0].folios[0]
     // Unfreeze the folio as if it were handed out: the fake heads now mirror refcount 1.
     try c.memmap.store(c.page(f.pfn), StructPageLayout.refcount, UInt32(1))
@@ -77,7 +77,7 @@ import Testing
 
     let m = try flatMachine(MaskEncoding.self, ram: 1 << 30)
     m.hugetlb.optimizeVmemmap = true
-    m.setNrHugePages(order: 9, 1)
+    m.setNrHugePages(order: 9, count: 1)
     let g = m.hugetlb.hstates[0].folios[0]
     for n in [64, 65, 200, 511] { #expect(try m.pageRefAddUnless(g.pfn + n, 1, 0) == false) }
     try m.checkHugetlbInvariants()

@@ -7,11 +7,11 @@ import Testing
   /// 1000, with one shared tail frame. Shrinking to 0 gives every frame back.
   @Test(arguments: [Era.classic, .mask])
   func thousandTwoMegabytePages(era: Era) throws {
-    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Page64Model<E>) throws {
       let boot = try m.checkBuddyInvariants()
       let before = m.memmapFrames
       m.hugetlb.optimizeVmemmap = true
-      #expect(m.setNrHugePages(order: 9, 1000) == 1000)
+      #expect(m.setNrHugePages(order: 9, count: 1000) == 1000)
       #expect(before - m.memmapFrames == 7000)
       #expect(m.countFakeHeads() == (E.era == .classic ? 7000 : 0))
       #expect(m.hugetlbKPageFlagsHeads() == (E.era == .classic ? 8000 : 1000))
@@ -20,13 +20,13 @@ import Testing
         for n in [0, 1, 63, 64, 65, 448, 511] { #expect(m.compoundHead(f.pfn + n) == f.pfn) }
         #expect(m.isHead(f.pfn) && !m.isHead(f.pfn + 64) && m.isTail(f.pfn + 64))
       }
-      #expect(m.setNrHugePages(order: 9, 0) == 0)
+      #expect(m.setNrHugePages(order: 9, count: 0) == 0)
       #expect(m.memmapFrames == before)
       m.drainAllPages()
       _ = try m.checkBuddyInvariants()
       // The memmap now lives partly in other frames (boot frames went back to the buddy
       // allocator, restores took new ones), but every page is accounted for.
-      #expect(m.freePages + m.memmapFrames + m.sharedTailFrames == m.layout.ramPages)
+      #expect(m.machine.freePages + m.memmapFrames + m.sharedTailFrames == m.layout.ramPages)
       _ = boot
     }
     if era == .classic { try body(flatMachine(ClassicEncoding.self, ram: 8 << 30)) } else { try body(flatMachine(MaskEncoding.self, ram: 8 << 30)) }
@@ -36,17 +36,17 @@ import Testing
   /// kpageflags heads.
   @Test(arguments: [Era.classic, .mask])
   func twoGigantic(era: Era) throws {
-    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Page64Model<E>) throws {
       let before = m.memmapFrames
       m.hugetlb.optimizeVmemmap = true
-      #expect(m.setNrHugePages(order: 18, 2) == 2)
+      #expect(m.setNrHugePages(order: 18, count: 2) == 2)
       #expect(before - m.memmapFrames == 8190)
       #expect(m.hugetlbKPageFlagsHeads() == (E.era == .classic ? 8192 : 2))
       for f in m.hugetlb.hstates[1].folios {
         #expect(m.folioOrder(f) == 18)
         for n in [1, 64, 4096, 262_143] { #expect(m.compoundHead(f.pfn + n) == f.pfn) }
       }
-      #expect(m.setNrHugePages(order: 18, 0) == 0)
+      #expect(m.setNrHugePages(order: 18, count: 0) == 0)
       #expect(m.memmapFrames == before)
       _ = try m.checkBuddyInvariants()
     }
@@ -55,9 +55,9 @@ import Testing
 
   @Test(arguments: [Era.classic, .mask])
   func withoutOptimizeNothingIsFreed(era: Era) throws {
-    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Page64Model<E>) throws {
       let before = m.memmapFrames
-      #expect(m.setNrHugePages(order: 9, 100) == 100)
+      #expect(m.setNrHugePages(order: 9, count: 100) == 100)
       #expect(m.memmapFrames == before)
       #expect(m.countFakeHeads() == 0)
       #expect(m.hugetlbKPageFlagsHeads() == 100)
@@ -70,7 +70,7 @@ import Testing
   @Test func writeToSharedTailFaults() throws {
     let m = try flatMachine(MaskEncoding.self, ram: 1 << 30)
     m.hugetlb.optimizeVmemmap = true
-    m.setNrHugePages(order: 9, 1)
+    m.setNrHugePages(order: 9, count: 1)
     let f = m.hugetlb.hstates[0].folios[0]
     let tail = m.page(f.pfn + 100)
     let before = m.memmap.bytes(ofPageAt: tail)
@@ -82,17 +82,17 @@ import Testing
   /// pool, and nothing leaks.
   @Test(arguments: [Era.classic, .mask])
   func restoreFailsForLackOfFrames(era: Era) throws {
-    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Page64Model<E>) throws {
       m.hugetlb.optimizeVmemmap = true
-      m.setNrHugePages(order: 9, 1)
+      m.setNrHugePages(order: 9, count: 1)
       var hog: [PFN] = []
       while let p = m.allocPages(order: 0) { hog.append(p) }
       let frames = m.memmapFrames
-      #expect(m.setNrHugePages(order: 9, 0) == 1)
+      #expect(m.setNrHugePages(order: 9, count: 0) == 1)
       #expect(m.memmapFrames == frames)
       #expect(m.hugetlb.optimized.count == 1)
       for p in hog { m.freePages(p, order: 0) }
-      #expect(m.setNrHugePages(order: 9, 0) == 0)
+      #expect(m.setNrHugePages(order: 9, count: 0) == 0)
       _ = try m.checkBuddyInvariants()
     }
     if era == .classic { try body(flatMachine(ClassicEncoding.self, ram: 128 << 20)) } else { try body(flatMachine(MaskEncoding.self, ram: 128 << 20)) }

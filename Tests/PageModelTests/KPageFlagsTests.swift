@@ -7,7 +7,7 @@ import Testing
     let p = try #require(m.allocPages(order: 5))
     // Splitting a larger block left p's buddy free at order 5: each of its pages reads BUDDY.
     let other = PFN(p.rawValue ^ 32)
-    let block = try #require(m.freeBlock(containing: other + 7))
+    let block = try #require(m.machine.freeBlock(containing: other + 7))
     #expect(block.head == other && block.order == 5)
     for pfn in other..<(other + 32) { #expect(m.kpageflags(pfn) == KPF.buddy.mask) }
     // An allocated plain (non-compound) block reads no flags at all.
@@ -16,7 +16,7 @@ import Testing
 
   @Test(arguments: [Era.classic, .mask])
   func foliosReadHeadTailAndTHP(era: Era) throws {
-    func body<E: CompoundEncoding>(_ m: Machine<E>) throws {
+    func body<E: CompoundEncoding>(_ m: Page64Model<E>) throws {
       let f = try #require(m.allocFolio(order: 9))
       #expect(m.kpageflags(f.pfn) == KPF.compoundHead.mask | KPF.thp.mask)
       for n in 1..<512 { #expect(m.kpageflags(f.pfn + n) == KPF.compoundTail.mask | KPF.thp.mask) }
@@ -27,7 +27,7 @@ import Testing
       // Pages on the per-CPU lists are neither buddy nor anything else: they read 0.
       let o = try #require(m.allocPages(order: 0))
       m.freePages(o, order: 0)
-      #expect(m.pcpPages > 0)
+      #expect(m.machine.pcpPages > 0)
       #expect(m.kpageflags(o) == 0)
       m.drainAllPages()
       #expect(m.kpageflags(o) == KPF.buddy.mask)
@@ -41,7 +41,7 @@ import Testing
     let before = m.memmap.bytes(ofPageAt: page)
     // Make the vmemmap page read-only, as HVO does to tail mappings.
     let index = Int((page - m.memmap.base) >> 12)
-    m.vmemmapTable.entries[index].rawValue &= ~VmemmapPTE.writable
+    m.machine.vmemmapTable._makeReadOnly(index)
     #expect(throws: VmemmapFault.self) { try m.memmap.store(page, StructPageLayout.refcount, UInt32(7)) }
     do {
       try m.memmap.store(page, StructPageLayout.refcount, UInt32(7))

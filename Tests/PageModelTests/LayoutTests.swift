@@ -60,7 +60,7 @@ import Testing
   func fourGigabytes(era: Era) throws {
     var config = MachineConfig(layout: try .flat(ramBytes: 4 << 30), era: era)
     config.hostMemoryLimit = nil
-    let census = try bootMachine(config).census()
+    let census = try bootModel(config).census()
     #expect(census.pfns == 1_048_576)
     #expect(census.memmapFrames == 16384)
     #expect(census.memmapBytes == 67_108_864)
@@ -73,23 +73,23 @@ import Testing
   /// same way (frames mapped by the vmemmap).
   @Test(arguments: [(Era.memdesc32, 32, 8192), (.memdesc8, 8, 2048)])
   func memdescMemmap(era: Era, bytes: Int, frames: Int) throws {
-    let census = try bootMachine(MachineConfig(layout: try .flat(ramBytes: 4 << 30), era: era)).census()
+    let census = try bootModel(MachineConfig(layout: try .flat(ramBytes: 4 << 30), era: era)).census()
     #expect(census.structPageBytes == bytes)
     #expect(census.memmapFrames == frames)
     #expect(census.freePages + census.memmapFrames == census.ramPages)
-    let pc = try bootMachine(MachineConfig(layout: try .pc(ramBytes: 24 << 30), era: era)).census()
+    let pc = try bootModel(MachineConfig(layout: try .pc(ramBytes: 24 << 30), era: era)).census()
     #expect(pc.memmapFrames == 98304 * bytes / 64)
   }
 
   /// Acceptance: the fixtures' 24 GiB layout needs 98304 memmap frames, as its vmstat
   /// says (`nr_memmap_boot_pages` 80872 + `nr_memmap_pages` 17432).
   @Test func fixtureMachineMemmap() throws {
-    let m = try Machine<MaskEncoding>(MachineConfig(layout: try .pc(ramBytes: 24 << 30), era: .mask))
+    let m = try Page64Model<MaskEncoding>(MachineConfig(layout: try .pc(ramBytes: 24 << 30), era: .mask))
     #expect(m.memmapFrames == 98304)
     #expect(m.memmapFrames == 80872 + 17432)
     // The memmap frames are mapped: count the present PTEs directly.
     var mapped = 0
-    for i in 0..<m.vmemmapTable.count where m.vmemmapTable.entries[i].isPresent { mapped += 1 }
+    for i in 0..<m.machine.vmemmapTable.count where m.machine.vmemmapTable.entries[i].isPresent { mapped += 1 }
     #expect(mapped == 98304)
     // Holes inside present sections have struct pages (reserved); the PCI hole has none.
     #expect(m.pfnValid(0xa0))
@@ -102,27 +102,27 @@ import Testing
 
   @Test func memmapFramesAreReservedRAM() throws {
     let m = try flatMachine(ClassicEncoding.self, ram: 512 << 20)
-    for r in m.memmapFrameRanges {
+    for r in m.machine.memmapFrameRanges {
       for pfn in r.lowerBound..<r.upperBound {
         #expect(m.kpageflags(pfn) == KPF.reserved.mask)
       }
     }
     // Every vmemmap PTE maps one of those frames, writable.
     var frames = Set<PFN>()
-    for i in 0..<m.vmemmapTable.count {
-      let pte = m.vmemmapTable.entries[i]
+    for i in 0..<m.machine.vmemmapTable.count {
+      let pte = m.machine.vmemmapTable.entries[i]
       #expect(pte.isPresent && pte.isWritable)
       frames.insert(pte.frame)
     }
     #expect(frames.count == m.memmapFrames)
-    #expect(m.memmapFrameRanges.reduce(0) { $0 + $1.pageCount } == m.memmapFrames)
+    #expect(m.machine.memmapFrameRanges.reduce(0) { $0 + $1.pageCount } == m.memmapFrames)
   }
 
   @Test func freshBootSatisfiesInvariants() throws {
-    let m = try Machine<ClassicEncoding>(MachineConfig(layout: try .pc(ramBytes: 1 << 30), era: .classic))
+    let m = try Page64Model<ClassicEncoding>(MachineConfig(layout: try .pc(ramBytes: 1 << 30), era: .classic))
     _ = try m.checkBuddyInvariants()
     // The DMA zone's odd-shaped RAM (PFN 1-0x9e, 0x100-0xfff) is split into aligned blocks.
-    #expect(m.freePages(zone: 0) == 3998)
+    #expect(m.machine.freePages(zone: 0) == 3998)
   }
 
   @Test func validationErrors() throws {

@@ -43,14 +43,14 @@ import Testing
     #expect(m.memmap.load(m.page(f.pfn + 5), Memdesc32Format.refcount, as: UInt32.self) == 0)
     try m.putPage(f.pfn + 5)
     #expect(m.folioRefCount(f) == 1)
-    let free = m.freePages + m.pcpPages
+    let free = m.machine.freePages + m.machine.pcpPages
     let descriptorPages = m.cost().descriptorFrames.values.reduce(0, +)
     try m.putPage(f.pfn + 7)
     // The folio's 8 pages go back; the descriptor slab page that emptied with it is kept
     // (one empty slab per cache, as SLUB's min_partial keeps some).
     let released = descriptorPages - m.cost().descriptorFrames.values.reduce(0, +)
     #expect(released == 0)
-    #expect(m.freePages + m.pcpPages == free + 8)
+    #expect(m.machine.freePages + m.machine.pcpPages == free + 8)
     #expect(m.pageFolio(f.pfn) == nil)
   }
 
@@ -58,7 +58,7 @@ import Testing
   /// name the folio; the descriptor's zone and node are the pages'.
   @Test(arguments: [Era.memdesc32, .memdesc8])
   func descriptorsAreWellFormed(era: Era) throws {
-    func body<F: MemdescFormat>(_ m: Machine<F>) throws {
+    func body<F: MemdescFormat>(_ m: MemdescModel<F>) throws {
       let f = try #require(m.allocFolio(order: 4, kind: .anon))
       let word = m.memdescWord(f.pfn)
       #expect(F.type(of: word) == .anon)
@@ -68,7 +68,7 @@ import Testing
       #expect(d.load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self) == f.pfn.rawValue)
       #expect(d.load(fromByteOffset: MemdescFolioLayout.order, as: UInt8.self) == 4)
       let flags = d.load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
-      #expect(PageFlagsLayout.zone(of: flags) == m.zones[m.zoneIndex(of: f.pfn)].type.rawValue)
+      #expect(PageFlagsLayout.zone(of: flags) == m.machine.zones[m.machine.zoneIndex(of: f.pfn)].type.rawValue)
       // The descriptor lives in a slab page of the same machine, typed Slab.
       let (slabPFN, _) = DirectMap.location(word & ~MemdescType.mask)
       #expect(F.type(of: m.memdescWord(slabPFN)) == .slab)

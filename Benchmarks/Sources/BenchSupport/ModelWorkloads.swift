@@ -3,7 +3,7 @@
 // optimise+restore (HVO) and pool growth with HVO on and off.
 //
 // As in Workloads.swift, every measured loop is an `@inline(never)` function with one
-// concrete copy per era (`Machine<ClassicEncoding>`, `<MaskEncoding>`,
+// concrete copy per era (`Page64Model<ClassicEncoding>`, `<MaskEncoding>`,
 // `<Memdesc32Format>`, `<Memdesc8Format>`), so that callgrind can name it and the client
 // side is specialised; the `...Any` loops take `any MemoryModel` to measure the
 // existential. Whether the *library* side is specialised depends on PageModel: a public
@@ -163,15 +163,15 @@ func hvoLoop<E: MemdescFormat>(_ m: Machine<E>, _ folios: UnsafeBufferPointer<Fo
 
 // MARK: - The measured loops, one concrete copy per era
 
-@inline(never) public func pageFolioClassic(_ m: Machine<ClassicEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
-@inline(never) public func pageFolioMask(_ m: Machine<MaskEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
-@inline(never) public func pageFolioMemdesc32(_ m: Machine<Memdesc32Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
-@inline(never) public func pageFolioMemdesc8(_ m: Machine<Memdesc8Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
+@inline(never) public func pageFolioClassic(_ m: Page64Model<ClassicEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
+@inline(never) public func pageFolioMask(_ m: Page64Model<MaskEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
+@inline(never) public func pageFolioMemdesc32(_ m: MemdescModel<Memdesc32Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
+@inline(never) public func pageFolioMemdesc8(_ m: MemdescModel<Memdesc8Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(pageFolioLoop(m, p)) }
 
-@inline(never) public func folioContainingClassic(_ m: Machine<ClassicEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
-@inline(never) public func folioContainingMask(_ m: Machine<MaskEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
-@inline(never) public func folioContainingMemdesc32(_ m: Machine<Memdesc32Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
-@inline(never) public func folioContainingMemdesc8(_ m: Machine<Memdesc8Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
+@inline(never) public func folioContainingClassic(_ m: Page64Model<ClassicEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
+@inline(never) public func folioContainingMask(_ m: Page64Model<MaskEncoding>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
+@inline(never) public func folioContainingMemdesc32(_ m: MemdescModel<Memdesc32Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
+@inline(never) public func folioContainingMemdesc8(_ m: MemdescModel<Memdesc8Format>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { sink(folioContainingLoop(m, p)) }
 
 /// `folio(containing:)` through the existential, as `bootModel` hands machines out.
 @inline(never)
@@ -181,10 +181,10 @@ public func folioContainingAny(_ m: any MemoryModel, _ pfns: UnsafeBufferPointer
   return sink(sum)
 }
 
-@inline(never) public func folioAllocFreeClassic(_ m: Machine<ClassicEncoding>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
-@inline(never) public func folioAllocFreeMask(_ m: Machine<MaskEncoding>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
-@inline(never) public func folioAllocFreeMemdesc32(_ m: Machine<Memdesc32Format>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
-@inline(never) public func folioAllocFreeMemdesc8(_ m: Machine<Memdesc8Format>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
+@inline(never) public func folioAllocFreeClassic(_ m: Page64Model<ClassicEncoding>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
+@inline(never) public func folioAllocFreeMask(_ m: Page64Model<MaskEncoding>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
+@inline(never) public func folioAllocFreeMemdesc32(_ m: MemdescModel<Memdesc32Format>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
+@inline(never) public func folioAllocFreeMemdesc8(_ m: MemdescModel<Memdesc8Format>, count: Int) -> UInt64 { sink(folioAllocFreeLoop(m, count: count)) }
 
 /// Order-0 folio allocate+free through the existential.
 @inline(never)
@@ -198,29 +198,29 @@ public func folioAllocFreeAny(_ m: any MemoryModel, count: Int) -> UInt64 {
   return sink(sum)
 }
 
-@inline(never) public func hvoOptimizeRestoreClassic(_ m: Machine<ClassicEncoding>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
-@inline(never) public func hvoOptimizeRestoreMask(_ m: Machine<MaskEncoding>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
-@inline(never) public func hvoOptimizeRestoreMemdesc32(_ m: Machine<Memdesc32Format>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
-@inline(never) public func hvoOptimizeRestoreMemdesc8(_ m: Machine<Memdesc8Format>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
+@inline(never) public func hvoOptimizeRestoreClassic(_ m: Page64Model<ClassicEncoding>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
+@inline(never) public func hvoOptimizeRestoreMask(_ m: Page64Model<MaskEncoding>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
+@inline(never) public func hvoOptimizeRestoreMemdesc32(_ m: MemdescModel<Memdesc32Format>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
+@inline(never) public func hvoOptimizeRestoreMemdesc8(_ m: MemdescModel<Memdesc8Format>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
 
-@inline(never) public func hugetlbGrowClassic(_ m: Machine<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbGrowMask(_ m: Machine<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbGrowMemdesc32(_ m: Machine<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbGrowMemdesc8(_ m: Machine<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbGrowClassic(_ m: Page64Model<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbGrowMask(_ m: Page64Model<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbGrowMemdesc32(_ m: MemdescModel<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbGrowMemdesc8(_ m: MemdescModel<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
 
-@inline(never) public func hugetlbShrinkClassic(_ m: Machine<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbShrinkMask(_ m: Machine<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbShrinkMemdesc32(_ m: Machine<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbShrinkMemdesc8(_ m: Machine<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbShrinkClassic(_ m: Page64Model<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbShrinkMask(_ m: Page64Model<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbShrinkMemdesc32(_ m: MemdescModel<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbShrinkMemdesc8(_ m: MemdescModel<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
 
 @inline(never)
-public func bootMemdesc32(ramBytes: UInt64) throws -> Machine<Memdesc32Format> {
-  try Machine<Memdesc32Format>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .memdesc32))
+public func bootMemdesc32(ramBytes: UInt64) throws -> MemdescModel<Memdesc32Format> {
+  try MemdescModel<Memdesc32Format>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .memdesc32))
 }
 
 @inline(never)
-public func bootMemdesc8(ramBytes: UInt64) throws -> Machine<Memdesc8Format> {
-  try Machine<Memdesc8Format>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .memdesc8))
+public func bootMemdesc8(ramBytes: UInt64) throws -> MemdescModel<Memdesc8Format> {
+  try MemdescModel<Memdesc8Format>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .memdesc8))
 }
 
 extension ClassicEncoding: ModelBenchEra {

@@ -178,48 +178,48 @@ func burstLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ pages: UnsafeMutabl
 }
 
 @inline(never)
-public func swiftCompoundHeadClassic(_ machine: Machine<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+public func swiftCompoundHeadClassic(_ machine: Page64Model<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   sink(swiftLoop(machine, pfns))
 }
 
 @inline(never)
-public func swiftCompoundHeadMask(_ machine: Machine<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+public func swiftCompoundHeadMask(_ machine: Page64Model<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   sink(swiftLoop(machine, pfns))
 }
 
 @inline(never)
-public func cCompoundHeadClassic(_ machine: Machine<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+public func cCompoundHeadClassic(_ machine: Page64Model<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   let m = machine.memmap
   return sink(cref_compound_head_classic(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
 }
 
 @inline(never)
-public func cCompoundHeadMask(_ machine: Machine<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+public func cCompoundHeadMask(_ machine: Page64Model<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   let m = machine.memmap
   return sink(cref_compound_head_mask(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
 }
 
 @inline(never)
-public func allocFreePairsClassic(_ machine: Machine<ClassicEncoding>, count: Int) -> UInt64 { sink(pairsLoop(machine, count: count)) }
+public func allocFreePairsClassic(_ machine: Page64Model<ClassicEncoding>, count: Int) -> UInt64 { sink(pairsLoop(machine, count: count)) }
 @inline(never)
-public func allocFreePairsMask(_ machine: Machine<MaskEncoding>, count: Int) -> UInt64 { sink(pairsLoop(machine, count: count)) }
+public func allocFreePairsMask(_ machine: Page64Model<MaskEncoding>, count: Int) -> UInt64 { sink(pairsLoop(machine, count: count)) }
 @inline(never)
-public func allocFreeRingClassic(_ machine: Machine<ClassicEncoding>, _ ring: PageRing, count: Int) -> UInt64 { sink(ringLoop(machine, ring, count: count)) }
+public func allocFreeRingClassic(_ machine: Page64Model<ClassicEncoding>, _ ring: PageRing, count: Int) -> UInt64 { sink(ringLoop(machine, ring, count: count)) }
 @inline(never)
-public func allocFreeRingMask(_ machine: Machine<MaskEncoding>, _ ring: PageRing, count: Int) -> UInt64 { sink(ringLoop(machine, ring, count: count)) }
+public func allocFreeRingMask(_ machine: Page64Model<MaskEncoding>, _ ring: PageRing, count: Int) -> UInt64 { sink(ringLoop(machine, ring, count: count)) }
 @inline(never)
-public func allocFreeBurstsClassic(_ machine: Machine<ClassicEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { sink(burstLoop(machine, pages, rounds: rounds)) }
+public func allocFreeBurstsClassic(_ machine: Page64Model<ClassicEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { sink(burstLoop(machine, pages, rounds: rounds)) }
 @inline(never)
-public func allocFreeBurstsMask(_ machine: Machine<MaskEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { sink(burstLoop(machine, pages, rounds: rounds)) }
+public func allocFreeBurstsMask(_ machine: Page64Model<MaskEncoding>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { sink(burstLoop(machine, pages, rounds: rounds)) }
 
 @inline(never)
-public func bootClassic(ramBytes: UInt64) throws -> Machine<ClassicEncoding> {
-  try Machine<ClassicEncoding>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .classic))
+public func bootClassic(ramBytes: UInt64) throws -> Page64Model<ClassicEncoding> {
+  try Page64Model<ClassicEncoding>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .classic))
 }
 
 @inline(never)
-public func bootMask(ramBytes: UInt64) throws -> Machine<MaskEncoding> {
-  try Machine<MaskEncoding>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .mask))
+public func bootMask(ramBytes: UInt64) throws -> Page64Model<MaskEncoding> {
+  try Page64Model<MaskEncoding>(MachineConfig(layout: PhysicalLayout.flat(ramBytes: ramBytes), era: .mask))
 }
 
 extension ClassicEncoding: BenchEra {

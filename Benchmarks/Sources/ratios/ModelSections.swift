@@ -401,7 +401,7 @@ func callgrindModelEra<E: ModelBenchEra>(_: E.Type, _ o: Options) throws {
 
 /// A classic machine of the benchmark size, only to draw the PFN array from (all eras
 /// have the same flat layout and so the same valid PFNs).
-func filledMachineLayoutProbe() throws -> Machine<ClassicEncoding> { try bootClassic(ramBytes: benchRAMBytes) }
+func filledMachineLayoutProbe() throws -> Page64Model<ClassicEncoding> { try bootClassic(ramBytes: benchRAMBytes) }
 
 @inline(never)
 func folioAllocFreeLoopWarm<E: ModelBenchEra>(_ m: Machine<E>) -> Int {

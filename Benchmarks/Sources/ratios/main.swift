@@ -315,7 +315,7 @@ func fullRun(_ o: Options) throws {
     var first: Any? = nil
     if o.maskFirst { first = try filledMachine(MaskEncoding.self) }
     let (classic, cf) = try filledMachine(ClassicEncoding.self)
-    let (mask, mf) = o.maskFirst ? first as! (Machine<MaskEncoding>, Int) : try filledMachine(MaskEncoding.self)
+    let (mask, mf) = o.maskFirst ? first as! (Page64Model<MaskEncoding>, Int) : try filledMachine(MaskEncoding.self)
     first = nil
     classicFolios = cf
     maskFolios = mf

@@ -44,43 +44,37 @@ public struct HVOPicture: Sendable, Equatable {
   }
 
   public static func of(era: Era) throws -> HVOPicture {
-    let config = MachineConfig(layout: try PhysicalLayout.flat(ramBytes: 256 << 20), era: era)
-    switch era {
-    case .classic: return try picture(Machine<ClassicEncoding>(config))
-    case .mask: return try picture(Machine<MaskEncoding>(config))
-    case .memdesc32: return try picture(Machine<Memdesc32Format>(config))
-    case .memdesc8: return try picture(Machine<Memdesc8Format>(config))
-    }
+    try picture(bootModel(MachineConfig(layout: try PhysicalLayout.flat(ramBytes: 256 << 20), era: era)))
   }
 
-  static func picture<F: MemoryModelFormat>(_ m: Machine<F>) throws -> HVOPicture {
+  static func picture<M: MemoryModel>(_ model: M) throws -> HVOPicture {
+    let m = model.machine
     let before = m.memmapFrames
-    m.setHugetlbOptimizeVmemmap(true)
-    guard try m.setNrHugePages(order: Hstate.pmd, count: 1) == 1, let (folio, optimized) = m.hugetlbFolios(order: Hstate.pmd).first else {
-      throw MachineError.notImplemented("a 2 MiB HugeTLB page for the HVO picture", era: m.era)
+    model.setHugetlbOptimizeVmemmap(true)
+    guard model.setNrHugePages(order: Hstate.pmd, count: 1) == 1, let (folio, optimized) = model.hugetlbFolios(order: Hstate.pmd).first else {
+      throw MachineError.outOfMemory("a 2 MiB HugeTLB page for the HVO picture", era: model.era)
     }
     let ptes = m.vmemmapPTERange(folio, order: Hstate.pmd)
-    let perPage = Kernel.pageSize >> F.structPageShift
+    let perPage = M.Format.structPagesPerVmemmapPage
     let tails = Set(m.hugetlb.vmemmapTails.values)
-    let headFrame = m.vmemmapTable.entries[ptes.lowerBound].frame
+    let first = m.vmemmapTable[ptes.lowerBound]
     var pages: [Page] = []
     for (i, e) in ptes.enumerated() {
-      let pte = m.vmemmapTable.entries[e]
+      let pte = m.vmemmapTable[e]
       let mapping: Mapping
       if pte.isWritable {
         mapping = .private
       } else if tails.contains(pte.frame) {
         mapping = .sharedTail
-      } else if i > 0 && pte.frame == headFrame && m.vmemmapTable.entries[ptes.lowerBound].isWritable {
+      } else if i > 0 && pte.frame == first.frame && first.isWritable {
         mapping = .headAlias
       } else {
         mapping = .sharedFolio
       }
-      let first = Int(folio.pfn.rawValue) + i * perPage
-      pages.append(Page(mapping: mapping, frame: pte.frame, writable: pte.isWritable, pfns: first..<min(first + perPage, Int(folio.pfn.rawValue) + (1 << Hstate.pmd))))
+      let start = Int(folio.pfn.rawValue) + i * perPage
+      pages.append(Page(mapping: mapping, frame: pte.frame, writable: pte.isWritable, pfns: start..<min(start + perPage, Int(folio.pfn.rawValue) + (1 << Hstate.pmd))))
     }
-    let after = m.memmapFrames
-    return HVOPicture(era: m.era, structPageBytes: F.structPageSize, hugePagePFN: folio.pfn, pages: pages, framesBefore: ptes.count,
-                      freedFrames: before - after, optimized: optimized)
+    return HVOPicture(era: model.era, structPageBytes: M.Format.structPageSize, hugePagePFN: folio.pfn, pages: pages, framesBefore: ptes.count,
+                      freedFrames: before - m.memmapFrames, optimized: optimized)
   }
 }

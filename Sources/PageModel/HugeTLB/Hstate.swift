@@ -15,12 +15,14 @@ public struct Hstate: Sendable, Equatable {
   public var name: String { "hugepages-\(sizeKB)kB" }
   /// Kernel: `h->nr_huge_pages`.
   public var nrHugePages: Int { folios.count }
-  /// vmemmap pages that describe one huge page: 8 for 2 MiB, 4096 for 1 GiB.
+  /// vmemmap pages that describe one huge page in an era: 8 for 2 MiB and 4096 for
+  /// 1 GiB with the 64-byte struct page, 4 and 2048 with 32 bytes, 1 and 512 with 8.
   /// Kernel: `hugetlb_vmemmap_size(h) / PAGE_SIZE`.
-  public var vmemmapPages: Int { pagesPerHugePage * Kernel.structPageSize / Kernel.pageSize }
-  /// vmemmap pages HVO frees per huge page: 7 and 4095.
+  public func vmemmapPages(_ era: Era) -> Int { max(pagesPerHugePage * era.structPageBytes / Kernel.pageSize, 1) }
+  /// vmemmap pages HVO frees per huge page, net: all but one (7 and 4095 in the 64-byte
+  /// eras); none where one page describes the whole huge page.
   /// Kernel: `hugetlb_vmemmap_optimizable_size(h) / PAGE_SIZE`.
-  public var optimizablePages: Int { max(vmemmapPages - 1, 0) }
+  public func optimizablePages(_ era: Era) -> Int { vmemmapPages(era) - 1 }
 
   /// The two x86-64 huge page sizes.
   public static let pmd = 9

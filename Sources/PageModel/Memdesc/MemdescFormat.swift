@@ -1,6 +1,6 @@
 /// A `struct page` of the memdesc eras: it holds a tagged memdesc word that names the
 /// descriptor a page belongs to, or inline data for Misc and Buddy pages.
-public protocol MemdescFormat: MemoryModelFormat {
+public protocol MemdescFormat: PageFormat {
   /// Byte offset of the memdesc word in the struct page.
   static var memdescOffset: Int { get }
   /// Whether the struct page keeps a per-page flags word (memdesc32) or not (memdesc8).

@@ -84,36 +84,35 @@ public enum Memdesc32Format: PageFormat {
   /// A bare allocation (no descriptor): every page gets a Misc word with the order, and
   /// the first page a reference, as `alloc_pages()` gives one today.
   @inlinable
-  public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) {
-    let zone = m.zones[m.zoneIndex(of: pfn)]
-    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node, tag: tag(.misc))
+  public static func prepNewPage(_ m: Memmap<Self>, _ pfn: PFN, order: Int, gfp: GFP, zone: ZoneType, node: Int) {
+    let word = MiscWord.make(.unknown, order: order, zone: zone, node: node, tag: tag(.misc))
     for i in 0..<(1 << order) {
-      let p = m.memmap.address(of: pfn + i)
-      m.memmap.set(p, memdesc, word)
-      m.memmap.set(p, `private`, UInt64(0))
+      let p = m.address(of: pfn + i)
+      m.set(p, memdesc, word)
+      m.set(p, `private`, UInt64(0))
     }
-    m.memmap.set(m.memmap.address(of: pfn), refcount, UInt32(1))
+    m.set(m.address(of: pfn), refcount, UInt32(1))
   }
 
   /// Kernel: `free_pages_prepare()`: per-page flags other than HWPoison are cleared.
   @inlinable
-  public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) {
+  public static func freePagesPrepare(_ m: Memmap<Self>, _ head: UInt64, order: Int) {
     let keep = ~(PageFlagsLayout.flagsMask & ~PageFlag.hwPoison.mask)
     for i in 0..<(1 << order) {
       let p = head &+ UInt64(i << structPageShift)
-      let flags: UInt64 = m.memmap.load(p, Memdesc32Format.flags)
-      m.memmap.set(p, Memdesc32Format.flags, flags & keep)
-      m.memmap.set(p, memdesc, UInt64(0))
-      m.memmap.set(p, `private`, UInt64(0))
-      m.memmap.set(p, refcount, UInt32(0))
+      let flags: UInt64 = m.load(p, Memdesc32Format.flags)
+      m.set(p, Memdesc32Format.flags, flags & keep)
+      m.set(p, memdesc, UInt64(0))
+      m.set(p, `private`, UInt64(0))
+      m.set(p, refcount, UInt32(0))
     }
   }
 
   @inlinable
-  public static func putPageTestZero(_ m: Machine<Self>, _ page: UInt64) -> Bool {
-    let ref: UInt32 = m.memmap.load(page, refcount)
+  public static func putPageTestZero(_ m: Memmap<Self>, _ page: UInt64) -> Bool {
+    let ref: UInt32 = m.load(page, refcount)
     vmBugOn(ref == 0, "put_page on a page with refcount 0")
-    m.memmap.set(page, refcount, ref &- 1)
+    m.set(page, refcount, ref &- 1)
     return ref == 1
   }
 }
@@ -211,18 +210,17 @@ public enum Memdesc8Format: PageFormat {
 
   /// A bare allocation: every page gets a Misc word. Misc memory has no refcount.
   @inlinable
-  public static func prepNewPage(_ m: Machine<Self>, _ pfn: PFN, order: Int, gfp: GFP) {
-    let zone = m.zones[m.zoneIndex(of: pfn)]
-    let word = MiscWord.make(.unknown, order: order, zone: zone.type, node: zone.node, tag: tag(.misc))
-    for i in 0..<(1 << order) { m.memmap.set(m.memmap.address(of: pfn + i), 0, word) }
+  public static func prepNewPage(_ m: Memmap<Self>, _ pfn: PFN, order: Int, gfp: GFP, zone: ZoneType, node: Int) {
+    let word = MiscWord.make(.unknown, order: order, zone: zone, node: node, tag: tag(.misc))
+    for i in 0..<(1 << order) { m.set(m.address(of: pfn + i), 0, word) }
   }
 
   @inlinable
-  public static func freePagesPrepare(_ m: Machine<Self>, _ head: UInt64, order: Int) {
-    for i in 0..<(1 << order) { m.memmap.set(head &+ UInt64(i << structPageShift), 0, insideFreeBlock) }
+  public static func freePagesPrepare(_ m: Memmap<Self>, _ head: UInt64, order: Int) {
+    for i in 0..<(1 << order) { m.set(head &+ UInt64(i << structPageShift), 0, insideFreeBlock) }
   }
 
   /// Misc memory has no refcount: freeing returns it straight to the allocator.
   @inlinable
-  public static func putPageTestZero(_ m: Machine<Self>, _ page: UInt64) -> Bool { true }
+  public static func putPageTestZero(_ m: Memmap<Self>, _ page: UInt64) -> Bool { true }
 }

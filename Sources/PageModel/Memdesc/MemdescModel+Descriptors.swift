@@ -14,12 +14,12 @@ enum SlabField {
   static let counters = 40
 }
 
-extension Machine where Format: MemdescFormat {
+extension MemdescModel {
   /// Host address of a descriptor byte, from its direct-map address.
   @inlinable @inline(__always)
   func descriptorPointer(_ address: UInt64) -> UnsafeMutableRawPointer {
     let (pfn, offset) = DirectMap.location(address)
-    return memory.frame(pfn) + offset
+    return machine.memory.frame(pfn) + offset
   }
 
   @inlinable @inline(__always)
@@ -64,9 +64,8 @@ extension Machine where Format: MemdescFormat {
   /// Makes a new slab page for `cache` and puts it on the partial list.
   /// Kernel: `new_slab()` -> `allocate_slab()`.
   func newSlab(_ cache: DescriptorCache) -> Bool {
-    guard let pfn = allocBlock(order: 0, gfp: .kernel, node: 0) else { return false }
-    Format.prepNewPage(self, pfn, order: 0, gfp: .kernel)
-    let base = memory.frame(pfn)
+    guard let pfn = allocPages(order: 0) else { return false }
+    let base = machine.memory.frame(pfn)
     // Thread the free list through the objects.
     let first = cache.kind == .slab ? 1 : 0  // the slab-descriptor cache hosts its own
     for i in first..<cache.objectsPerSlab {
@@ -85,7 +84,7 @@ extension Machine where Format: MemdescFormat {
     }
     let desc = descriptorPointer(descAddress)
     desc.initializeMemory(as: UInt8.self, repeating: 0, count: DescriptorKind.slab.objectSize)
-    let zone = zones[zoneIndex(of: pfn)]
+    let zone = machine.zones[machine.zoneIndex(of: pfn)]
     desc.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: SlabField.flags, as: UInt64.self)
     desc.storeBytes(of: UInt64(cache.kind.index), toByteOffset: SlabField.cache, as: UInt64.self)
     desc.storeBytes(of: DirectMap.address(pfn, offset: first * cache.objectSize), toByteOffset: SlabField.freelist, as: UInt64.self)
@@ -120,7 +119,7 @@ extension Machine where Format: MemdescFormat {
       // Kernel: discard_slab(): the page goes back, and its struct slab with it.
       if selfHosted { cache.objects -= 1 }
       cache.slabPages -= 1
-      let zone = zones[zoneIndex(of: pfn)]
+      let zone = machine.zones[machine.zoneIndex(of: pfn)]
       setMemdescWord(pfn, MiscWord.make(.unknown, order: 0, zone: zone.type, node: zone.node, tag: Format.tag(.misc)))
       freePages(pfn, order: 0)
       if !selfHosted { descriptorFree(descAddress) }

@@ -33,13 +33,27 @@ public struct EraCost: Sendable, Equatable {
 }
 
 extension Machine {
-  /// The machine's memmap and descriptor cost now.
-  public func cost() -> EraCost {
+  /// The machine's cost now, with the descriptor frames the family counts.
+  func cost(descriptorFrames: [DescriptorKind: Int]) -> EraCost {
     let full = layout.presentSections.count * Format.vmemmapPagesPerSection
     let mapped = memmapFrames + hugetlb.vmemmapTails.count
+    return EraCost(era: era, structPageBytes: Format.structPageSize, memmapFrames: mapped, descriptorFrames: descriptorFrames,
+                   hvoSavedFrames: full - mapped, ramBytes: layout.ramBytes)
+  }
+}
+
+extension Page64Model {
+  /// The memmap is the whole cost: descriptors overlay struct pages.
+  public func cost() -> EraCost {
+    machine.cost(descriptorFrames: Dictionary(uniqueKeysWithValues: DescriptorKind.allCases.map { ($0, 0) }))
+  }
+}
+
+extension MemdescModel {
+  /// The memmap and the pages of every descriptor cache.
+  public func cost() -> EraCost {
     var byKind: [DescriptorKind: Int] = [:]
     for c in descriptorCaches { byKind[c.kind] = c.slabPages }
-    return EraCost(era: era, structPageBytes: Format.structPageSize, memmapFrames: mapped, descriptorFrames: byKind,
-                   hvoSavedFrames: full - mapped, ramBytes: layout.ramBytes)
+    return machine.cost(descriptorFrames: byKind)
   }
 }

@@ -60,9 +60,32 @@ public struct VmemmapFault: Error, Equatable, CustomStringConvertible {
 public final class VmemmapTable {
   /// Kernel: `VMEMMAP_START` (`vmemmap_base`).
   public let base: UInt64
-  public let entries: UnsafeMutablePointer<VmemmapPTE>
+  @usableFromInline let entries: UnsafeMutablePointer<VmemmapPTE>
   /// Number of vmemmap pages the table covers.
   public let count: Int
+
+  /// The PTE of vmemmap page `index`.
+  public subscript(index: Int) -> VmemmapPTE {
+    precondition(index >= 0 && index < count, "vmemmap PTE index \(index) outside the table")
+    return entries[index]
+  }
+
+  /// Rewrites the PTEs of a range, one call each, in order: the old PTE in, the new
+  /// one out. Every change to the vmemmap's mappings after boot goes through here
+  /// (HVO's optimise and restore; a PMD split would too).
+  ///
+  /// Kernel: `vmemmap_remap_range()` with a `struct vmemmap_remap_walk` whose
+  /// `remap_pte` is the closure.
+  func remap(_ range: Range<Int>, _ remapPTE: (_ index: Int, _ old: VmemmapPTE) -> VmemmapPTE) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= count, "vmemmap remap outside the table")
+    for i in range { entries[i] = remapPTE(i, entries[i]) }
+  }
+
+  /// Takes a mapping's writable bit away, for tests that need a read-only struct page
+  /// where the model would not make one.
+  package func _makeReadOnly(_ index: Int) {
+    entries[index].rawValue &= ~VmemmapPTE.writable
+  }
 
   init(base: UInt64, pages: Int) {
     self.base = base

@@ -6,9 +6,8 @@
 
 /// Why a machine cannot be booted or an operation cannot run.
 public enum MachineError: Error, Equatable, CustomStringConvertible {
-  case layout(LayoutError)
-  /// An operation the model does not have in an era yet.
-  case notImplemented(String, era: Era)
+  /// The model machine has no free memory for what was asked.
+  case outOfMemory(String, era: Era)
   /// A configuration of one era given to a machine type of another.
   case eraMismatch(config: Era, machine: Era)
   case vmemmapBaseNotPageAligned(UInt64)
@@ -24,8 +23,7 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
     switch self {
-    case .layout(let e): return e.description
-    case .notImplemented(let what, let era): return "\(what) in era '\(era.rawValue)' is not implemented yet"
+    case .outOfMemory(let what, let era): return "the model machine of era '\(era.rawValue)' has no free memory for \(what)"
     case .eraMismatch(let c, let m): return "a machine of era '\(m.rawValue)' cannot boot a configuration of era '\(c.rawValue)'"
     case .vmemmapBaseNotPageAligned(let b): return "vmemmap base \(hex(b)) is not aligned to the 4 KiB page size"
     case .vmemmapBaseOutsideKernelHalf(let b):

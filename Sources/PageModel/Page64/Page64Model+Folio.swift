@@ -10,7 +10,7 @@ public struct Folio: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Compound pages and folios in the 64-byte eras.
-extension Machine where Format: CompoundEncoding {
+extension Page64Model {
   /// The head page of the compound page (or folio) that contains `pfn`; `pfn` itself for
   /// a head or a page that is not compound. In the classic era with HVO in use, the
   /// fake heads that the aliased vmemmap shows are corrected.
@@ -102,64 +102,10 @@ extension Machine where Format: CompoundEncoding {
     return folio.pfn + n
   }
 
-  /// Makes a compound page of the 2^order pages at `pfn`: PG_head on the first, the
-  /// era's `compound_info` on each tail, and the folio fields in pages 1-3.
-  ///
-  /// Kernel: `prep_compound_page()` -> `__SetPageHead()`, `prep_compound_tail()`,
-  /// `prep_compound_head()`.
+  /// Makes a compound page of the 2^order pages at `pfn`.
+  /// Kernel: `prep_compound_page()`.
   @inlinable
-  public func prepCompoundPage(_ pfn: PFN, order: Int) {
-    let head = memmap.address(of: pfn)
-    let flags: UInt64 = memmap.load(head, StructPageLayout.flags)
-    memmap.set(head, StructPageLayout.flags, flags | PageFlag.head.mask)
-    let info = Format.tailInfo(headAddress: head, order: order)
-    for i in 1..<(1 << order) { prepCompoundTail(head &+ UInt64(i << Kernel.structPageShift), info: info) }
-    prepCompoundHead(head, order: order)
-  }
-
-  /// Kernel: `prep_compound_tail()`: `mapping = TAIL_MAPPING`, `set_compound_head()`,
-  /// `private = 0`.
-  @inlinable @inline(__always)
-  func prepCompoundTail(_ tail: UInt64, info: UInt64) {
-    memmap.set(tail, StructPageLayout.mapping, Kernel.tailMapping)
-    memmap.set(tail, StructPageLayout.compoundInfo, info)
-    memmap.set(tail, StructPageLayout.private, UInt64(0))
-  }
-
-  /// Kernel: `prep_compound_head()`: the order (`folio_set_order()`) and the mapcount
-  /// fields of page 1, the deferred-split list head of page 2.
-  @inlinable
-  func prepCompoundHead(_ head: UInt64, order: Int) {
-    let flags1: UInt64 = memmap.load(head, StructPageLayout.folioFlags1)
-    memmap.set(head, StructPageLayout.folioFlags1, (flags1 & ~UInt64(0xff)) | UInt64(order))
-    memmap.set(head, StructPageLayout.folioNrPages, UInt32(1 << order))
-    memmap.set(head, StructPageLayout.folioLargeMapcount, UInt32.max)
-    memmap.set(head, StructPageLayout.folioNrPagesMapped, UInt32(0))
-    memmap.set(head, StructPageLayout.folioMMIds, UInt64(0))
-    memmap.set(head, StructPageLayout.folioMMIdMapcount, UInt64.max)
-    memmap.set(head, StructPageLayout.folioEntireMapcount, UInt32.max)
-    memmap.set(head, StructPageLayout.folioPincount, UInt32(0))
-    if order > 1 {
-      let list = head &+ UInt64(StructPageLayout.folioDeferredList)
-      memmap.set(head, StructPageLayout.folioDeferredList, list)
-      memmap.set(head, StructPageLayout.folioDeferredList + 8, list)
-    }
-  }
-
-  /// Allocates a folio of 2^order pages: a compound page for order > 0, marked large
-  /// rmappable as `folio_alloc()` does for anonymous and page-cache use.
-  ///
-  /// Kernel: `folio_alloc()` -> `page_rmappable_folio()`.
-  @inlinable
-  public func allocFolio(order: Int, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
-    guard let pfn = allocPages(order: order, gfp: gfp.union(.comp), node: node) else { return nil }
-    if order > 0 {
-      let page1 = memmap.address(of: pfn + 1)
-      let flags1: UInt64 = memmap.load(page1, StructPageLayout.flags)
-      memmap.set(page1, StructPageLayout.flags, flags1 | PageFlag.largeRmappable.mask)
-    }
-    return Folio(pfn: pfn)
-  }
+  public func prepCompoundPage(_ pfn: PFN, order: Int) { Format.prepCompoundPage(memmap, pfn, order: order) }
 
   /// Takes a reference on a folio. Kernel: `folio_get()`.
   @inlinable
@@ -175,7 +121,7 @@ extension Machine where Format: CompoundEncoding {
   @inlinable
   public func folioPut(_ folio: Folio) {
     let head = memmap.address(of: folio.pfn)
-    if putPageTestZero(head) { freeFrozenPages(folio.pfn, order: folioOrder(folio)) }
+    if Format.putPageTestZero(memmap, head) { machine.freeFrozenPages(folio.pfn, order: folioOrder(folio)) }
   }
 
   /// The folio's reference count. Kernel: `folio_ref_count()`.
@@ -187,15 +133,50 @@ extension Machine where Format: CompoundEncoding {
 
 /// The one API (``MemoryModel``) in the 64-byte eras: folio kinds through `mapping`,
 /// flags through the head's and first tail's flags words.
-extension Machine where Format: CompoundEncoding {
+extension Page64Model {
   /// Allocates an anonymous or page-cache folio: `folio_alloc()`, then a mapping that says
   /// which (a stand-in `anon_vma` with `PAGE_MAPPING_ANON`, or an `address_space`).
+  ///
+  /// Kernel: `folio_alloc()` -> `page_rmappable_folio()`.
   @_specialize(where Format == ClassicEncoding)
   @_specialize(where Format == MaskEncoding)
-  public func allocFolio(order: Int, kind: FolioKind, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
-    guard let folio = allocFolio(order: order, gfp: gfp, node: node) else { return nil }
-    memmap.set(page(folio.pfn), StructPageLayout.mapping, kind == .anon ? Machine.anonMapping : Machine.fileMapping)
-    return folio
+  public func allocFolio(order: Int, kind: FolioKind, gfp: GFP, node: Int) -> Folio? {
+    guard let pfn = allocPages(order: order, gfp: gfp.union(.comp), node: node) else { return nil }
+    return finishFolio(pfn, order: order, kind: kind)
+  }
+
+  /// Allocates a folio of 2^order pages that is neither anonymous nor page cache yet: a
+  /// compound page for order > 0, marked large rmappable.
+  ///
+  /// Kernel: `folio_alloc()` -> `page_rmappable_folio()`.
+  @inlinable
+  public func allocFolio(order: Int, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
+    guard let pfn = allocPages(order: order, gfp: gfp.union(.comp), node: node) else { return nil }
+    if order > 0 { setLargeRmappable(pfn) }
+    return Folio(pfn: pfn)
+  }
+
+  @inlinable
+  func setLargeRmappable(_ pfn: PFN) {
+    let page1 = memmap.address(of: pfn + 1)
+    let flags1: UInt64 = memmap.load(page1, StructPageLayout.flags)
+    memmap.set(page1, StructPageLayout.flags, flags1 | PageFlag.largeRmappable.mask)
+  }
+
+  /// A folio made of the free pages at `head`, or nil if any of them is not free.
+  public func placeFolio(at head: PFN, order: Int, kind: FolioKind) -> Folio? {
+    guard let pfn = machine.takeBlock(order: order, at: head) else { return nil }
+    machine.prepNewPage(pfn, order: order, gfp: .comp)
+    return finishFolio(pfn, order: order, kind: kind)
+  }
+
+  /// What `folio_alloc()` adds to a compound page: large rmappable on the first tail,
+  /// and a mapping that says anonymous or page cache.
+  @inlinable
+  func finishFolio(_ pfn: PFN, order: Int, kind: FolioKind) -> Folio {
+    if order > 0 { setLargeRmappable(pfn) }
+    memmap.set(page(pfn), StructPageLayout.mapping, kind == .anon ? StandIn.anonMapping : StandIn.fileMapping)
+    return Folio(pfn: pfn)
   }
 
   /// The folio that owns a page in the New York sense: a compound head or single page
@@ -229,7 +210,7 @@ extension Machine where Format: CompoundEncoding {
   }
 
   /// Kernel: `folio_set_*()` / `folio_clear_*()`.
-  public func folioSet(_ folio: Folio, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+  public func folioSet(_ folio: Folio, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
     guard flag.home == .folio || flag == .private || flag == .private2 else {
       throw flag == .head ? .goneFlag(flag) : .folioFlagOnPage(flag, folio.pfn)
     }
@@ -240,7 +221,7 @@ extension Machine where Format: CompoundEncoding {
 
   /// Sets a flag through one page: per-page flags on the page itself (`PF_ANY`), folio
   /// flags on its folio (`PF_HEAD`, `PF_SECOND`), as the kernel's page-flag policies do.
-  public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+  public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
     if flag == .head { throw .goneFlag(flag) }
     if flag.home == .folio { return try folioSet(Folio(pfn: compoundHead(pfn)), flag, on) }
     let p = page(pfn)

@@ -1,5 +1,5 @@
 /// Speculative references, as PFN walkers (compaction, memory failure) take them.
-extension Machine where Format: CompoundEncoding {
+extension Page64Model {
   /// Adds `nr` to a page's refcount unless it is `u`; returns whether it did.
   ///
   /// In the classic era a fake head mirrors the real head's (possibly non-zero)

@@ -1,11 +1,34 @@
-/// Frame-level helpers that HugeTLB uses in every era.
+/// Frame-level helpers that every era family uses.
 extension Machine {
+  /// A free block of 2^order pages, taken off the free lists and not yet prepared: from
+  /// the allocator's usual path, from a free aligned contiguous range when the order is
+  /// above MAX_PAGE_ORDER, or the free range that starts at `at` (explain reproduces a
+  /// snapshot's page where the snapshot had it). nil when there is none.
+  ///
+  /// Kernel: `get_page_from_freelist()`, `alloc_contig_range()`.
+  func takeBlock(order: Int, gfp: GFP = .kernel, node: Int = 0, at: PFN? = nil) -> PFN? {
+    if let at {
+      let range = at..<(at + (1 << order))
+      guard pfnValid(at), pfnValid(at + ((1 << order) - 1)) else { return nil }
+      drainAllPages()
+      return takeFreeRange(range, zone: zoneIndex(of: at)) ? at : nil
+    }
+    if order <= Kernel.maxPageOrder { return allocBlock(order: order, gfp: gfp, node: node)?.pfn }
+    return allocContigRange(order: order)
+  }
+
+  /// Prepares a taken block as the allocator would for `gfp`. Kernel: `prep_new_page()`.
+  func prepNewPage(_ pfn: PFN, order: Int, gfp: GFP) {
+    let zone = zoneIndex(of: pfn)
+    Format.prepNewPage(memmap, pfn, order: order, gfp: gfp, zone: zoneCounters[zone].type, node: zoneCounters[zone].node)
+  }
+
   /// Frees a huge page's block: through the buddy allocator's usual path when its order
   /// fits, else (a gigantic page) unprepared and freed in MAX_PAGE_ORDER blocks.
   /// Kernel: `__free_pages()` or `free_contig_range()`.
   func freeHugeBlock(_ pfn: PFN, order: Int) {
     if order <= Kernel.maxPageOrder { return freeFrozenPages(pfn, order: order) }
-    Format.freePagesPrepare(self, page(pfn), order: order)
+    Format.freePagesPrepare(memmap, page(pfn), order: order)
     let zone = zoneIndex(of: pfn)
     for block in PFN.alignedBlocks(pfn..<(pfn + (1 << order))) {
       freeOneBlock(block.pfn, order: block.order, zone: zone)

@@ -1,6 +1,6 @@
 /// Folios of the memdesc eras: a separately allocated descriptor, and every page of the
 /// folio pointing at it with its memdesc word.
-extension Machine where Format: MemdescFormat {
+extension MemdescModel {
   /// The descriptor address of a folio page, or nil if the page is not in a folio.
   @inlinable
   func folioDescriptor(_ pfn: PFN) -> UInt64? {
@@ -23,9 +23,20 @@ extension Machine where Format: MemdescFormat {
   /// MEMDESC_TYPE_FOLIO(folio))`.
   @_specialize(where Format == Memdesc32Format)
   @_specialize(where Format == Memdesc8Format)
-  public func allocFolio(order: Int, kind: FolioKind, gfp: GFP = .kernel, node: Int = 0) -> Folio? {
+  public func allocFolio(order: Int, kind: FolioKind, gfp: GFP, node: Int) -> Folio? {
     guard let desc = descriptorAlloc(order == 0 ? .folio : .largeFolio) else { return nil }
-    guard let pfn = allocBlock(order: order, gfp: gfp, node: node) else {
+    guard let pfn = machine.allocBlock(order: order, gfp: gfp, node: node)?.pfn else {
+      descriptorFree(desc)
+      return nil
+    }
+    initFolio(desc, pfn: pfn, order: order, kind: kind)
+    return Folio(pfn: pfn)
+  }
+
+  /// A folio made of the free pages at `head`, or nil if any of them is not free.
+  public func placeFolio(at head: PFN, order: Int, kind: FolioKind) -> Folio? {
+    guard let desc = descriptorAlloc(order == 0 ? .folio : .largeFolio) else { return nil }
+    guard let pfn = machine.takeBlock(order: order, at: head) else {
       descriptorFree(desc)
       return nil
     }
@@ -37,11 +48,11 @@ extension Machine where Format: MemdescFormat {
   /// Kernel (plan): the body of `FolioAlloc`'s `alloc_folio()`.
   func initFolio(_ desc: UInt64, pfn: PFN, order: Int, kind: FolioKind) {
     let d = descriptorPointer(desc)
-    let zone = zones[zoneIndex(of: pfn)]
+    let zone = machine.zones[machine.zoneIndex(of: pfn)]
     d.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
     d.storeBytes(of: desc &+ UInt64(MemdescFolioLayout.lru), toByteOffset: MemdescFolioLayout.lru, as: UInt64.self)
     d.storeBytes(of: desc &+ UInt64(MemdescFolioLayout.lru), toByteOffset: MemdescFolioLayout.lru + 8, as: UInt64.self)
-    d.storeBytes(of: kind == .anon ? Machine.anonMapping : Machine.fileMapping, toByteOffset: MemdescFolioLayout.mapping, as: UInt64.self)
+    d.storeBytes(of: kind == .anon ? StandIn.anonMapping : StandIn.fileMapping, toByteOffset: MemdescFolioLayout.mapping, as: UInt64.self)
     d.storeBytes(of: UInt32(1), toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
     d.storeBytes(of: UInt32.max, toByteOffset: MemdescFolioLayout.mapcount, as: UInt32.self)
     d.storeBytes(of: UInt8(order), toByteOffset: MemdescFolioLayout.order, as: UInt8.self)
@@ -75,6 +86,10 @@ extension Machine where Format: MemdescFormat {
     guard let d = folioDescriptor(pfn) else { return nil }
     return Folio(pfn: PFN(descriptorPointer(d).load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self)))
   }
+  /// The folio that owns a page: `pageFolio`, which is nil for a page in no folio.
+  @inlinable
+  public func folio(containing pfn: PFN) -> Folio? { pageFolio(pfn) }
+
 
   /// The head of a bare page (itself); a BUG for a page that belongs to a memdesc.
   /// Kernel (plan): `compound_head()`.
@@ -120,7 +135,7 @@ extension Machine where Format: MemdescFormat {
     d.storeBytes(of: ref - 1, toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
     guard ref == 1 else { return }
     let order = folioOrder(folio)
-    freeFrozenPages(folio.pfn, order: order)
+    machine.freeFrozenPages(folio.pfn, order: order)
     descriptorFree(desc)
   }
 
@@ -136,7 +151,7 @@ extension Machine where Format: MemdescFormat {
   }
 
   /// Kernel: `folio_set_*()` / `folio_clear_*()`.
-  public func folioSet(_ folio: Folio, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+  public func folioSet(_ folio: Folio, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
     guard flag.home == .folio else { throw flag.home == .gone ? .goneFlag(flag) : .folioFlagOnPage(flag, folio.pfn) }
     if flag.onFirstTail && folioOrder(folio) == 0 { throw .notLarge(flag, folio.pfn) }
     let d = folioPointer(folio)
@@ -146,7 +161,7 @@ extension Machine where Format: MemdescFormat {
 
   /// Sets or clears a flag on one page: only the per-page flags, and only where the
   /// struct page has a flags word. Kernel: `SetPageHWPoison()` and friends.
-  public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool = true) throws(MemdescBug) {
+  public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
     switch flag.home {
     case .gone: throw .goneFlag(flag)
     case .folio: throw .folioFlagOnPage(flag, pfn)
@@ -163,11 +178,4 @@ extension Machine where Format: MemdescFormat {
     guard flag.home == .page, Format.hasPageFlags else { return false }
     return memmap.load(memmap.address(of: pfn), 0, as: UInt64.self) & flag.pageFlag.mask != 0
   }
-}
-
-extension Machine {
-  /// Stand-in `anon_vma` pointer (with `PAGE_MAPPING_ANON`) and `address_space` pointer
-  /// for folios that the model allocates as anonymous or page cache.
-  static var anonMapping: UInt64 { Kernel.startKernelMap + 0x0400_0000 | StructPageLayout.mappingAnon }
-  static var fileMapping: UInt64 { Kernel.startKernelMap + 0x0400_1000 }
 }

@@ -11,12 +11,15 @@ struct MachineCounters {
   @usableFromInline var hugetlbOptimizeVmemmapKey = 0
 }
 
-/// A booted model machine of one era: physical memory, the vmemmap that describes it,
-/// and the buddy allocator that hands it out.
+/// The byte-level core of a model machine of one era: physical memory, the vmemmap
+/// page table and the memmap behind it, the zones, the buddy allocator and the per-CPU
+/// lists.
 ///
-/// `Machine` is generic over the era's compound encoding, so every hot path
-/// (`compoundHead`, the allocator) is compiled once per era with no era test inside.
-/// Use ``bootMachine(_:)`` to pick the era at run time.
+/// `Machine` is generic over the era's ``PageFormat``, so the allocator is compiled once
+/// per era with no era test inside. It knows where a format keeps a free block's order
+/// and links, never what a folio is: that is the era family's (``Page64Model``,
+/// ``MemdescModel``), which owns a `Machine`. Use ``bootModel(_:)`` to pick the era at
+/// run time.
 public final class Machine<Format: PageFormat> {
   public let config: MachineConfig
   public let memory: PhysicalMemory
@@ -27,8 +30,6 @@ public final class Machine<Format: PageFormat> {
   public let zones: [ZoneDescriptor]
   /// HugeTLB pools and the vmemmap optimisation switch.
   public let hugetlb = HugetlbState()
-  /// Descriptor caches of the memdesc eras, by `DescriptorKind` case order.
-  let descriptorCaches = DescriptorKind.allCases.map { DescriptorCache(kind: $0) }
 
   @usableFromInline let lists: UnsafeMutablePointer<ListHead>
   @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>
@@ -96,6 +97,10 @@ public final class Machine<Format: PageFormat> {
     }
     zoneCounters = .allocate(capacity: max(zones.count, 1))
     zoneCounters.initialize(repeating: ZoneCounters(), count: max(zones.count, 1))
+    for z in zones {
+      zoneCounters[z.index].type = z.type
+      zoneCounters[z.index].node = z.node
+    }
     counters = .allocate(capacity: 1)
     counters.initialize(to: MachineCounters())
     memmapFrameRanges = try populateMemmap()

@@ -32,9 +32,12 @@ struct ListHead {
   }
 }
 
-/// A zone's mutable counters, kept in raw memory next to its lists.
+/// A zone's mutable counters, kept in raw memory next to its lists, with the zone's
+/// type and node, which the allocator's hot path hands to the format's page preparation.
 @usableFromInline
 struct ZoneCounters {
+  @usableFromInline var type: ZoneType = .normal
+  @usableFromInline var node: Int = 0
   /// Kernel: `NR_FREE_PAGES` (pages in the buddy free lists; not the per-CPU lists).
   @usableFromInline var freePages: Int = 0
   /// Kernel: `zone->managed_pages`: pages handed to the buddy allocator at boot.

@@ -83,18 +83,3 @@ extension Machine {
       })
   }
 }
-
-/// A machine of any era, for code that picks the era at run time.
-public protocol AnyMachine: AnyObject {
-  var era: Era { get }
-  var layout: PhysicalLayout { get }
-  func census() -> MachineCensus
-  func pfnValid(_ pfn: PFN) -> Bool
-}
-
-extension Machine: AnyMachine {}
-
-/// Boots a machine of the configured era.
-public func bootMachine(_ config: MachineConfig) throws(MachineError) -> any AnyMachine {
-  try bootModel(config)
-}

@@ -1,5 +1,5 @@
-/// The `/proc/kpageflags` view of a model machine.
-extension Machine where Format: CompoundEncoding {
+/// The `/proc/kpageflags` view of a model 
+extension Page64Model {
   /// The KPF word a Linux 6.18 kernel would report for `pfn` in the model's state.
   ///
   /// PFNs outside present sections read 0; holes inside them read RESERVED, as the
@@ -41,7 +41,7 @@ extension Machine where Format: CompoundEncoding {
     let ownType = PageType.of(pageType)
     if ownType == .buddy {
       u |= KPF.buddy.mask
-    } else if memmap.load(page, StructPageLayout.refcount, as: UInt32.self) == 0 && freeBlock(containing: pfn) != nil {
+    } else if memmap.load(page, StructPageLayout.refcount, as: UInt32.self) == 0 && machine.freeBlock(containing: pfn) != nil {
       u |= KPF.buddy.mask
     }
     if ownType == .offline { u |= KPF.offline.mask }

@@ -1,6 +1,6 @@
 /// The behavioural invariants of HugeTLB and HVO (hvo.md section 3.9, I1-I9), checked on
 /// demand. Tests run them after every operation of random pool sequences.
-extension Machine where Format: CompoundEncoding {
+extension Page64Model {
   /// Checks every hugetlb pool folio and the vmemmap that describes it:
   ///
   /// - I1: every tail's `compound_info` is the era's encoding (`mask(o) | 1` in the mask
@@ -52,24 +52,24 @@ extension Machine where Format: CompoundEncoding {
           }
           guard compoundHead(folio.pfn + n) == folio.pfn else { throw InvariantViolation("I2: compound_head of page \(n) of \(folio) is \(compoundHead(folio.pfn + n))") }
         }
-        let ptes = vmemmapPTERange(folio, order: order)
+        let ptes = machine.vmemmapPTERange(folio, order: order)
         let expectedHeads = Format.hvoAliasesHead && optimized ? ptes.count : 1
         guard headsRead == expectedHeads else { throw InvariantViolation("I5: \(folio) reads PG_head \(headsRead) times, expected \(expectedHeads)") }
         // I3
-        let first = vmemmapTable.entries[ptes.lowerBound]
+        let first = machine.vmemmapTable.entries[ptes.lowerBound]
         guard first.isPresent && first.isWritable else { throw InvariantViolation("I3: head vmemmap page of \(folio) is not writable") }
         if optimized {
           let shared: PFN
           if Format.hvoAliasesHead {
             shared = first.frame
           } else {
-            guard let t = hugetlb.vmemmapTails[HugetlbState.Key(zone: zoneIndex(ofPage: head), order: order)] else {
+            guard let t = hugetlb.vmemmapTails[HugetlbState.Key(zone: machine.zoneIndex(ofPage: head), order: order)] else {
               throw InvariantViolation("I3: optimised \(folio) but its zone has no shared tail")
             }
             shared = t
           }
           for i in ptes.dropFirst() {
-            let pte = vmemmapTable.entries[i]
+            let pte = machine.vmemmapTable.entries[i]
             guard pte.isPresent, !pte.isWritable, pte.frame == shared else {
               throw InvariantViolation("I3: vmemmap page \(i - ptes.lowerBound) of \(folio) maps \(pte.frame) writable=\(pte.isWritable), expected \(shared) read-only")
             }
@@ -77,7 +77,7 @@ extension Machine where Format: CompoundEncoding {
         } else {
           var frames = Set<PFN>()
           for i in ptes {
-            let pte = vmemmapTable.entries[i]
+            let pte = machine.vmemmapTable.entries[i]
             guard pte.isPresent, pte.isWritable, frames.insert(pte.frame).inserted else {
               throw InvariantViolation("I3: vmemmap of unoptimised \(folio) is not N private writable frames")
             }
@@ -96,11 +96,11 @@ extension Machine where Format: CompoundEncoding {
     for (key, frame) in hugetlb.vmemmapTails {
       perZone[key.zone, default: 0] += 1
       let fp = page(frame)
-      guard memmap.load(fp, StructPageLayout.refcount, as: UInt32.self) >= 1, !isBuddy(fp) else {
+      guard memmap.load(fp, StructPageLayout.refcount, as: UInt32.self) >= 1, !machine.isBuddy(fp) else {
         throw InvariantViolation("I9: shared tail frame \(frame) was freed")
       }
-      let p = memory.frame(frame)
-      let z = zones[key.zone]
+      let p = machine.memory.frame(frame)
+      let z = machine.zones[key.zone]
       let info = Format.tailInfo(headAddress: 0, order: key.order)
       for slot in 0..<Kernel.structPagesPerVmemmapPage {
         let s = p + slot * Kernel.structPageSize
@@ -114,13 +114,13 @@ extension Machine where Format: CompoundEncoding {
         guard ok else { throw InvariantViolation("I4: struct page \(slot) of shared tail frame \(frame) (zone \(z.name), order \(key.order)) is not a plain tail") }
       }
     }
-    for (zone, count) in perZone where count > 16 { throw InvariantViolation("I9: zone \(zones[zone].name) has \(count) shared tails, more than NR_VMEMMAP_TAILS") }
+    for (zone, count) in perZone where count > 16 { throw InvariantViolation("I9: zone \(machine.zones[zone].name) has \(count) shared tails, more than NR_VMEMMAP_TAILS") }
     // Accounting: distinct frames behind the vmemmap, shared tails aside.
     let tails = Set(hugetlb.vmemmapTails.values)
     var mapped = [UInt64](repeating: 0, count: (Int(layout.endPFN.rawValue) + 63) / 64 + 1)
     var distinct = 0
-    for i in 0..<vmemmapTable.count {
-      let pte = vmemmapTable.entries[i]
+    for i in 0..<machine.vmemmapTable.count {
+      let pte = machine.vmemmapTable.entries[i]
       guard pte.isPresent, !tails.contains(pte.frame) else { continue }
       let f = pte.frame.rawValue
       let (word, bit) = (Int(f >> 6), UInt64(1) << (f & 63))
@@ -130,7 +130,7 @@ extension Machine where Format: CompoundEncoding {
       throw InvariantViolation("vmstat memmap count \(memmapFrames) but the vmemmap maps \(distinct) distinct frames")
     }
     // I6
-    for i in 0..<vmemmapTable.count where vmemmapTable.entries[i].isPresent && !vmemmapTable.entries[i].isWritable {
+    for i in 0..<machine.vmemmapTable.count where machine.vmemmapTable.entries[i].isPresent && !machine.vmemmapTable.entries[i].isWritable {
       let base = memmap.base &+ UInt64(i << Kernel.pageShift)
       for slot in stride(from: 0, to: Kernel.structPagesPerVmemmapPage, by: 21) {
         let pfn = memmap.pfn(ofPageAt: base &+ UInt64(slot * Kernel.structPageSize))

@@ -1,0 +1,123 @@
+/// Page allocation and freeing on top of the buddy lists: zone fallback, the per-CPU
+/// lists for small orders, and the preparation of new pages.
+extension Machine {
+  /// Allocates 2^order contiguous pages, trying the zones the flags allow from the highest
+  /// down, on `node` first and then on the nearer nodes. Returns the first PFN, or nil
+  /// when no zone has a free block that large. The block's first page gets refcount 1;
+  /// with ``GFP/comp`` and order > 0 it becomes a compound page.
+  ///
+  /// Watermarks, reclaim and compaction are not modelled: a request fails only when no
+  /// allowed zone has a free block of the order.
+  ///
+  /// Kernel: `alloc_pages_node()` -> `__alloc_pages()` -> `get_page_from_freelist()`.
+  @inlinable
+  public func allocPages(order: Int, gfp: GFP = .kernel, node: Int = 0) -> PFN? {
+    guard let (pfn, zone) = allocBlock(order: order, gfp: gfp, node: node) else { return nil }
+    Format.prepNewPage(memmap, pfn, order: order, gfp: gfp, zone: zoneCounters[zone].type, node: zoneCounters[zone].node)
+    return pfn
+  }
+
+  /// Takes a block off the free lists for a request, with zone and node fallback, and
+  /// leaves its struct pages for the caller to prepare. Returns the block and the index
+  /// of the zone it came from.
+  /// Kernel: `get_page_from_freelist()`.
+  @inlinable
+  public func allocBlock(order: Int, gfp: GFP, node: Int) -> (pfn: PFN, zone: Int)? {
+    precondition(order >= 0 && order <= Kernel.maxPageOrder, "alloc_pages order \(order) above MAX_PAGE_ORDER")
+    let list = zonelistTable + (node &* 3 &+ min(gfp.highestZone.rawValue, 2)) &* zonelistStride
+    var i = 1
+    while i <= list[0] {
+      let zone = list[i]
+      i &+= 1
+      if gfp.contains(.thisNode) && zones[zone].node != node { continue }
+      if let pfn = rmqueue(zone: zone, order: order) { return (pfn, zone) }
+    }
+    return nil
+  }
+
+  /// Drops the caller's reference on a block from ``allocPages(order:gfp:node:)`` and
+  /// frees it when that was the last one.
+  ///
+  /// Kernel: `__free_pages()`.
+  @inlinable
+  public func freePages(_ pfn: PFN, order: Int) {
+    if Format.putPageTestZero(memmap, memmap.address(of: pfn)) { freeFrozenPages(pfn, order: order) }
+  }
+
+  /// Frees a block whose refcount is already 0: unprepares it and sends it to the
+  /// per-CPU lists or the buddy lists.
+  ///
+  /// Kernel: `free_frozen_pages()` -> `free_pages_prepare()`, then `free_unref_page()`
+  /// or `free_one_page()`.
+  @inlinable
+  func freeFrozenPages(_ pfn: PFN, order: Int) {
+    let head = memmap.address(of: pfn)
+    Format.freePagesPrepare(memmap, head, order: order)
+    let zone = zoneIndex(of: pfn)
+    if order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 {
+      listAdd(head, list(zone, ZoneLists.pcp(order)))
+      zoneCounters[zone].pcpCount &+= 1 << order
+      if zoneCounters[zone].pcpCount >= zoneCounters[zone].pcpHigh { freePCPPagesBulk(zone: zone) }
+    } else {
+      freeOneBlock(pfn, order: order, zone: zone)
+    }
+  }
+
+  /// Kernel: `rmqueue()`: the per-CPU lists for small orders, the buddy lists otherwise.
+  @inlinable
+  func rmqueue(zone: Int, order: Int) -> PFN? {
+    guard order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 else {
+      return rmqueueSmallest(zone: zone, order: order)
+    }
+    let pcp = list(zone, ZoneLists.pcp(order))
+    if listFirst(pcp) == nil {
+      // Kernel: `rmqueue_bulk()` with `nr_pcp_alloc()`'s batch.
+      let count = order == 0 ? zoneCounters[zone].pcpBatch : max(zoneCounters[zone].pcpBatch >> order, 2)
+      for _ in 0..<count {
+        guard let pfn = rmqueueSmallest(zone: zone, order: order) else { break }
+        listAddTail(memmap.address(of: pfn), pcp)
+        zoneCounters[zone].pcpCount &+= 1 << order
+      }
+    }
+    guard let page = listFirst(pcp) else { return nil }
+    listDel(page, pcp)
+    zoneCounters[zone].pcpCount &-= 1 << order
+    return memmap.pfn(ofPageAt: page)
+  }
+
+  /// Moves a batch of the oldest per-CPU pages back to the buddy lists.
+  /// Kernel: `free_pcppages_bulk()`.
+  @usableFromInline
+  func freePCPPagesBulk(zone: Int) {
+    var toFree = zoneCounters[zone].pcpBatch
+    var order = 0
+    var idle = 0
+    while toFree > 0 && zoneCounters[zone].pcpCount > 0 && idle <= ZoneLists.pcpOrders {
+      let pcp = list(zone, ZoneLists.pcp(order))
+      if let page = listLast(pcp) {
+        listDel(page, pcp)
+        zoneCounters[zone].pcpCount -= 1 << order
+        toFree -= 1 << order
+        freeOneBlock(memmap.pfn(ofPageAt: page), order: order, zone: zone)
+        idle = 0
+      } else {
+        idle += 1
+      }
+      order = (order + 1) % ZoneLists.pcpOrders
+    }
+  }
+
+  /// Empties every per-CPU list into the buddy lists. Kernel: `drain_all_pages(NULL)`.
+  public func drainAllPages() {
+    for zone in zones.indices {
+      for order in 0..<ZoneLists.pcpOrders {
+        let pcp = list(zone, ZoneLists.pcp(order))
+        while let page = listLast(pcp) {
+          listDel(page, pcp)
+          zoneCounters[zone].pcpCount -= 1 << order
+          freeOneBlock(memmap.pfn(ofPageAt: page), order: order, zone: zone)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/// The frames HVO maps a huge page's vmemmap onto.
+struct HVOFrames {
+  /// The writable frame of the first vmemmap page (the head's struct pages), or nil when
+  /// the first page is mapped read-only onto `tail` like the rest.
+  var head: PFN?
+  /// The read-only frame every other vmemmap page of the huge page maps.
+  var tail: PFN
+  /// Frames the family took from the allocator for these mappings that count as memmap
+  /// (vmstat `nr_memmap_pages`); shared tail frames are counted apart.
+  var newMemmapFrames: Int
+}
+
+/// What an era family supplies to the one HugeTLB engine: how a pool page is made and
+/// freed, where its `HPG_vmemmap_optimized` bit lives, and what HVO maps its vmemmap onto.
+///
+/// The engine itself (pool resizing, optimise, restore) is written once, below; the
+/// vmemmap is rewritten only through ``VmemmapTable/remap(_:_:)``.
+protocol HugetlbFamily: MemoryModel {
+  /// A new frozen (refcount 0) hugetlb folio, at `at` or where the allocator finds
+  /// room, or nil when there is none. Kernel: `alloc_fresh_hugetlb_folio()`.
+  func allocFreshHugetlbFolio(order: Int, at: PFN?) -> Folio?
+  /// Returns a pool folio's pages (and descriptor) to the allocator; its vmemmap is
+  /// already restored. Kernel: `__update_and_free_hugetlb_folio()`.
+  func freeHugetlbFolio(_ folio: Folio, order: Int)
+  /// Sets or clears `HPG_vmemmap_optimized` (and whatever the era keys on it).
+  func markVmemmapOptimized(_ folio: Folio, _ on: Bool)
+  /// Takes the frames for an optimisation (after the mark is set, so that a copy of the
+  /// head's vmemmap page carries it); nil when the era cannot have them.
+  func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames?
+  /// Fills a restored vmemmap page from the frame that still holds the folio's struct
+  /// pages (the head's, or the shared one).
+  func hvoRestoreFill(_ page: UnsafeMutableRawPointer, from source: UnsafeRawPointer)
+}
+
+extension HugetlbFamily {
+  /// Grows or shrinks the pool of `order` towards `count`, optimising new pages while
+  /// `vm.hugetlb_optimize_vmemmap` is on; a page whose vmemmap cannot be restored stays
+  /// in the pool, as the kernel keeps it.
+  ///
+  /// Kernel: `set_max_huge_pages()`, `update_and_free_hugetlb_folio()`.
+  func resizeHugetlbPool(order: Int, count: Int) -> Int {
+    let pools = machine.hugetlb
+    guard let h = pools.index(ofOrder: order) else { return 0 }
+    while pools.hstates[h].nrHugePages < count {
+      guard let folio = allocFreshHugetlbFolio(order: order, at: nil) else { break }
+      if pools.optimizeVmemmap { optimizeHugetlbVmemmap(folio) }
+      pools.hstates[h].folios.append(folio)
+    }
+    var kept: [Folio] = []
+    while pools.hstates[h].nrHugePages - kept.count > count, let folio = pools.hstates[h].folios.popLast() {
+      if pools.optimized.contains(folio.pfn) && !restoreHugetlbVmemmap(folio) {
+        kept.append(folio)
+        continue
+      }
+      freeHugetlbFolio(folio, order: order)
+    }
+    pools.hstates[h].folios.append(contentsOf: kept)
+    return pools.hstates[h].nrHugePages
+  }
+
+  /// Adds one page made of the free pages at `head` to the pool, optimised while the
+  /// sysctl is on.
+  func addHugetlbFolio(at head: PFN, order: Int) -> Folio? {
+    guard let h = machine.hugetlb.index(ofOrder: order), let folio = allocFreshHugetlbFolio(order: order, at: head) else { return nil }
+    if machine.hugetlb.optimizeVmemmap { optimizeHugetlbVmemmap(folio) }
+    machine.hugetlb.hstates[h].folios.append(folio)
+    return folio
+  }
+
+  /// Remaps a pool page's vmemmap onto the era's frames and frees the frames it no
+  /// longer needs; false (nothing changed) when it has one vmemmap page only, is
+  /// optimised already, or the frames cannot be had.
+  ///
+  /// Kernel: `hugetlb_vmemmap_optimize_folio()` -> `vmemmap_remap_free()`.
+  @discardableResult
+  func optimizeHugetlbVmemmap(_ folio: Folio) -> Bool {
+    let m = machine
+    let order = folioOrder(folio)
+    let ptes = m.vmemmapPTERange(folio, order: order)
+    guard ptes.count >= 2, !m.hugetlb.optimized.contains(folio.pfn) else { return false }
+    markVmemmapOptimized(folio, true)
+    guard let frames = hvoFrames(folio, order: order, ptes: ptes) else {
+      markVmemmapOptimized(folio, false)
+      return false
+    }
+    var old: [PFN] = []
+    old.reserveCapacity(ptes.count)
+    m.vmemmapTable.remap(ptes) { i, pte in
+      old.append(pte.frame)
+      if i == ptes.lowerBound, let head = frames.head { return VmemmapPTE(frame: head, writable: true) }
+      return VmemmapPTE(frame: frames.tail, writable: false)
+    }
+    m.counters.pointee.memmapPages += frames.newMemmapFrames
+    for f in old where f != frames.head && f != frames.tail { m.freeVmemmapPage(f) }
+    m.hugetlb.optimized.insert(folio.pfn)
+    return true
+  }
+
+  /// Gives an optimised page its own writable vmemmap pages back, filled by the family,
+  /// and frees a read-only frame that nothing maps any more; false (nothing changed) if
+  /// the frames cannot be had.
+  ///
+  /// Kernel: `hugetlb_vmemmap_restore_folio()` -> `vmemmap_remap_alloc()`.
+  @discardableResult
+  func restoreHugetlbVmemmap(_ folio: Folio) -> Bool {
+    let m = machine
+    guard m.hugetlb.optimized.contains(folio.pfn) else { return false }
+    let ptes = m.vmemmapPTERange(folio, order: folioOrder(folio))
+    let first = m.vmemmapTable[ptes.lowerBound]
+    let restored = first.isWritable ? ptes.dropFirst() : ptes[...]
+    guard let frames = m.allocVmemmapFrames(restored.count, for: folio) else { return false }
+    let source = UnsafeRawPointer(m.memory.frame(first.frame))
+    let oldTail = m.vmemmapTable[ptes.upperBound - 1].frame
+    var next = frames.makeIterator()
+    m.vmemmapTable.remap(restored.startIndex..<restored.endIndex) { _, _ in
+      let f = next.next()!
+      hvoRestoreFill(m.memory.frame(f), from: source)
+      return VmemmapPTE(frame: f, writable: true)
+    }
+    m.counters.pointee.memmapPages += frames.count
+    if oldTail != first.frame || !first.isWritable, !m.hugetlb.vmemmapTails.values.contains(oldTail) {
+      m.freeVmemmapPage(oldTail)
+    }
+    m.hugetlb.optimized.remove(folio.pfn)
+    markVmemmapOptimized(folio, false)
+    return true
+  }
+}

@@ -1,0 +1,45 @@
+extension MemdescModel {
+  /// Explains one page of a memdesc-era 
+  public func explain(_ pfn: PFN) -> PageExplanation {
+    let address = memmap.address(of: pfn)
+    let bytes = memmap.bytes(ofPageAt: address)
+    func word(_ o: Int, _ size: Int) -> UInt64 {
+      var v: UInt64 = 0
+      for i in 0..<size { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }
+      return v
+    }
+    let layout: [(Int, Int, String)] = Format.hasPageFlags
+      ? [(0, 8, "flags"), (8, 8, "memdesc / buddy_list.next"), (16, 8, "private / _mapcount / buddy_list.prev"), (24, 4, "_refcount"), (28, 4, "(padding)")]
+      : [(0, 8, "memdesc")]
+    let fields = layout.map { PageExplanation.Field(offset: $0.0, size: $0.1, name: $0.2, value: word($0.0, $0.1)) }
+    let w = word(Format.memdescOffset, 8)
+    let type = Format.type(of: w)
+    var d: [String] = []
+    d.append("memdesc word \(hex(w)): type bits \(w & MemdescType.mask) = \(type)")
+    switch type {
+    case .anon, .file, .slab, .pageTable, .ksm, .movable, .netPool, .perCPU, .hwPoison:
+      let desc = w & ~MemdescType.mask
+      let (dp, off) = DirectMap.location(desc)
+      d.append("descriptor at \(hex(desc)) (direct map: frame \(dp.rawValue) + \(off))")
+    case .buddy:
+      if let o = Format.buddyOrder(memmap, address) { d.append("a free block of order \(o) starts here") } else { d.append("inside a free block") }
+    case .misc:
+      let sub = MiscSubtype(rawValue: (w >> MiscWord.subtypeShift) & 0x7f)
+      d.append("Misc page: subtype \(sub.map { "\($0)" } ?? "?"), order \((w >> MiscWord.orderShift) & 0x3f) (inline, no descriptor)")
+    }
+    let head: PFN? = try? compoundHead(pfn)
+    let f = pageFolio(pfn)
+    var folioFlags: [String] = []
+    if let f {
+      folioFlags = MemFlag.allCases.filter { $0.home == .folio && folioTest(f, $0) }.map { "\($0)" }
+      let dptr = folioPointer(f)
+      if dptr.load(fromByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self) & MemdescFolioLayout.hugetlbFolio != 0 && folioOrder(f) > 0 {
+        folioFlags.append("(hugetlb" + (hugetlb.optimized.contains(f.pfn) ? ", HVO-optimised)" : ")"))
+      }
+      d.append("page_folio(): the descriptor's pfn field = \(hex(f.pfn.rawValue)); order \(folioOrder(f)) from the descriptor")
+    }
+    let v = machine.vmemmapFacts(pfn, headPFN: f?.pfn ?? head)
+    return PageExplanation(era: era, pfn: pfn, structPageAddress: address, bytes: bytes, fields: fields, decode: d, head: head, folio: f?.pfn,
+                           folioOrder: f.map { folioOrder($0) }, folioFlags: folioFlags, frame: v.frame, writable: v.writable, frameMappedBy: v.mappedBy, frameRole: v.role)
+  }
+}
