@@ -22,25 +22,27 @@ public let hvoPages2M = 64
 public let hvoPages1G = 2
 
 /// What the issue 3 and 4 benchmarks need of an era (all four eras).
-public protocol ModelBenchEra: MemoryModelFormat {
+public protocol ModelBenchEra: PageFormat {
+  /// The era family type that runs this era.
+  associatedtype Model: MemoryModel
   /// Boots a flat machine of `ramBytes`.
-  static func boot(ramBytes: UInt64) throws -> Machine<Self>
+  static func boot(ramBytes: UInt64) throws -> Model
   /// Sum over `pfns` of the head PFN of the era family's own `pageFolio` (64-byte eras:
   /// always a folio; memdesc eras: nil counts 1).
-  static func pageFolios(_ m: Machine<Self>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
+  static func pageFolios(_ m: Model, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
   /// The same sum through the unified `folio(containing:)` (nil counts 1).
-  static func foliosContaining(_ m: Machine<Self>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
+  static func foliosContaining(_ m: Model, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
   /// `count` pairs of `allocFolio(order: 0, kind: .anon)` and `folioPut`.
-  static func folioAllocFree(_ m: Machine<Self>, count: Int) -> UInt64
+  static func folioAllocFree(_ m: Model, count: Int) -> UInt64
   /// `hugetlbVmemmapOptimizeFolio` then `hugetlbVmemmapRestoreFolio` on each folio;
   /// returns how many of the calls succeeded.
-  static func hvoOptimizeRestore(_ m: Machine<Self>, _ folios: UnsafeBufferPointer<Folio>) -> UInt64
+  static func hvoOptimizeRestore(_ m: Model, _ folios: UnsafeBufferPointer<Folio>) -> UInt64
   /// The same, outside the measured function (warm-up, not counted by callgrind).
-  static func hvoWarmUp(_ m: Machine<Self>, _ folios: UnsafeBufferPointer<Folio>)
+  static func hvoWarmUp(_ m: Model, _ folios: UnsafeBufferPointer<Folio>)
   /// `setNrHugePages(order:count)` from a smaller pool: growth.
-  static func hugetlbGrow(_ m: Machine<Self>, order: Int, count: Int) -> Int
+  static func hugetlbGrow(_ m: Model, order: Int, count: Int) -> Int
   /// `setNrHugePages(order:count)` to a smaller pool: shrinking.
-  static func hugetlbShrink(_ m: Machine<Self>, order: Int, count: Int) -> Int
+  static func hugetlbShrink(_ m: Model, order: Int, count: Int) -> Int
 }
 
 // MARK: - Machines
@@ -70,7 +72,7 @@ func mixedOrder(_ rng: inout SplitMix64) -> Int {
 /// every era (the placements differ where the memdesc eras' descriptor slabs take pages).
 public func filledFolioMachine<E: ModelBenchEra>(
   _: E.Type, ramBytes: UInt64 = benchRAMBytes, seed: UInt64 = benchSeed
-) throws -> (machine: Machine<E>, fill: FolioFill) {
+) throws -> (machine: E.Model, fill: FolioFill) {
   let m = try E.boot(ramBytes: ramBytes)
   var rng = SplitMix64(seed: seed)
   var fill = FolioFill()
@@ -95,11 +97,11 @@ public func filledFolioMachine<E: ModelBenchEra>(
 /// pool folios.
 public func hugetlbMachine<E: ModelBenchEra>(
   _: E.Type, pages2M: Int = hvoPages2M, pages1G: Int = hvoPages1G
-) throws -> (machine: Machine<E>, folios2M: [Folio], folios1G: [Folio]) {
+) throws -> (machine: E.Model, folios2M: [Folio], folios1G: [Folio]) {
   let m = try E.boot(ramBytes: hugetlbRAMBytes)
-  m.hugetlb.optimizeVmemmap = false
-  let got1G = try m.setNrHugePages(order: Hstate.pud, count: pages1G)
-  let got2M = try m.setNrHugePages(order: Hstate.pmd, count: pages2M)
+  m.setHugetlbOptimizeVmemmap(false)
+  let got1G = m.setNrHugePages(order: Hstate.pud, count: pages1G)
+  let got2M = m.setNrHugePages(order: Hstate.pmd, count: pages2M)
   guard got1G == pages1G, got2M == pages2M else {
     fatalError("\(E.era): pools of \(got2M) x 2 MiB and \(got1G) x 1 GiB, wanted \(pages2M) and \(pages1G)")
   }
@@ -110,28 +112,28 @@ public func hugetlbMachine<E: ModelBenchEra>(
 // MARK: - Loop bodies (inlined into the concrete functions below)
 
 @inline(__always)
-func pageFolioLoop<E: CompoundEncoding>(_ m: Machine<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+func pageFolioLoop<E: CompoundEncoding>(_ m: Page64Model<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   var sum: UInt64 = 0
   for raw in pfns { sum &+= m.pageFolio(PFN(rawValue: raw)).pfn.rawValue }
   return sum
 }
 
 @inline(__always)
-func pageFolioLoop<E: MemdescFormat>(_ m: Machine<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+func pageFolioLoop<E: MemdescFormat>(_ m: MemdescModel<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   var sum: UInt64 = 0
   for raw in pfns { sum &+= m.pageFolio(PFN(rawValue: raw))?.pfn.rawValue ?? 1 }
   return sum
 }
 
 @inline(__always)
-func folioContainingLoop<E: MemoryModelFormat>(_ m: Machine<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+func folioContainingLoop<M: MemoryModel>(_ m: M, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   var sum: UInt64 = 0
   for raw in pfns { sum &+= m.folio(containing: PFN(rawValue: raw))?.pfn.rawValue ?? 1 }
   return sum
 }
 
 @inline(__always)
-func folioAllocFreeLoop<E: MemoryModelFormat>(_ m: Machine<E>, count: Int) -> UInt64 {
+func folioAllocFreeLoop<M: MemoryModel>(_ m: M, count: Int) -> UInt64 {
   var sum: UInt64 = 0
   for _ in 0..<count {
     let f = m.allocFolio(order: 0, kind: .anon, gfp: .kernel, node: 0)!
@@ -142,17 +144,7 @@ func folioAllocFreeLoop<E: MemoryModelFormat>(_ m: Machine<E>, count: Int) -> UI
 }
 
 @inline(__always)
-func hvoLoop<E: CompoundEncoding>(_ m: Machine<E>, _ folios: UnsafeBufferPointer<Folio>) -> UInt64 {
-  var n: UInt64 = 0
-  for f in folios {
-    if m.hugetlbVmemmapOptimizeFolio(f) { n &+= 1 }
-    if m.hugetlbVmemmapRestoreFolio(f) { n &+= 1 }
-  }
-  return n
-}
-
-@inline(__always)
-func hvoLoop<E: MemdescFormat>(_ m: Machine<E>, _ folios: UnsafeBufferPointer<Folio>) -> UInt64 {
+func hvoLoop<M: MemoryModel>(_ m: M, _ folios: UnsafeBufferPointer<Folio>) -> UInt64 {
   var n: UInt64 = 0
   for f in folios {
     if m.hugetlbVmemmapOptimizeFolio(f) { n &+= 1 }
@@ -203,15 +195,15 @@ public func folioAllocFreeAny(_ m: any MemoryModel, count: Int) -> UInt64 {
 @inline(never) public func hvoOptimizeRestoreMemdesc32(_ m: MemdescModel<Memdesc32Format>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
 @inline(never) public func hvoOptimizeRestoreMemdesc8(_ m: MemdescModel<Memdesc8Format>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { sink(hvoLoop(m, f)) }
 
-@inline(never) public func hugetlbGrowClassic(_ m: Page64Model<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbGrowMask(_ m: Page64Model<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbGrowMemdesc32(_ m: MemdescModel<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbGrowMemdesc8(_ m: MemdescModel<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbGrowClassic(_ m: Page64Model<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
+@inline(never) public func hugetlbGrowMask(_ m: Page64Model<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
+@inline(never) public func hugetlbGrowMemdesc32(_ m: MemdescModel<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
+@inline(never) public func hugetlbGrowMemdesc8(_ m: MemdescModel<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
 
-@inline(never) public func hugetlbShrinkClassic(_ m: Page64Model<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbShrinkMask(_ m: Page64Model<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbShrinkMemdesc32(_ m: MemdescModel<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
-@inline(never) public func hugetlbShrinkMemdesc8(_ m: MemdescModel<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count) }
+@inline(never) public func hugetlbShrinkClassic(_ m: Page64Model<ClassicEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
+@inline(never) public func hugetlbShrinkMask(_ m: Page64Model<MaskEncoding>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
+@inline(never) public func hugetlbShrinkMemdesc32(_ m: MemdescModel<Memdesc32Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
+@inline(never) public func hugetlbShrinkMemdesc8(_ m: MemdescModel<Memdesc8Format>, order: Int, count: Int) -> Int { m.setNrHugePages(order: order, count: count) }
 
 @inline(never)
 public func bootMemdesc32(ramBytes: UInt64) throws -> MemdescModel<Memdesc32Format> {
@@ -224,43 +216,47 @@ public func bootMemdesc8(ramBytes: UInt64) throws -> MemdescModel<Memdesc8Format
 }
 
 extension ClassicEncoding: ModelBenchEra {
-  public static func pageFolios(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioClassic(m, p) }
-  public static func foliosContaining(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingClassic(m, p) }
-  public static func folioAllocFree(_ m: Machine<Self>, count: Int) -> UInt64 { folioAllocFreeClassic(m, count: count) }
-  public static func hvoOptimizeRestore(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreClassic(m, f) }
-  public static func hvoWarmUp(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
-  public static func hugetlbGrow(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbGrowClassic(m, order: order, count: count) }
-  public static func hugetlbShrink(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbShrinkClassic(m, order: order, count: count) }
+  public typealias Model = Page64Model<Self>
+  public static func pageFolios(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioClassic(m, p) }
+  public static func foliosContaining(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingClassic(m, p) }
+  public static func folioAllocFree(_ m: Page64Model<Self>, count: Int) -> UInt64 { folioAllocFreeClassic(m, count: count) }
+  public static func hvoOptimizeRestore(_ m: Page64Model<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreClassic(m, f) }
+  public static func hvoWarmUp(_ m: Page64Model<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
+  public static func hugetlbGrow(_ m: Page64Model<Self>, order: Int, count: Int) -> Int { hugetlbGrowClassic(m, order: order, count: count) }
+  public static func hugetlbShrink(_ m: Page64Model<Self>, order: Int, count: Int) -> Int { hugetlbShrinkClassic(m, order: order, count: count) }
 }
 
 extension MaskEncoding: ModelBenchEra {
-  public static func pageFolios(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioMask(m, p) }
-  public static func foliosContaining(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingMask(m, p) }
-  public static func folioAllocFree(_ m: Machine<Self>, count: Int) -> UInt64 { folioAllocFreeMask(m, count: count) }
-  public static func hvoOptimizeRestore(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreMask(m, f) }
-  public static func hvoWarmUp(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
-  public static func hugetlbGrow(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbGrowMask(m, order: order, count: count) }
-  public static func hugetlbShrink(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbShrinkMask(m, order: order, count: count) }
+  public typealias Model = Page64Model<Self>
+  public static func pageFolios(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioMask(m, p) }
+  public static func foliosContaining(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingMask(m, p) }
+  public static func folioAllocFree(_ m: Page64Model<Self>, count: Int) -> UInt64 { folioAllocFreeMask(m, count: count) }
+  public static func hvoOptimizeRestore(_ m: Page64Model<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreMask(m, f) }
+  public static func hvoWarmUp(_ m: Page64Model<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
+  public static func hugetlbGrow(_ m: Page64Model<Self>, order: Int, count: Int) -> Int { hugetlbGrowMask(m, order: order, count: count) }
+  public static func hugetlbShrink(_ m: Page64Model<Self>, order: Int, count: Int) -> Int { hugetlbShrinkMask(m, order: order, count: count) }
 }
 
 extension Memdesc32Format: ModelBenchEra {
-  public static func boot(ramBytes: UInt64) throws -> Machine<Self> { try bootMemdesc32(ramBytes: ramBytes) }
-  public static func pageFolios(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioMemdesc32(m, p) }
-  public static func foliosContaining(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingMemdesc32(m, p) }
-  public static func folioAllocFree(_ m: Machine<Self>, count: Int) -> UInt64 { folioAllocFreeMemdesc32(m, count: count) }
-  public static func hvoOptimizeRestore(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreMemdesc32(m, f) }
-  public static func hvoWarmUp(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
-  public static func hugetlbGrow(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbGrowMemdesc32(m, order: order, count: count) }
-  public static func hugetlbShrink(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbShrinkMemdesc32(m, order: order, count: count) }
+  public typealias Model = MemdescModel<Self>
+  public static func boot(ramBytes: UInt64) throws -> MemdescModel<Self> { try bootMemdesc32(ramBytes: ramBytes) }
+  public static func pageFolios(_ m: MemdescModel<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioMemdesc32(m, p) }
+  public static func foliosContaining(_ m: MemdescModel<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingMemdesc32(m, p) }
+  public static func folioAllocFree(_ m: MemdescModel<Self>, count: Int) -> UInt64 { folioAllocFreeMemdesc32(m, count: count) }
+  public static func hvoOptimizeRestore(_ m: MemdescModel<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreMemdesc32(m, f) }
+  public static func hvoWarmUp(_ m: MemdescModel<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
+  public static func hugetlbGrow(_ m: MemdescModel<Self>, order: Int, count: Int) -> Int { hugetlbGrowMemdesc32(m, order: order, count: count) }
+  public static func hugetlbShrink(_ m: MemdescModel<Self>, order: Int, count: Int) -> Int { hugetlbShrinkMemdesc32(m, order: order, count: count) }
 }
 
 extension Memdesc8Format: ModelBenchEra {
-  public static func boot(ramBytes: UInt64) throws -> Machine<Self> { try bootMemdesc8(ramBytes: ramBytes) }
-  public static func pageFolios(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioMemdesc8(m, p) }
-  public static func foliosContaining(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingMemdesc8(m, p) }
-  public static func folioAllocFree(_ m: Machine<Self>, count: Int) -> UInt64 { folioAllocFreeMemdesc8(m, count: count) }
-  public static func hvoOptimizeRestore(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreMemdesc8(m, f) }
-  public static func hvoWarmUp(_ m: Machine<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
-  public static func hugetlbGrow(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbGrowMemdesc8(m, order: order, count: count) }
-  public static func hugetlbShrink(_ m: Machine<Self>, order: Int, count: Int) -> Int { hugetlbShrinkMemdesc8(m, order: order, count: count) }
+  public typealias Model = MemdescModel<Self>
+  public static func boot(ramBytes: UInt64) throws -> MemdescModel<Self> { try bootMemdesc8(ramBytes: ramBytes) }
+  public static func pageFolios(_ m: MemdescModel<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { pageFolioMemdesc8(m, p) }
+  public static func foliosContaining(_ m: MemdescModel<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { folioContainingMemdesc8(m, p) }
+  public static func folioAllocFree(_ m: MemdescModel<Self>, count: Int) -> UInt64 { folioAllocFreeMemdesc8(m, count: count) }
+  public static func hvoOptimizeRestore(_ m: MemdescModel<Self>, _ f: UnsafeBufferPointer<Folio>) -> UInt64 { hvoOptimizeRestoreMemdesc8(m, f) }
+  public static func hvoWarmUp(_ m: MemdescModel<Self>, _ f: UnsafeBufferPointer<Folio>) { _ = hvoLoop(m, f) }
+  public static func hugetlbGrow(_ m: MemdescModel<Self>, order: Int, count: Int) -> Int { hugetlbGrowMemdesc8(m, order: order, count: count) }
+  public static func hugetlbShrink(_ m: MemdescModel<Self>, order: Int, count: Int) -> Int { hugetlbShrinkMemdesc8(m, order: order, count: count) }
 }

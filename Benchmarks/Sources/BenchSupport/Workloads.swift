@@ -40,17 +40,17 @@ public enum AccessPattern: String, CaseIterable, Sendable {
 public protocol BenchEra: CompoundEncoding {
   static var name: String { get }
   /// Sum of `machine.compoundHead(pfn).rawValue` over `pfns`, in Swift.
-  static func swiftCompoundHeads(_ machine: Machine<Self>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
+  static func swiftCompoundHeads(_ machine: Page64Model<Self>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
   /// The same sum computed by the C reference over the same memory.
-  static func cCompoundHeads(_ machine: Machine<Self>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
+  static func cCompoundHeads(_ machine: Page64Model<Self>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64
   /// `count` order-0 allocate+free pairs; returns the sum of the PFNs handed out.
-  static func allocFreePairs(_ machine: Machine<Self>, count: Int) -> UInt64
+  static func allocFreePairs(_ machine: Page64Model<Self>, count: Int) -> UInt64
   /// `count` steps of a ring of live order-0 pages: free the oldest, allocate a new one.
-  static func allocFreeRing(_ machine: Machine<Self>, _ ring: PageRing, count: Int) -> UInt64
+  static func allocFreeRing(_ machine: Page64Model<Self>, _ ring: PageRing, count: Int) -> UInt64
   /// `rounds` bursts: allocate `pages.count` order-0 pages, then free them all.
-  static func allocFreeBursts(_ machine: Machine<Self>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64
+  static func allocFreeBursts(_ machine: Page64Model<Self>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64
   /// Boots a flat machine of `ramBytes` (the constructor is the boot).
-  static func boot(ramBytes: UInt64) throws -> Machine<Self>
+  static func boot(ramBytes: UInt64) throws -> Page64Model<Self>
 }
 
 extension BenchEra {
@@ -63,7 +63,7 @@ public final class PageRing {
   public let size: Int
   public var next = 0
 
-  public init<E: CompoundEncoding>(_ machine: Machine<E>, size: Int) {
+  public init<E: CompoundEncoding>(_ machine: Page64Model<E>, size: Int) {
     self.size = size
     pages = .allocate(capacity: size)
     for i in 0..<size {
@@ -73,7 +73,7 @@ public final class PageRing {
   }
 
   /// Gives the ring's pages back to the machine.
-  public func release<E: CompoundEncoding>(to machine: Machine<E>) {
+  public func release<E: CompoundEncoding>(to machine: Page64Model<E>) {
     for i in 0..<size { machine.freePages(pages[i], order: 0) }
   }
 
@@ -84,7 +84,7 @@ public final class PageRing {
 
 /// A booted 4 GiB machine filled with order-9 folios until `allocFolio` fails, so nearly
 /// every PFN is a head or a tail.
-public func filledMachine<E: BenchEra>(_: E.Type) throws -> (machine: Machine<E>, folios: Int) {
+public func filledMachine<E: BenchEra>(_: E.Type) throws -> (machine: Page64Model<E>, folios: Int) {
   let machine = try E.boot(ramBytes: benchRAMBytes)
   var folios = 0
   while machine.allocFolio(order: 9) != nil { folios += 1 }
@@ -94,7 +94,7 @@ public func filledMachine<E: BenchEra>(_: E.Type) throws -> (machine: Machine<E>
 /// `count` PFNs that have a struct page: in order (wrapping round), or drawn uniformly
 /// with SplitMix64 from a fixed seed.
 public func pfnArray<E: CompoundEncoding>(
-  _ machine: Machine<E>, pattern: AccessPattern, count: Int = benchPFNCount, seed: UInt64 = benchSeed
+  _ machine: Page64Model<E>, pattern: AccessPattern, count: Int = benchPFNCount, seed: UInt64 = benchSeed
 ) -> [UInt64] {
   var valid: [UInt64] = []
   var pfn: UInt64 = 0
@@ -128,14 +128,14 @@ func sink(_ x: UInt64) -> UInt64 {
 }
 
 @inline(__always)
-func swiftLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
+func swiftLoop<E: CompoundEncoding>(_ machine: Page64Model<E>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
   var sum: UInt64 = 0
   for raw in pfns { sum &+= machine.compoundHead(PFN(rawValue: raw)).rawValue }
   return sum
 }
 
 @inline(__always)
-func pairsLoop<E: CompoundEncoding>(_ machine: Machine<E>, count: Int) -> UInt64 {
+func pairsLoop<E: CompoundEncoding>(_ machine: Page64Model<E>, count: Int) -> UInt64 {
   var sum: UInt64 = 0
   for _ in 0..<count {
     let p = machine.allocPages(order: 0)!
@@ -146,7 +146,7 @@ func pairsLoop<E: CompoundEncoding>(_ machine: Machine<E>, count: Int) -> UInt64
 }
 
 @inline(__always)
-func ringLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ ring: PageRing, count: Int) -> UInt64 {
+func ringLoop<E: CompoundEncoding>(_ machine: Page64Model<E>, _ ring: PageRing, count: Int) -> UInt64 {
   var sum: UInt64 = 0
   var next = ring.next
   let pages = ring.pages
@@ -164,7 +164,7 @@ func ringLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ ring: PageRing, coun
 }
 
 @inline(__always)
-func burstLoop<E: CompoundEncoding>(_ machine: Machine<E>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 {
+func burstLoop<E: CompoundEncoding>(_ machine: Page64Model<E>, _ pages: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 {
   var sum: UInt64 = 0
   for _ in 0..<rounds {
     for i in pages.indices {
@@ -189,13 +189,13 @@ public func swiftCompoundHeadMask(_ machine: Page64Model<MaskEncoding>, _ pfns: 
 
 @inline(never)
 public func cCompoundHeadClassic(_ machine: Page64Model<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
-  let m = machine.memmap
+  let m = machine.machine.memmap
   return sink(cref_compound_head_classic(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
 }
 
 @inline(never)
 public func cCompoundHeadMask(_ machine: Page64Model<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
-  let m = machine.memmap
+  let m = machine.machine.memmap
   return sink(cref_compound_head_mask(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
 }
 
@@ -223,19 +223,19 @@ public func bootMask(ramBytes: UInt64) throws -> Page64Model<MaskEncoding> {
 }
 
 extension ClassicEncoding: BenchEra {
-  public static func swiftCompoundHeads(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { swiftCompoundHeadClassic(m, p) }
-  public static func cCompoundHeads(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { cCompoundHeadClassic(m, p) }
-  public static func allocFreePairs(_ m: Machine<Self>, count: Int) -> UInt64 { allocFreePairsClassic(m, count: count) }
-  public static func allocFreeRing(_ m: Machine<Self>, _ r: PageRing, count: Int) -> UInt64 { allocFreeRingClassic(m, r, count: count) }
-  public static func allocFreeBursts(_ m: Machine<Self>, _ p: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { allocFreeBurstsClassic(m, p, rounds: rounds) }
-  public static func boot(ramBytes: UInt64) throws -> Machine<Self> { try bootClassic(ramBytes: ramBytes) }
+  public static func swiftCompoundHeads(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { swiftCompoundHeadClassic(m, p) }
+  public static func cCompoundHeads(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { cCompoundHeadClassic(m, p) }
+  public static func allocFreePairs(_ m: Page64Model<Self>, count: Int) -> UInt64 { allocFreePairsClassic(m, count: count) }
+  public static func allocFreeRing(_ m: Page64Model<Self>, _ r: PageRing, count: Int) -> UInt64 { allocFreeRingClassic(m, r, count: count) }
+  public static func allocFreeBursts(_ m: Page64Model<Self>, _ p: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { allocFreeBurstsClassic(m, p, rounds: rounds) }
+  public static func boot(ramBytes: UInt64) throws -> Page64Model<Self> { try bootClassic(ramBytes: ramBytes) }
 }
 
 extension MaskEncoding: BenchEra {
-  public static func swiftCompoundHeads(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { swiftCompoundHeadMask(m, p) }
-  public static func cCompoundHeads(_ m: Machine<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { cCompoundHeadMask(m, p) }
-  public static func allocFreePairs(_ m: Machine<Self>, count: Int) -> UInt64 { allocFreePairsMask(m, count: count) }
-  public static func allocFreeRing(_ m: Machine<Self>, _ r: PageRing, count: Int) -> UInt64 { allocFreeRingMask(m, r, count: count) }
-  public static func allocFreeBursts(_ m: Machine<Self>, _ p: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { allocFreeBurstsMask(m, p, rounds: rounds) }
-  public static func boot(ramBytes: UInt64) throws -> Machine<Self> { try bootMask(ramBytes: ramBytes) }
+  public static func swiftCompoundHeads(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { swiftCompoundHeadMask(m, p) }
+  public static func cCompoundHeads(_ m: Page64Model<Self>, _ p: UnsafeBufferPointer<UInt64>) -> UInt64 { cCompoundHeadMask(m, p) }
+  public static func allocFreePairs(_ m: Page64Model<Self>, count: Int) -> UInt64 { allocFreePairsMask(m, count: count) }
+  public static func allocFreeRing(_ m: Page64Model<Self>, _ r: PageRing, count: Int) -> UInt64 { allocFreeRingMask(m, r, count: count) }
+  public static func allocFreeBursts(_ m: Page64Model<Self>, _ p: UnsafeMutableBufferPointer<PFN>, rounds: Int) -> UInt64 { allocFreeBurstsMask(m, p, rounds: rounds) }
+  public static func boot(ramBytes: UInt64) throws -> Page64Model<Self> { try bootMask(ramBytes: ramBytes) }
 }
