@@ -89,7 +89,6 @@ import Testing
     (["boot", "--ram", "64M", "--nodes", "3"], "nodes"),
     (["boot", "--ram", "4G", "--nodes", "0"], "nodes"),
     (["boot", "--ram", "2T", "--era", "memdesc8"], "28-bit PFNs"),
-    (["hvo", "--ram", "4G", "--era", "memdesc8", "--hugepages", "2M:1"], "not implemented"),
     (["boot"], "--ram"),
   ])
   func badInput(args: [String], message: String) throws {
@@ -98,6 +97,31 @@ import Testing
     #expect(r.status < 128, "killed by a signal: \(r.stderr)")
     #expect(r.stderr.contains(message), "\(r.stderr)")
     #expect(!r.stderr.contains("Fatal error"))
+  }
+
+  /// The memdesc eras through the same command and keys: a 2 MiB page keeps 1 of its 4
+  /// vmemmap frames in memdesc32 (3 freed) and has only 1 in memdesc8 (nothing to free);
+  /// a 1 GiB page keeps 1 of 2048 and of 512.
+  @Test(arguments: [
+    ("memdesc32", "2M:1000", 16384, 3000, 4, 3),
+    ("memdesc8", "2M:1000", 4096, 0, 1, 0),
+    ("memdesc32", "1G:2", 16384, 4094, 2048, 2047),
+    ("memdesc8", "1G:2", 4096, 1022, 512, 511),
+  ])
+  func hvoMemdescEras(era: String, pages: String, before: Int, freed: Int, perPage: Int, freedPerPage: Int) throws {
+    let r = try run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--optimize", "--format", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let j = try json(r.stdout)
+    #expect(j["era"] as? String == era)
+    #expect(j["memmap_frames_before"] as? Int == before)
+    #expect(j["memmap_frames_after"] as? Int == before - freed)
+    #expect(j["freed_frames"] as? Int == freed)
+    #expect(j["shared_tail_frames"] as? Int == 0)
+    #expect(j["fake_heads_seen"] as? Int == 0)
+    #expect(j["kpageflags_heads"] is NSNull)
+    let h = try #require((j["hstates"] as? [[String: Any]])?.first)
+    #expect(h["vmemmap_frames_per_page"] as? Int == perPage)
+    #expect(h["freed_frames_per_page"] as? Int == freedPerPage)
   }
 
   /// Issue 3 acceptance figures through the CLI.

@@ -14,10 +14,10 @@ public enum DescriptorKind: String, CaseIterable, Sendable {
   /// model's layouts (see `MemdescFolioLayout`).
   public var objectSize: Int {
     switch self {
-    case .folio: 80
-    case .largeFolio: 128
-    case .slab: 48
-    case .ptdesc: 48
+    case .folio: MemdescFolioLayout.smallSize
+    case .largeFolio: MemdescFolioLayout.size
+    case .slab: SlabDescriptorLayout.size
+    case .ptdesc: PtdescLayout.size
     }
   }
 }

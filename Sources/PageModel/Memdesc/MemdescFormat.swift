@@ -1,6 +1,8 @@
 /// A `struct page` of the memdesc eras: it holds a tagged memdesc word that names the
 /// descriptor a page belongs to, or inline data for Misc and Buddy pages.
 public protocol MemdescFormat: PageFormat {
+  /// The struct page's bytes.
+  associatedtype Layout: StructLayout
   /// Byte offset of the memdesc word in the struct page.
   static var memdescOffset: Int { get }
   /// Whether the struct page keeps a per-page flags word (memdesc32) or not (memdesc8).
@@ -12,6 +14,7 @@ public protocol MemdescFormat: PageFormat {
 }
 
 extension Memdesc32Format: MemdescFormat {
+  public typealias Layout = Memdesc32PageLayout
   public static var memdescOffset: Int { memdesc }
   public static var hasPageFlags: Bool { true }
 
@@ -53,54 +56,9 @@ extension Memdesc32Format: MemdescFormat {
 }
 
 extension Memdesc8Format: MemdescFormat {
+  public typealias Layout = Memdesc8PageLayout
   public static var memdescOffset: Int { 0 }
   public static var hasPageFlags: Bool { false }
   @inlinable public static func tag(_ type: MemdescType) -> UInt64 { type.rawValue }
   @inlinable public static func type(of word: UInt64) -> MemdescType { MemdescType(rawValue: word & MemdescType.mask) ?? .misc }
-}
-
-/// The model's `struct folio` of the memdesc eras: the 80-byte descriptor of Wilcox's Path
-/// page (rev 3), and 48 more bytes for a large folio.
-///
-/// ```
-///  0  flags            folio flags, with zone/node copied from the pages
-///  8  lru              16
-/// 24  mapping
-/// 32  index
-/// 40  private
-/// 48  _refcount        u32
-/// 52  _mapcount        u32, -1 = unmapped (order-0 folios)
-/// 56  _pincount        u32
-/// 60  order            u8
-/// 64  pfn
-/// 72  memcg_data
-/// -- large folios --
-/// 80  _large_mapcount  u32
-/// 84  _nr_pages_mapped u32
-/// 88  _entire_mapcount u32
-/// 96  _deferred_list   16
-/// 112 _mm_ids
-/// 120 hugetlb private (hstate flags such as HPG_vmemmap_optimized)
-/// ```
-public enum MemdescFolioLayout {
-  public static let flags = 0
-  public static let lru = 8
-  public static let mapping = 24
-  public static let index = 32
-  public static let `private` = 40
-  public static let refcount = 48
-  public static let mapcount = 52
-  public static let pincount = 56
-  public static let order = 60
-  public static let pfn = 64
-  public static let memcg = 72
-  public static let largeMapcount = 80
-  public static let nrPagesMapped = 84
-  public static let entireMapcount = 88
-  public static let deferredList = 96
-  public static let mmIds = 112
-  public static let hugetlbPrivate = 120
-  /// The model's mark of a hugetlb folio in `hugetlbPrivate` (bit 63), beside the HPG
-  /// flags in the low bits.
-  public static let hugetlbFolio: UInt64 = 1 << 63
 }

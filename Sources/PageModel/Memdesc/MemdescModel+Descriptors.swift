@@ -1,19 +1,5 @@
-/// The descriptor slab allocator of the memdesc eras.
-///
-/// A slab page's `struct slab` (48 bytes) is laid out as
-/// `flags` 0, `slab_cache` 8 (the cache's kind), `slab_list` 16, `freelist` 32 (the
-/// address of the first free object, 0 when full), `counters` 40 (`inuse` in the low 16
-/// bits, `objects` in the next 15). A free object's first word is the address of the next
-/// free object (0 ends the list), as SLUB keeps its free pointer inside objects.
-/// Field offsets of the memdesc eras' `struct slab`.
-enum SlabField {
-  static let flags = 0
-  static let cache = 8
-  static let list = 16
-  static let freelist = 32
-  static let counters = 40
-}
-
+/// The descriptor slab allocator of the memdesc eras: SLUB-like caches whose slab pages
+/// are pages of the same machine (see `SlabDescriptorLayout`).
 extension MemdescModel {
   /// Host address of a descriptor byte, from its direct-map address.
   @inlinable @inline(__always)
@@ -39,15 +25,15 @@ extension MemdescModel {
         continue
       }
       let desc = descriptorPointer(slabDescriptor(of: slab))
-      let free = desc.load(fromByteOffset: SlabField.freelist, as: UInt64.self)
-      guard free != 0, desc.load(fromByteOffset: SlabField.cache, as: UInt64.self) == UInt64(kind.index) else {
+      let free = desc.load(fromByteOffset: SlabDescriptorLayout.freelist, as: UInt64.self)
+      guard free != 0, desc.load(fromByteOffset: SlabDescriptorLayout.cache, as: UInt64.self) == UInt64(kind.index) else {
         cache.partial.removeLast()  // full, or now a slab of another cache
         continue
       }
       let next = descriptorPointer(free).load(as: UInt64.self)
-      desc.storeBytes(of: next, toByteOffset: SlabField.freelist, as: UInt64.self)
-      let counters = desc.load(fromByteOffset: SlabField.counters, as: UInt64.self)
-      desc.storeBytes(of: counters + 1, toByteOffset: SlabField.counters, as: UInt64.self)
+      desc.storeBytes(of: next, toByteOffset: SlabDescriptorLayout.freelist, as: UInt64.self)
+      let counters = desc.load(fromByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
+      desc.storeBytes(of: counters + 1, toByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
       if next == 0 { cache.partial.removeLast() }
       if cache.emptySlab == slab { cache.emptySlab = nil }
       descriptorPointer(free).initializeMemory(as: UInt8.self, repeating: 0, count: cache.objectSize)
@@ -85,10 +71,10 @@ extension MemdescModel {
     let desc = descriptorPointer(descAddress)
     desc.initializeMemory(as: UInt8.self, repeating: 0, count: DescriptorKind.slab.objectSize)
     let zone = machine.zones[machine.zoneIndex(of: pfn)]
-    desc.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: SlabField.flags, as: UInt64.self)
-    desc.storeBytes(of: UInt64(cache.kind.index), toByteOffset: SlabField.cache, as: UInt64.self)
-    desc.storeBytes(of: DirectMap.address(pfn, offset: first * cache.objectSize), toByteOffset: SlabField.freelist, as: UInt64.self)
-    desc.storeBytes(of: UInt64(first) | UInt64(cache.objectsPerSlab) << 16, toByteOffset: SlabField.counters, as: UInt64.self)
+    desc.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: SlabDescriptorLayout.flags, as: UInt64.self)
+    desc.storeBytes(of: UInt64(cache.kind.index), toByteOffset: SlabDescriptorLayout.cache, as: UInt64.self)
+    desc.storeBytes(of: DirectMap.address(pfn, offset: first * cache.objectSize), toByteOffset: SlabDescriptorLayout.freelist, as: UInt64.self)
+    desc.storeBytes(of: UInt64(first) | UInt64(cache.objectsPerSlab) << 16, toByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
     setMemdescWord(pfn, descAddress | Format.tag(.slab))
     if cache.kind == .slab { cache.objects += 1 }
     cache.partial.append(pfn)
@@ -103,13 +89,13 @@ extension MemdescModel {
     vmBugOn(Format.type(of: memdescWord(pfn)) != .slab, "descriptor at 0x\(String(address, radix: 16)) is not in a slab page")
     let descAddress = slabDescriptor(of: pfn)
     let desc = descriptorPointer(descAddress)
-    let cache = descriptorCaches[Int(desc.load(fromByteOffset: SlabField.cache, as: UInt64.self))]
-    let free = desc.load(fromByteOffset: SlabField.freelist, as: UInt64.self)
+    let cache = descriptorCaches[Int(desc.load(fromByteOffset: SlabDescriptorLayout.cache, as: UInt64.self))]
+    let free = desc.load(fromByteOffset: SlabDescriptorLayout.freelist, as: UInt64.self)
     descriptorPointer(address).storeBytes(of: free, as: UInt64.self)
-    desc.storeBytes(of: address, toByteOffset: SlabField.freelist, as: UInt64.self)
-    let counters = desc.load(fromByteOffset: SlabField.counters, as: UInt64.self)
+    desc.storeBytes(of: address, toByteOffset: SlabDescriptorLayout.freelist, as: UInt64.self)
+    let counters = desc.load(fromByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
     let inuse = Int(counters & 0xffff) - 1
-    desc.storeBytes(of: (counters & ~0xffff) | UInt64(inuse), toByteOffset: SlabField.counters, as: UInt64.self)
+    desc.storeBytes(of: (counters & ~0xffff) | UInt64(inuse), toByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
     cache.objects -= 1
     if free == 0 { cache.partial.append(pfn) }  // it was full
     let selfHosted = descAddress == DirectMap.address(pfn)

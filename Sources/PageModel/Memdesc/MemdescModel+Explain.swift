@@ -1,5 +1,5 @@
 extension MemdescModel {
-  /// Explains one page of a memdesc-era 
+  /// Explains one page: its struct page bytes, the memdesc word's decode, its folio.
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
@@ -8,10 +8,7 @@ extension MemdescModel {
       for i in 0..<size { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }
       return v
     }
-    let layout: [(Int, Int, String)] = Format.hasPageFlags
-      ? [(0, 8, "flags"), (8, 8, "memdesc / buddy_list.next"), (16, 8, "private / _mapcount / buddy_list.prev"), (24, 4, "_refcount"), (28, 4, "(padding)")]
-      : [(0, 8, "memdesc")]
-    let fields = layout.map { PageExplanation.Field(offset: $0.0, size: $0.1, name: $0.2, value: word($0.0, $0.1)) }
+    let fields = Format.Layout.fields.map { PageExplanation.Field(offset: $0.offset, size: $0.size, name: $0.name, value: word($0.offset, $0.size)) }
     let w = word(Format.memdescOffset, 8)
     let type = Format.type(of: w)
     var d: [String] = []

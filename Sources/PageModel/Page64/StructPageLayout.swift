@@ -22,7 +22,9 @@
 /// `_hugetlb_hwpoison` 232.
 ///
 /// Kernel: `struct page`, `struct folio` (include/linux/mm_types.h).
-public enum StructPageLayout {
+public enum StructPageLayout: StructLayout {
+  public static let name = "struct page"
+  public static let size = Kernel.structPageSize
   public static let flags = 0
   /// Kernel: `page->compound_info` (was `compound_head`), which overlays `lru.next`.
   public static let compoundInfo = 8
@@ -62,10 +64,36 @@ public enum StructPageLayout {
   /// Kernel: `PAGE_MAPPING_KSM` (bits 0 and 1 of `mapping`).
   public static let mappingKSM: UInt64 = 2
 
-  /// The field names of one struct page, for hex dumps: (offset, size, name).
-  public static let fields: [(offset: Int, size: Int, name: String)] = [
-    (0, 8, "flags"), (8, 8, "compound_info/lru.next"), (16, 8, "lru.prev"), (24, 8, "mapping"),
-    (32, 8, "index"), (40, 8, "private"), (48, 4, "_mapcount/page_type"), (52, 4, "_refcount"),
-    (56, 8, "memcg_data"),
+  public static let fields: [LayoutField] = [
+    LayoutField("flags", flags, 8), LayoutField("compound_info/lru.next", lruNext, 8, union: "lru"),
+    LayoutField("lru.prev", lruPrev, 8, union: "lru"), LayoutField("mapping", mapping, 8),
+    LayoutField("index", index, 8), LayoutField("private", `private`, 8),
+    LayoutField("_mapcount/page_type", mapcount, 4), LayoutField("_refcount", refcount, 4),
+    LayoutField("memcg_data", memcgData, 8),
+  ]
+}
+
+/// The large folio of the 64-byte eras: `struct folio` over the head and the first three
+/// tails (256 bytes), each tail keeping its own `flags` and `compound_info` words.
+///
+/// Kernel: `struct folio` (include/linux/mm_types.h), checked there by `FOLIO_MATCH`,
+/// `FOLIO_MATCH2` and `FOLIO_MATCH3`.
+public enum FolioOverlayLayout: StructLayout {
+  public static let name = "struct folio (64-byte eras)"
+  public static let size = 4 * Kernel.structPageSize
+  public static let fields: [LayoutField] = StructPageLayout.fields + [
+    LayoutField("_flags_1", StructPageLayout.folioFlags1, 8), LayoutField("_head_1", StructPageLayout.folioHead1, 8),
+    LayoutField("_large_mapcount", StructPageLayout.folioLargeMapcount, 4),
+    LayoutField("_nr_pages_mapped", StructPageLayout.folioNrPagesMapped, 4),
+    LayoutField("_entire_mapcount", StructPageLayout.folioEntireMapcount, 4),
+    LayoutField("_pincount", StructPageLayout.folioPincount, 4),
+    LayoutField("_mm_id_mapcount", StructPageLayout.folioMMIdMapcount, 8),
+    LayoutField("_mm_ids", StructPageLayout.folioMMIds, 8),
+    LayoutField("_mapcount_1", StructPageLayout.folioMapcount1, 4), LayoutField("_refcount_1", StructPageLayout.folioRefcount1, 4),
+    LayoutField("_nr_pages", StructPageLayout.folioNrPages, 8),
+    LayoutField("_flags_2", StructPageLayout.folioFlags2, 8), LayoutField("_head_2", StructPageLayout.folioHead2, 8),
+    LayoutField("_deferred_list", StructPageLayout.folioDeferredList, 16),
+    LayoutField("_flags_3", StructPageLayout.folioFlags3, 8), LayoutField("_head_3", StructPageLayout.folioHead3, 8),
+    LayoutField("_hugetlb_subpool", StructPageLayout.folioHugetlbSubpool, 8),
   ]
 }
