@@ -29,7 +29,6 @@ public struct Memmap<Format: PageFormat> {
   /// implementations in other languages that walk the same memory. Valid while the
   /// machine lives.
   public var unsafePageTable: UnsafePointer<UInt64> { UnsafeRawPointer(ptes).assumingMemoryBound(to: UInt64.self) }
-  public var pageTableCount: Int { pteCount }
   /// Host address of physical frame 0; frame `f` is at `unsafePhysicalBase + f * 4096`.
   public var unsafePhysicalBase: UnsafeRawPointer { UnsafeRawPointer(phys) }
 

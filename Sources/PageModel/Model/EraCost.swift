@@ -37,8 +37,11 @@ extension Machine {
   func cost(descriptorFrames: [DescriptorKind: Int]) -> EraCost {
     let full = layout.presentSections.count * Format.vmemmapPagesPerSection
     let mapped = memmapFrames + hugetlb.vmemmapTails.count
+    // A mask-era shared tail frame outlives the pool pages that used it (the kernel keeps
+    // it per zone and order), so the mapped memmap can exceed the full one: that frame is
+    // memmap cost, not a negative saving.
     return EraCost(era: era, structPageBytes: Format.structPageSize, memmapFrames: mapped, descriptorFrames: descriptorFrames,
-                   hvoSavedFrames: full - mapped, ramBytes: layout.ramBytes)
+                   hvoSavedFrames: max(full - mapped, 0), ramBytes: layout.ramBytes)
   }
 }
 

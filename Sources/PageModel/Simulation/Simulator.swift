@@ -41,11 +41,7 @@ public enum Simulator {
       case .hvo(let on):
         model.setHugetlbOptimizeVmemmap(on)
       case .hugepages(let order, let count):
-        do {
-          _ = try model.setNrHugePages(order: order, count: count)
-        } catch {
-          throw .notSupported(file: trace.name, line: line, what: "HugeTLB pools", era: model.era)
-        }
+        model.setNrHugePages(order: order, count: count)
       }
     }
     progress?(trace.ops.count, trace.ops.count)

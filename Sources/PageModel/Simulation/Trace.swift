@@ -117,7 +117,6 @@ public enum TraceError: Error, Equatable, CustomStringConvertible {
   case unknownID(file: String, line: Int, id: String)
   case duplicateID(file: String, line: Int, id: String)
   case outOfMemory(file: String, line: Int, era: Era)
-  case notSupported(file: String, line: Int, what: String, era: Era)
 
   public var description: String {
     switch self {
@@ -125,7 +124,6 @@ public enum TraceError: Error, Equatable, CustomStringConvertible {
     case .unknownID(let f, let l, let id): "\(f):\(l): 'free \(id)' frees an ID that was never allocated (or was already freed)"
     case .duplicateID(let f, let l, let id): "\(f):\(l): ID '\(id)' is already allocated"
     case .outOfMemory(let f, let l, let era): "\(f):\(l): out of memory in era \(era.rawValue): the machine is too small for the trace"
-    case .notSupported(let f, let l, let what, let era): "\(f):\(l): \(what) in era \(era.rawValue) is not implemented yet"
     }
   }
 }
