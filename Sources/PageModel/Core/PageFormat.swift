@@ -58,3 +58,41 @@ extension PageFormat {
   /// vmemmap pages (frames) that hold one 128 MiB section's struct pages.
   @inlinable public static var vmemmapPagesPerSection: Int { (Kernel.pagesPerSection << structPageShift) >> Kernel.pageShift }
 }
+
+/// A struct page whose free-list links are a `list_head` at offset 8 (`lru` in the
+/// 64-byte page, `buddy_list` in the 32-byte one), so a list entry is `page + 8` and the
+/// list head is a `list_head` in the zone.
+public protocol ListHeadAtOffset8: PageFormat {}
+
+extension ListHeadAtOffset8 {
+  @inlinable static var nextOffset: Int { 8 }
+  @inlinable static var prevOffset: Int { 16 }
+  @inlinable
+  static func entry(_ page: UInt64, _ sentinel: UInt64) -> UInt64 { page == sentinel ? sentinel : page &+ 8 }
+  @inlinable
+  static func pageOf(_ entry: UInt64, _ sentinel: UInt64) -> UInt64 { entry == sentinel ? sentinel : entry &- 8 }
+
+  @inlinable
+  public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
+    (pageOf(m.load(page, nextOffset), sentinel), pageOf(m.load(page, prevOffset), sentinel))
+  }
+  @inlinable
+  public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
+    m.set(page, nextOffset, entry(next, sentinel))
+    m.set(page, prevOffset, entry(prev, sentinel))
+  }
+  @inlinable
+  public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
+    m.set(page, nextOffset, entry(next, sentinel))
+  }
+  @inlinable
+  public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
+    m.set(page, prevOffset, entry(prev, sentinel))
+  }
+  /// Kernel: `list_del()` poisons the entry.
+  @inlinable
+  public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
+    m.set(page, nextOffset, Kernel.listPoison1)
+    m.set(page, prevOffset, Kernel.listPoison2)
+  }
+}

@@ -61,3 +61,17 @@ extension String {
   func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
   func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
 }
+
+extension PageExplanation {
+  /// A little-endian field of a struct page's bytes.
+  static func word(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt64 {
+    var v: UInt64 = 0
+    for i in 0..<size { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
+    return v
+  }
+
+  /// Each field of a layout with its value in `bytes`.
+  static func fields(_ layout: [LayoutField], _ bytes: [UInt8]) -> [Field] {
+    layout.map { Field(offset: $0.offset, size: $0.size, name: $0.name, value: word(bytes, $0.offset, $0.size)) }
+  }
+}

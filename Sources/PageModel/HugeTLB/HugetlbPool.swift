@@ -1,21 +1,28 @@
 /// The frames HVO maps a huge page's vmemmap onto.
-struct HVOFrames {
+public struct HVOFrames {
   /// The writable frame of the first vmemmap page (the head's struct pages), or nil when
   /// the first page is mapped read-only onto `tail` like the rest.
-  var head: PFN?
+  public var head: PFN?
   /// The read-only frame every other vmemmap page of the huge page maps.
-  var tail: PFN
+  public var tail: PFN
   /// Frames the family took from the allocator for these mappings that count as memmap
   /// (vmstat `nr_memmap_pages`); shared tail frames are counted apart.
-  var newMemmapFrames: Int
+  public var newMemmapFrames: Int
+
+  public init(head: PFN?, tail: PFN, newMemmapFrames: Int) {
+    self.head = head
+    self.tail = tail
+    self.newMemmapFrames = newMemmapFrames
+  }
 }
 
-/// What an era family supplies to the one HugeTLB engine: how a pool page is made and
+/// What an era family supplies to the one HugeTLB engine (both families conform; the
+/// engine's methods below are their `MemoryModel` HugeTLB operations): how a pool page is made and
 /// freed, where its `HPG_vmemmap_optimized` bit lives, and what HVO maps its vmemmap onto.
 ///
 /// The engine itself (pool resizing, optimise, restore) is written once, below; the
 /// vmemmap is rewritten only through ``VmemmapTable/remap(_:_:)``.
-protocol HugetlbFamily: MemoryModel {
+public protocol HugetlbFamily: MemoryModel {
   /// A new frozen (refcount 0) hugetlb folio, at `at` or where the allocator finds
   /// room, or nil when there is none. Kernel: `alloc_fresh_hugetlb_folio()`.
   func allocFreshHugetlbFolio(order: Int, at: PFN?) -> Folio?
@@ -38,17 +45,18 @@ extension HugetlbFamily {
   /// in the pool, as the kernel keeps it.
   ///
   /// Kernel: `set_max_huge_pages()`, `update_and_free_hugetlb_folio()`.
-  func resizeHugetlbPool(order: Int, count: Int) -> Int {
+  @discardableResult
+  public func setNrHugePages(order: Int, count: Int) -> Int {
     let pools = machine.hugetlb
     guard let h = pools.index(ofOrder: order) else { return 0 }
     while pools.hstates[h].nrHugePages < count {
       guard let folio = allocFreshHugetlbFolio(order: order, at: nil) else { break }
-      if pools.optimizeVmemmap { optimizeHugetlbVmemmap(folio) }
+      if pools.optimizeVmemmap { hugetlbVmemmapOptimizeFolio(folio) }
       pools.hstates[h].folios.append(folio)
     }
     var kept: [Folio] = []
     while pools.hstates[h].nrHugePages - kept.count > count, let folio = pools.hstates[h].folios.popLast() {
-      if pools.optimized.contains(folio.pfn) && !restoreHugetlbVmemmap(folio) {
+      if pools.optimized.contains(folio.pfn) && !hugetlbVmemmapRestoreFolio(folio) {
         kept.append(folio)
         continue
       }
@@ -60,9 +68,9 @@ extension HugetlbFamily {
 
   /// Adds one page made of the free pages at `head` to the pool, optimised while the
   /// sysctl is on.
-  func addHugetlbFolio(at head: PFN, order: Int) -> Folio? {
+  public func placeHugetlbFolio(at head: PFN, order: Int) -> Folio? {
     guard let h = machine.hugetlb.index(ofOrder: order), let folio = allocFreshHugetlbFolio(order: order, at: head) else { return nil }
-    if machine.hugetlb.optimizeVmemmap { optimizeHugetlbVmemmap(folio) }
+    if machine.hugetlb.optimizeVmemmap { hugetlbVmemmapOptimizeFolio(folio) }
     machine.hugetlb.hstates[h].folios.append(folio)
     return folio
   }
@@ -73,7 +81,11 @@ extension HugetlbFamily {
   ///
   /// Kernel: `hugetlb_vmemmap_optimize_folio()` -> `vmemmap_remap_free()`.
   @discardableResult
-  func optimizeHugetlbVmemmap(_ folio: Folio) -> Bool {
+  @_specialize(where Self == Page64Model<ClassicEncoding>)
+  @_specialize(where Self == Page64Model<MaskEncoding>)
+  @_specialize(where Self == MemdescModel<Memdesc32Format>)
+  @_specialize(where Self == MemdescModel<Memdesc8Format>)
+  public func hugetlbVmemmapOptimizeFolio(_ folio: Folio) -> Bool {
     let m = machine
     let order = folioOrder(folio)
     let ptes = m.vmemmapPTERange(folio, order: order)
@@ -102,7 +114,11 @@ extension HugetlbFamily {
   ///
   /// Kernel: `hugetlb_vmemmap_restore_folio()` -> `vmemmap_remap_alloc()`.
   @discardableResult
-  func restoreHugetlbVmemmap(_ folio: Folio) -> Bool {
+  @_specialize(where Self == Page64Model<ClassicEncoding>)
+  @_specialize(where Self == Page64Model<MaskEncoding>)
+  @_specialize(where Self == MemdescModel<Memdesc32Format>)
+  @_specialize(where Self == MemdescModel<Memdesc8Format>)
+  public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool {
     let m = machine
     guard m.hugetlb.optimized.contains(folio.pfn) else { return false }
     let ptes = m.vmemmapPTERange(folio, order: folioOrder(folio))

@@ -1,5 +1,5 @@
 /// The 32-byte `struct page` of the memdesc path; its bytes are `Memdesc32PageLayout`.
-public enum Memdesc32Format: PageFormat {
+public enum Memdesc32Format: ListHeadAtOffset8 {
   public static let era = Era.memdesc32
   public static let structPageShift = 5
 
@@ -39,33 +39,6 @@ public enum Memdesc32Format: PageFormat {
   }
   @inlinable
   public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) { m.set(page, refcount, UInt32(0)) }
-
-  @inlinable
-  static func entry(_ page: UInt64, _ sentinel: UInt64) -> UInt64 { page == sentinel ? sentinel : page &+ 8 }
-  @inlinable
-  static func pageOf(_ entry: UInt64, _ sentinel: UInt64) -> UInt64 { entry == sentinel ? sentinel : entry &- 8 }
-  @inlinable
-  public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
-    (pageOf(m.load(page, memdesc), sentinel), pageOf(m.load(page, `private`), sentinel))
-  }
-  @inlinable
-  public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
-    m.set(page, memdesc, entry(next, sentinel))
-    m.set(page, `private`, entry(prev, sentinel))
-  }
-  @inlinable
-  public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
-    m.set(page, memdesc, entry(next, sentinel))
-  }
-  @inlinable
-  public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
-    m.set(page, `private`, entry(prev, sentinel))
-  }
-  @inlinable
-  public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
-    m.set(page, memdesc, Kernel.listPoison1)
-    m.set(page, `private`, Kernel.listPoison2)
-  }
 
   /// A bare allocation (no descriptor): every page gets a Misc word with the order, and
   /// the first page a reference, as `alloc_pages()` gives one today.

@@ -3,12 +3,8 @@ extension MemdescModel {
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
-    func word(_ o: Int, _ size: Int) -> UInt64 {
-      var v: UInt64 = 0
-      for i in 0..<size { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }
-      return v
-    }
-    let fields = Format.Layout.fields.map { PageExplanation.Field(offset: $0.offset, size: $0.size, name: $0.name, value: word($0.offset, $0.size)) }
+    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.word(bytes, o, size) }
+    let fields = PageExplanation.fields(Format.Layout.fields, bytes)
     let w = word(Format.memdescOffset, 8)
     let type = Format.type(of: w)
     var d: [String] = []

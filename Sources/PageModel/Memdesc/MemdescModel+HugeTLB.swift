@@ -6,34 +6,13 @@
 /// can map one read-only frame: 2 MiB pages keep 1 frame of 4 (memdesc32) or have only 1
 /// (memdesc8); 1 GiB pages keep 1 of 2048 or 512. Any per-page write must restore first.
 extension MemdescModel: HugetlbFamily {
-  /// Kernel: writing `nr_hugepages` (`set_max_huge_pages()`).
-  @discardableResult
-  @_specialize(where Format == Memdesc32Format)
-  @_specialize(where Format == Memdesc8Format)
-  public func setNrHugePages(order: Int, count: Int) -> Int { resizeHugetlbPool(order: order, count: count) }
-
-  /// Kernel: `hugetlb_vmemmap_optimize_folio()`.
-  @discardableResult
-  @_specialize(where Format == Memdesc32Format)
-  @_specialize(where Format == Memdesc8Format)
-  public func hugetlbVmemmapOptimizeFolio(_ folio: Folio) -> Bool { optimizeHugetlbVmemmap(folio) }
-
-  /// Kernel: `hugetlb_vmemmap_restore_folio()`.
-  @discardableResult
-  @_specialize(where Format == Memdesc32Format)
-  @_specialize(where Format == Memdesc8Format)
-  public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool { restoreHugetlbVmemmap(folio) }
-
   /// No struct page carries PG_head in these eras: there is no fake head to see.
   public func countFakeHeads() -> Int { 0 }
   /// The model reads kpageflags back only from the 64-byte struct page.
   public func hugetlbKPageFlagsHeads() -> Int? { nil }
 
-  /// A pool page made of the free pages at `head`.
-  public func placeHugetlbFolio(at head: PFN, order: Int) -> Folio? { addHugetlbFolio(at: head, order: order) }
-
   /// A frozen hugetlb folio: descriptor first, then the pages.
-  func allocFreshHugetlbFolio(order: Int, at: PFN?) -> Folio? {
+  public func allocFreshHugetlbFolio(order: Int, at: PFN?) -> Folio? {
     guard let desc = descriptorAlloc(.largeFolio) else { return nil }
     let block = machine.takeBlock(order: order, at: at)
     guard let pfn = block else {
@@ -47,26 +26,26 @@ extension MemdescModel: HugetlbFamily {
     return Folio(pfn: pfn)
   }
 
-  func freeHugetlbFolio(_ folio: Folio, order: Int) {
+  public func freeHugetlbFolio(_ folio: Folio, order: Int) {
     guard let desc = folioDescriptor(folio.pfn) else { return }
     machine.freeHugeBlock(folio.pfn, order: order)
     descriptorFree(desc)
   }
 
   /// One read-only copy of the first vmemmap page for all of them.
-  func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames? {
+  public func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames? {
     guard let shared = allocPages(order: 0, node: machine.zones[machine.zoneIndex(of: folio.pfn)].node) else { return nil }
     machine.memory.frame(shared).copyMemory(from: machine.memory.frame(machine.vmemmapTable[ptes.lowerBound].frame), byteCount: Kernel.pageSize)
     return HVOFrames(head: nil, tail: shared, newMemmapFrames: 1)
   }
 
   /// Every vmemmap page of the folio is the same: a copy of the shared one.
-  func hvoRestoreFill(_ page: UnsafeMutableRawPointer, from source: UnsafeRawPointer) {
+  public func hvoRestoreFill(_ page: UnsafeMutableRawPointer, from source: UnsafeRawPointer) {
     page.copyMemory(from: source, byteCount: Kernel.pageSize)
   }
 
   /// `HPG_vmemmap_optimized` lives in the folio descriptor.
-  func markVmemmapOptimized(_ folio: Folio, _ on: Bool) {
+  public func markVmemmapOptimized(_ folio: Folio, _ on: Bool) {
     let d = folioPointer(folio)
     let v = d.load(fromByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self)
     let bit = HugetlbState.hpgVmemmapOptimized

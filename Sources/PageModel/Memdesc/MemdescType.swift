@@ -4,17 +4,7 @@
 /// whole 8-byte `struct page` of the end state. In the 32-byte step the same word sits at
 /// offset 8, where a free page's `buddy_list.next` (a pointer, low bits 00) also lives.
 public enum MemdescType: UInt64, CaseIterable, Sendable {
-  case misc = 0
-  case buddy = 1
-  case file = 2
-  case anon = 3
-  case ksm = 4
-  case slab = 5
-  case movable = 6
-  case pageTable = 7
-  case netPool = 8
-  case hwPoison = 9
-  case perCPU = 10
+  case misc = 0, buddy, file, anon, ksm, slab, movable, pageTable, netPool, hwPoison, perCPU
 
   /// Mask of the type bits.
   public static let mask: UInt64 = 0xf
@@ -22,15 +12,7 @@ public enum MemdescType: UInt64, CaseIterable, Sendable {
 
 /// Subtypes of the Misc memdesc type (bits 4-10), from the Memdescs page (rev B).
 public enum MiscSubtype: UInt64, CaseIterable, Sendable {
-  case reserved = 0
-  case zeroPage = 1
-  case unknown = 2
-  case vmalloc = 3
-  case guardPage = 4
-  case offline = 5
-  case kmallocLarge = 6
-  case exact = 7
-  case brd = 8
+  case reserved = 0, zeroPage, unknown, vmalloc, guardPage, offline, kmallocLarge, exact, brd
 }
 
 /// Field positions of the Misc word (rev B): subtype bits 4-10, "mappable" bit 11, order

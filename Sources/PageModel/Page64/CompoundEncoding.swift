@@ -3,7 +3,7 @@
 /// Implementations are enums with static methods so that the machine is specialised per
 /// era at compile time (the kernel's `compound_info_has_mask()` is a compile-time
 /// constant too) and `compoundHead` has no era switch in it.
-public protocol CompoundEncoding: PageFormat {
+public protocol CompoundEncoding: ListHeadAtOffset8 {
   /// The `compound_info` word of every tail of a compound page of `order` whose head
   /// struct page is at `headAddress`. Kernel: `set_compound_head()`.
   static func tailInfo(headAddress: UInt64, order: Int) -> UInt64

@@ -42,35 +42,6 @@ extension CompoundEncoding {
     m.set(page, StructPageLayout.mapcount, PageType.noType)
     m.set(page, StructPageLayout.private, UInt64(0))
   }
-
-  // A list entry is `&page->lru` (page + 8); the list head is a `list_head` in the zone.
-  @inlinable
-  static func entry(_ page: UInt64, _ sentinel: UInt64) -> UInt64 { page == sentinel ? sentinel : page &+ 8 }
-  @inlinable
-  static func pageOf(_ entry: UInt64, _ sentinel: UInt64) -> UInt64 { entry == sentinel ? sentinel : entry &- 8 }
-
-  @inlinable
-  public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
-    (pageOf(m.load(page, StructPageLayout.lruNext), sentinel), pageOf(m.load(page, StructPageLayout.lruPrev), sentinel))
-  }
-  @inlinable
-  public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
-    m.set(page, StructPageLayout.lruNext, entry(next, sentinel))
-    m.set(page, StructPageLayout.lruPrev, entry(prev, sentinel))
-  }
-  @inlinable
-  public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
-    m.set(page, StructPageLayout.lruNext, entry(next, sentinel))
-  }
-  @inlinable
-  public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
-    m.set(page, StructPageLayout.lruPrev, entry(prev, sentinel))
-  }
-  @inlinable
-  public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {
-    m.set(page, StructPageLayout.lruNext, Kernel.listPoison1)
-    m.set(page, StructPageLayout.lruPrev, Kernel.listPoison2)
-  }
 }
 
 /// Page preparation of the 64-byte eras: refcounts and flags in the struct page, compound

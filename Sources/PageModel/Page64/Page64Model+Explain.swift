@@ -1,14 +1,10 @@
 extension Page64Model {
-  /// Explains one page of a 64-byte-era 
+  /// Explains one page: its struct page bytes, the `compound_info` decode, its head.
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
-    func word(_ o: Int, _ size: Int) -> UInt64 {
-      var v: UInt64 = 0
-      for i in 0..<size { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }
-      return v
-    }
-    let fields = StructPageLayout.fields.map { PageExplanation.Field(offset: $0.offset, size: $0.size, name: $0.name, value: word($0.offset, $0.size)) }
+    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.word(bytes, o, size) }
+    let fields = PageExplanation.fields(StructPageLayout.fields, bytes)
     let flags = word(StructPageLayout.flags, 8), info = word(StructPageLayout.compoundInfo, 8)
     var d: [String] = []
     let flagNames = PageFlag.allCases.filter { flags & $0.mask != 0 }.map { "PG_\($0)" }

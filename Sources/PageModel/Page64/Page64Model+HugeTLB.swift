@@ -7,34 +7,13 @@
 /// - mask (Linux 7.1): they map one read-only frame of 64 identical tails per
 ///   (zone, order), so no struct page reads as a head except the head.
 extension Page64Model: HugetlbFamily {
-  /// Kernel: writing `nr_hugepages` (`set_max_huge_pages()`).
-  @discardableResult
-  @_specialize(where Format == ClassicEncoding)
-  @_specialize(where Format == MaskEncoding)
-  public func setNrHugePages(order: Int, count: Int) -> Int { resizeHugetlbPool(order: order, count: count) }
-
-  /// Kernel: `hugetlb_vmemmap_optimize_folio()`.
-  @discardableResult
-  @_specialize(where Format == ClassicEncoding)
-  @_specialize(where Format == MaskEncoding)
-  public func hugetlbVmemmapOptimizeFolio(_ folio: Folio) -> Bool { optimizeHugetlbVmemmap(folio) }
-
-  /// Kernel: `hugetlb_vmemmap_restore_folio()`.
-  @discardableResult
-  @_specialize(where Format == ClassicEncoding)
-  @_specialize(where Format == MaskEncoding)
-  public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool { restoreHugetlbVmemmap(folio) }
-
-  /// A pool page made of the free pages at `head`.
-  public func placeHugetlbFolio(at head: PFN, order: Int) -> Folio? { addHugetlbFolio(at: head, order: order) }
-
   /// A new hugetlb folio, frozen (refcount 0) and typed: a compound page from the
   /// buddy allocator for 2 MiB, from a free aligned contiguous range for 1 GiB, or from
   /// the free pages at `at`.
   ///
   /// Kernel: `alloc_fresh_hugetlb_folio()` -> `alloc_buddy_hugetlb_folio()` or
   /// `alloc_gigantic_folio()`, then `init_new_hugetlb_folio()`.
-  func allocFreshHugetlbFolio(order: Int, at: PFN?) -> Folio? {
+  public func allocFreshHugetlbFolio(order: Int, at: PFN?) -> Folio? {
     guard let pfn = machine.takeBlock(order: order, gfp: .comp, at: at) else { return nil }
     machine.prepNewPage(pfn, order: order, gfp: .comp)
     // folio_ref_freeze() and __folio_set_hugetlb().
@@ -44,14 +23,14 @@ extension Page64Model: HugetlbFamily {
   }
 
   /// Kernel: `__update_and_free_hugetlb_folio()`: the page type goes, the block is freed.
-  func freeHugetlbFolio(_ folio: Folio, order: Int) {
+  public func freeHugetlbFolio(_ folio: Folio, order: Int) {
     memmap.set(page(folio.pfn), StructPageLayout.mapcount, PageType.noType)
     machine.freeHugeBlock(folio.pfn, order: order)
   }
 
   /// `HPG_vmemmap_optimized` lives in the head's `private`; in the classic era the
   /// static key `hugetlb_optimize_vmemmap_key` counts the optimised folios.
-  func markVmemmapOptimized(_ folio: Folio, _ on: Bool) {
+  public func markVmemmapOptimized(_ folio: Folio, _ on: Bool) {
     let head = page(folio.pfn)
     let priv: UInt64 = memmap.load(head, StructPageLayout.private)
     let bit = HugetlbState.hpgVmemmapOptimized
@@ -63,7 +42,7 @@ extension Page64Model: HugetlbFamily {
   /// frame when none can be had, the mask era needs it and a shared tail frame too.
   ///
   /// Kernel: `vmemmap_remap_free()`'s reuse page; `vmemmap_get_tail()` (v7).
-  func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames? {
+  public func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames? {
     let zone = machine.zoneIndex(of: folio.pfn)
     var tail: PFN? = nil
     if !Format.hvoAliasesHead {
@@ -81,7 +60,7 @@ extension Page64Model: HugetlbFamily {
   /// The classic era copies the head vmemmap page and then struct pages 4-7 over 0-3
   /// (`reset_struct_pages()`); the mask era fills the page with copies of struct page 63,
   /// a plain tail (v7 10/18).
-  func hvoRestoreFill(_ page: UnsafeMutableRawPointer, from source: UnsafeRawPointer) {
+  public func hvoRestoreFill(_ page: UnsafeMutableRawPointer, from source: UnsafeRawPointer) {
     let size = Kernel.structPageSize
     if Format.hvoAliasesHead {
       page.copyMemory(from: source, byteCount: Kernel.pageSize)

@@ -48,33 +48,12 @@ extension Page64Model {
     if ownType == .table { u |= KPF.pgtable.mask }
     if PageType.of(folioType) == .slab { u |= KPF.slab.mask }
 
-    func copy(_ flag: PageFlag, _ kpf: KPF) { if k & flag.mask != 0 { u |= kpf.mask } }
-    copy(.idle, .idle)
-    copy(.locked, .locked)
-    copy(.dirty, .dirty)
-    copy(.uptodate, .uptodate)
-    copy(.writeback, .writeback)
-    copy(.lru, .lru)
-    copy(.referenced, .referenced)
-    copy(.active, .active)
-    copy(.reclaim, .reclaim)
+    for (flag, kpf) in KPageFlagsCopy.table where k & flag.mask != 0 { u |= kpf.mask }
     if k & (PageFlag.swapbacked.mask | PageFlag.swapcache.mask) == PageFlag.swapbacked.mask | PageFlag.swapcache.mask {
       u |= KPF.swapcache.mask
     }
-    copy(.swapbacked, .swapbacked)
-    copy(.unevictable, .unevictable)
-    copy(.mlocked, .mlocked)
-    if u & KPF.huge.mask != 0 {
-      copy(.hwPoison, .hwPoison)
-    } else if memmap.load(page, StructPageLayout.flags, as: UInt64.self) & PageFlag.hwPoison.mask != 0 {
-      u |= KPF.hwPoison.mask
-    }
-    copy(.reserved, .reserved)
-    copy(.owner2, .owner2)
-    copy(.private, .private)
-    copy(.private2, .private2)
-    copy(.ownerPriv1, .ownerPrivate)
-    copy(.arch1, .arch)
+    let hwPoison = u & KPF.huge.mask != 0 ? k : memmap.load(page, StructPageLayout.flags, as: UInt64.self)
+    if hwPoison & PageFlag.hwPoison.mask != 0 { u |= KPF.hwPoison.mask }
     return u
   }
 
@@ -91,4 +70,13 @@ extension Page64Model {
 
   /// The KPF words of a PFN range, as reading that part of /proc/kpageflags gives.
   public func kpageflags(_ range: PFNRange) -> [UInt64] { range.map { kpageflags($0) } }
+}
+
+/// Page flags that `stable_page_flags()` copies into the same-named KPF bit (of the
+/// head's flags for a folio, of the page's own otherwise).
+enum KPageFlagsCopy {
+  static let table: [(PageFlag, KPF)] = [(.idle, .idle), (.locked, .locked), (.dirty, .dirty), (.uptodate, .uptodate), (.writeback, .writeback),
+     (.lru, .lru), (.referenced, .referenced), (.active, .active), (.reclaim, .reclaim),
+     (.swapbacked, .swapbacked), (.unevictable, .unevictable), (.mlocked, .mlocked), (.reserved, .reserved),
+     (.owner2, .owner2), (.private, .private), (.private2, .private2), (.ownerPriv1, .ownerPrivate), (.arch1, .arch)]
 }

@@ -2,22 +2,12 @@
 ///
 /// Kernel: `enum pageflags` (include/linux/page-flags.h), numbered as on an x86-64
 /// config with MMU, MEMORY_FAILURE and PAGE_IDLE_FLAG (young/idle) on.
+/// Each case is the kernel's `PG_*` name in Swift case (`ownerPriv1` is
+/// `PG_owner_priv_1`); the numbers run on from the first of each line.
 public enum PageFlag: Int, CaseIterable, Sendable {
-  /// Kernel: `PG_locked`.
-  case locked = 0
-  /// Kernel: `PG_writeback`.
-  case writeback = 1
-  /// Kernel: `PG_referenced`.
-  case referenced = 2
-  /// Kernel: `PG_uptodate`.
-  case uptodate = 3
-  /// Kernel: `PG_dirty`.
-  case dirty = 4
-  /// Kernel: `PG_lru`.
-  case lru = 5
+  case locked = 0, writeback, referenced, uptodate, dirty, lru
   /// Kernel: `PG_head` ("must be in bit 6").
   case head = 6
-  /// Kernel: `PG_waiters`.
   case waiters = 7
   /// Kernel: `PG_active`; on the first tail, `PG_has_hwpoisoned`.
   case active = 8
@@ -27,30 +17,10 @@ public enum PageFlag: Int, CaseIterable, Sendable {
   case ownerPriv1 = 10
   /// Kernel: `PG_owner_2` (also `PG_anon_exclusive`, `PG_mappedtodisk`).
   case owner2 = 11
-  /// Kernel: `PG_arch_1`.
-  case arch1 = 12
-  /// Kernel: `PG_reserved`.
-  case reserved = 13
-  /// Kernel: `PG_private`.
-  case `private` = 14
-  /// Kernel: `PG_private_2`.
-  case private2 = 15
+  case arch1 = 12, reserved, `private`, private2
   /// Kernel: `PG_reclaim` (also `PG_readahead`); on the first tail, `PG_partially_mapped`.
   case reclaim = 16
-  /// Kernel: `PG_swapbacked`.
-  case swapbacked = 17
-  /// Kernel: `PG_unevictable`.
-  case unevictable = 18
-  /// Kernel: `PG_dropbehind`.
-  case dropbehind = 19
-  /// Kernel: `PG_mlocked`.
-  case mlocked = 20
-  /// Kernel: `PG_hwpoison`.
-  case hwPoison = 21
-  /// Kernel: `PG_young`.
-  case young = 22
-  /// Kernel: `PG_idle`.
-  case idle = 23
+  case swapbacked = 17, unevictable, dropbehind, mlocked, hwPoison, young, idle
 
   /// The flag's bit in the flags word.
   @inlinable public var mask: UInt64 { 1 << UInt64(rawValue) }
@@ -103,25 +73,10 @@ public enum PageFlagsLayout {
 /// `_mapcount`).
 ///
 /// Kernel: `enum pagetype` (include/linux/page-flags.h); `PGTY_*` values.
+/// Each case is `PGTY_*` in Swift case: `buddy` first page of a free block, `table`
+/// page-table pages, `hugetlb` and `slab` on the head of a hugetlb folio or slab.
 public enum PageType: UInt8, CaseIterable, Sendable {
-  /// Kernel: `PGTY_buddy`, first page of a free block.
-  case buddy = 0xf0
-  /// Kernel: `PGTY_offline`.
-  case offline = 0xf1
-  /// Kernel: `PGTY_table`, page-table pages.
-  case table = 0xf2
-  /// Kernel: `PGTY_guard`.
-  case guardPage = 0xf3
-  /// Kernel: `PGTY_hugetlb`, on the head of a hugetlb folio.
-  case hugetlb = 0xf4
-  /// Kernel: `PGTY_slab`, on the head of a slab.
-  case slab = 0xf5
-  /// Kernel: `PGTY_zsmalloc`.
-  case zsmalloc = 0xf6
-  /// Kernel: `PGTY_unaccepted`.
-  case unaccepted = 0xf7
-  /// Kernel: `PGTY_large_kmalloc`.
-  case largeKmalloc = 0xf8
+  case buddy = 0xf0, offline, table, guardPage, hugetlb, slab, zsmalloc, unaccepted, largeKmalloc
   /// Kernel: `PGTY_mapcount_underflow`.
   case mapcountUnderflow = 0xff
 
