@@ -22,10 +22,12 @@ struct MachineCounters {
 /// run time.
 public final class Machine<Format: PageFormat> {
   public let config: MachineConfig
-  public let memory: PhysicalMemory
-  public let vmemmapTable: VmemmapTable
-  /// The handle every struct page access goes through.
-  public let memmap: Memmap<Format>
+  @usableFromInline let memory: PhysicalMemory
+  @usableFromInline let vmemmapTable: VmemmapTable
+  /// The handle every struct page access goes through. It does not own the memory it
+  /// points into: outside the module it is lent only for the length of a closure
+  /// (``withMemmap(_:)``).
+  @usableFromInline let memmap: Memmap<Format>
   /// Zones of all nodes, node by node, low zone first.
   public let zones: [ZoneDescriptor]
   /// HugeTLB pools and the vmemmap optimisation switch.
@@ -133,6 +135,11 @@ public final class Machine<Format: PageFormat> {
     }
     return result
   }
+
+  /// Lends the memmap handle for the length of `body`, which must not keep it: the
+  /// frames and page table behind it live as long as the machine.
+  @inlinable
+  public func withMemmap<R>(_ body: (Memmap<Format>) throws -> R) rethrows -> R { try body(memmap) }
 
   // MARK: - Lookups
 
