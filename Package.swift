@@ -15,11 +15,17 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
   ],
   targets: [
     .target(name: "PageModel", swiftSettings: debugVM),
     // Reading real machines: /proc and saved snapshots, page-types summaries, the census.
-    .target(name: "Snapshot", dependencies: ["PageModel"], swiftSettings: debugVM),
+    // The system zlib (gzip sources, CRC-32); zlib1g-dev is among Swift's Linux prerequisites.
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(
+      name: "Snapshot",
+      dependencies: ["PageModel", "CZlib", .product(name: "SystemPackage", package: "swift-system")],
+      swiftSettings: debugVM),
     .executableTarget(
       name: "memdesc",
       dependencies: [

@@ -1,4 +1,4 @@
-// libFuzzer entry point for the snapshot reader and the gzip reader. Compiled into the
+// libFuzzer entry point for the snapshot reader and the gzip reader (over zlib). Compiled into the
 // Snapshot module itself by Fuzz/run.sh (not part of the root package's build).
 //
 // The first input byte chooses the reader (its value mod 3): 0 = snapshot file, 1 = gzip

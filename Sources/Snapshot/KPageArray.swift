@@ -30,7 +30,7 @@ public final class KPageArray: @unchecked Sendable {
 
   enum Backing {
     case memory(ByteStore)
-    case file(fd: Int32)
+    case file(fd: FileIO.Descriptor)
     case blocks(EncodedBlocks)
   }
 
@@ -45,7 +45,7 @@ public final class KPageArray: @unchecked Sendable {
   }
 
   deinit {
-    if case .file(let fd) = backing { close(fd) }
+    if case .file(let fd) = backing { try? fd.close() }
   }
 
   /// An array over words already in memory (for tests and tools).

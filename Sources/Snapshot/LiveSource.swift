@@ -43,7 +43,7 @@ extension PageSnapshot {
   /// Opens one /proc kpage file for on-demand reads; nil if the kernel has none.
   static func openLiveKPageFile(_ file: KPageFile, proc: String) throws -> KPageArray? {
     let path = FileIO.join(proc, file.rawValue)
-    let fd: Int32
+    let fd: FileIO.Descriptor
     do {
       fd = try FileIO.openForReading(path)
     } catch let e as SnapshotError where e.kind == .permissionDenied {
@@ -55,14 +55,14 @@ extension PageSnapshot {
       let count = try probePFNCount(fd, path: path)
       return KPageArray(file: file, path: path, count: count, chunkWords: 1 << 17, backing: .file(fd: fd))
     } catch {
-      close(fd)
+      try? fd.close()
       throw error
     }
   }
 
   /// The number of PFNs a /proc kpage file covers: the first word offset at which a read
   /// returns nothing, found by binary search (about 40 one-word reads).
-  static func probePFNCount(_ fd: Int32, path: String) throws -> Int {
+  static func probePFNCount(_ fd: FileIO.Descriptor, path: String) throws -> Int {
     var word: UInt64 = 0
     func present(_ pfn: Int) throws -> Bool {
       try FileIO.pread(fd, path: path, into: &word, count: 8, offset: UInt64(pfn) * 8) == 8

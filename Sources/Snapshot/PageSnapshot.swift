@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
 
 /// The page state of one machine at one moment: the three kpage arrays, the /proc and
 /// /sys text files read with them, and what is known about the capture.
@@ -92,10 +87,10 @@ public struct PageSnapshot: Sendable {
     case .directory: return try openRawDirectory(path)
     case .other: throw SnapshotError(.wrongFileType, path: path, "is neither a regular file nor a directory")
     case .regular:
-      let fd = try FileIO.openForReading(path)
       var head = [UInt8](repeating: 0, count: SnapshotFormat.magic.count)
-      let n = try head.withUnsafeMutableBytes { try FileIO.pread(fd, path: path, into: $0.baseAddress!, count: $0.count, offset: 0) }
-      close(fd)
+      let n = try FileIO.withFile(path) { fd in
+        try head.withUnsafeMutableBytes { try FileIO.pread(fd, path: path, into: $0.baseAddress!, count: $0.count, offset: 0) }
+      }
       if n == head.count && head == SnapshotFormat.magic { return try SnapshotFormat.read(path) }
       return try openKPageflagsDump(path)
     }
@@ -142,12 +137,13 @@ public struct PageSnapshot: Sendable {
     return try PageSnapshot(origin: .rawDirectory(dir), kpageflags: flags, kpagecount: arrays[.kpagecount], kpagecgroup: arrays[.kpagecgroup], texts: texts, metadata: meta)
   }
 
-  /// Opens one kpage file: gzip (by its magic) is decompressed into memory; a raw file is
-  /// read on demand with `pread`. The size must be a non-zero multiple of 8.
+  /// Opens one kpage file: gzip (by its magic) is decompressed into memory (the compressed
+  /// file is read in chunks, never whole); a raw file is read on demand with `pread`. The
+  /// size must be a non-zero multiple of 8.
   public static func openKPageFile(_ file: KPageFile, path: String) throws -> KPageArray {
     let fd = try FileIO.openForReading(path)
     var owned = true
-    defer { if owned { close(fd) } }
+    defer { if owned { try? fd.close() } }
     let size = try FileIO.size(fd, path: path)
     guard size > 0 else {
       throw SnapshotError(.badSize, path: path, "empty file: a \(file.rawValue) dump holds one 8-byte word per PFN")
@@ -155,8 +151,7 @@ public struct PageSnapshot: Sendable {
     var head = [UInt8](repeating: 0, count: 2)
     let n = try head.withUnsafeMutableBytes { try FileIO.pread(fd, path: path, into: $0.baseAddress!, count: 2, offset: 0) }
     if n == 2 && head == [0x1f, 0x8b] {
-      let compressed = try FileIO.readAll(path)
-      let store = try Gzip.decompress(compressed, path: path)
+      let store = try Gzip.decompress(fd: fd, path: path, size: size)
       guard store.count > 0 else { throw SnapshotError(.badSize, path: path, "decompresses to nothing: a \(file.rawValue) dump holds one 8-byte word per PFN") }
       guard store.count % 8 == 0 else {
         throw SnapshotError(.badSize, path: path, offset: UInt64(store.count - store.count % 8), "decompressed size \(store.count) bytes is not a multiple of 8 (one u64 per PFN)")
