@@ -33,18 +33,21 @@ let package = Package(
         "Snapshot",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
+    // Seeds, scratch directories and the CLI runner shared by the three test targets.
+    .target(name: "MemdescTestSupport", dependencies: ["PageModel"], path: "Tests/MemdescTestSupport"),
     .testTarget(
       name: "PageModelTests",
       dependencies: [
         "PageModel",
+        "MemdescTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       swiftSettings: debugVM),
     .testTarget(
       name: "SnapshotTests",
-      dependencies: ["Snapshot", "PageModel"],
+      dependencies: ["Snapshot", "PageModel", "MemdescTestSupport"],
       resources: [.copy("Fixtures")],
       swiftSettings: debugVM),
-    .testTarget(name: "MemdescCLITests", dependencies: ["PageModel"]),
+    .testTarget(name: "MemdescCLITests", dependencies: ["PageModel", "MemdescTestSupport"]),
   ]
 )

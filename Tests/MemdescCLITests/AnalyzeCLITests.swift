@@ -1,16 +1,16 @@
 import Foundation
+import MemdescTestSupport
 import Testing
 
 /// `memdesc analyze` and plain `memdesc` through the built binary.
 @Suite struct AnalyzeCLITests {
-  let cli = CLITests()
+  let cli = MemdescCLI()
 
   static func fixture(_ name: String) -> String { SnapshotCLITests.fixture(name) }
 
   /// Acceptance: the JSON keys, and the thp-anon figures.
   @Test func thpAnonJSON() throws {
     let r = try cli.run(["analyze", Self.fixture("thp-anon"), "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
     let j = try cli.json(r.stdout)
     for key in ["source", "kernel_release", "census", "eras", "crosschecks"] { #expect(j[key] != nil, "\(key)") }
     #expect(j["kernel_release"] as? String == "6.18.44-fc-v595")
@@ -34,7 +34,6 @@ import Testing
   /// Acceptance: the HVO capture reports the pools' counts, and says it corrected fake heads.
   @Test func hvoSnapshotText() throws {
     let r = try cli.run(["analyze", Self.fixture("hvo-hugetlb.mdsnap"), "--eras", "classic,memdesc8"])
-    #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("hugetlb 2048kB     100 huge pages (100 with HVO); pool nr_hugepages 100"), "\(r.stdout)")
     #expect(r.stdout.contains("8890 fake (HVO) corrected"))
     #expect(r.stdout.contains("HVO fake heads corrected"))
@@ -47,11 +46,9 @@ import Testing
 
   @Test func demoAndCSV() throws {
     let d = try cli.run(["analyze", "--demo"])
-    #expect(d.status == 0, "\(d.stderr)")
     #expect(d.stdout.hasPrefix("memdesc analyze --demo: a built-in demonstration, not a reading of this host"))
     #expect(d.stdout.contains("memmap               census 8024 pages, kernel 8024 pages: agree"), "\(d.stdout)")
     let csv = try cli.run(["analyze", "--demo", "--format", "csv", "--eras", "mask"])
-    #expect(csv.status == 0)
     #expect(csv.stdout.hasPrefix("section,name,value\ncensus,pfns,524288\n"))
     #expect(csv.stdout.contains("hugetlb_pages,2048kB,32"))
   }
@@ -60,7 +57,6 @@ import Testing
   /// otherwise, and says which.
   @Test func plainMemdescSaysWhich() throws {
     let r = try cli.run([])
-    #expect(r.status == 0, "\(r.stderr)")
     let readable = FileHandle(forReadingAtPath: "/proc/kpageflags").map { h in defer { try? h.close() }; return (try? h.read(upToCount: 8))?.count == 8 } ?? false
     if readable {
       #expect(r.stdout.hasPrefix("memdesc: /proc/kpageflags is readable: analysing this machine (memdesc analyze --live)"))
@@ -71,28 +67,25 @@ import Testing
   }
 
   @Test(arguments: [
-    (["analyze", "/nonexistent/snap"], "/nonexistent/snap: no such file or directory"),
-    (["analyze", "--demo", "--eras", "classic,tomorrow"], "unknown era 'tomorrow'"),
-    (["analyze"], "give a SOURCE"),
-    (["analyze", "--demo", "/tmp"], "--demo analyses the built-in demonstration"),
+    (["analyze", "/nonexistent/snap"], CLIExit.failure, "Error: /nonexistent/snap: no such file or directory"),
+    (["analyze", "--demo", "--eras", "classic,tomorrow"], .usage, "Error: unknown era 'tomorrow' in --eras; expected some of: classic, mask, memdesc32, memdesc8"),
+    (["analyze"], .usage, "Error: give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live"),
+    (["analyze", "--demo", "/tmp"], .usage, "Error: --demo analyses the built-in demonstration; give no SOURCE or --live with it"),
   ])
-  func badInput(args: [String], message: String) throws {
-    let r = try cli.run(args)
-    #expect(r.status != 0 && r.status < 128, "\(args): status \(r.status)")
-    #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+  func badInput(args: [String], exit: CLIExit, line: String) throws {
+    try cli.run(args, exit: exit, stderrLine: line)
   }
 
   @Test func badTextFileNamesIt() throws {
-    let dir = try SnapshotCLITests.scratch()
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let scratch = try ScratchDirectory("cli-analyze")
+    defer { scratch.remove() }
+    let dir = scratch.path
     let flags = Data(repeating: 0, count: 8 * 4096)
     try flags.write(to: URL(fileURLWithPath: dir + "/kpageflags"))
     try "Node 0, zone DMA one two\n".write(toFile: dir + "/buddyinfo", atomically: true, encoding: .utf8)
-    let r = try cli.run(["analyze", dir])
-    #expect(r.status == 1 && r.stderr.contains("buddyinfo") && r.stderr.contains("line 1"), "\(r.stderr)")
+    try cli.run(["analyze", dir], exit: .failure, stderrLine: "Error: \(dir)/buddyinfo: line 1: cannot read 'one' as a count")
     try FileManager.default.removeItem(atPath: dir + "/buddyinfo")
     // All zero and no iomem: no RAM to model.
-    let z = try cli.run(["analyze", dir])
-    #expect(z.status == 1 && z.stderr.contains("kpageflags") && z.stderr.contains("cannot model"), "\(z.stderr)")
+    try cli.run(["analyze", dir], exit: .failure, stderrLine: "Error: \(dir)/kpageflags: cannot model this machine's RAM: the layout has no RAM (kpageflags reads all zero and there is no iomem?)")
   }
 }

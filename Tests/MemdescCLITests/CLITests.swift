@@ -1,51 +1,23 @@
 import Foundation
+import MemdescTestSupport
 import Testing
 
 /// Runs the built `memdesc` binary the way a user does and checks what it prints and
 /// how it exits.
 @Suite struct CLITests {
-  struct Result {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
-
-  static var binary: URL {
-    // The test bundle and the executable are built into the same directory.
-    let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-    return exe.deletingLastPathComponent().appendingPathComponent("memdesc")
-  }
-
-  func run(_ args: [String]) throws -> Result {
-    let p = Process()
-    p.executableURL = Self.binary
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-  }
-
-  func json(_ text: String) throws -> [String: Any] {
-    try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-  }
+  let cli = MemdescCLI()
 
   /// Acceptance: 4 GiB reports 1048576 PFNs and a 64 MiB memmap in both 64-byte eras.
   @Test(arguments: ["memdesc32", "memdesc8"])
   func bootMemdescEras(era: String) throws {
-    let j = try json(try run(["boot", "--ram", "4G", "--era", era, "--format", "json"]).stdout)
+    let j = try cli.json(try cli.run(["boot", "--ram", "4G", "--era", era, "--format", "json"]).stdout)
     #expect(j["memmap_bytes"] as? Int == (era == "memdesc32" ? 32 : 8) << 20)
   }
 
   @Test(arguments: ["mask", "classic"])
   func bootFourGigabytesJSON(era: String) throws {
-    let r = try run(["boot", "--ram", "4G", "--era", era, "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
-    let j = try json(r.stdout)
+    let r = try cli.run(["boot", "--ram", "4G", "--era", era, "--format", "json"])
+    let j = try cli.json(r.stdout)
     #expect(j["era"] as? String == era)
     #expect(j["pfns"] as? Int == 1_048_576)
     #expect(j["memmap_bytes"] as? Int == 67_108_864)
@@ -59,43 +31,36 @@ import Testing
   }
 
   @Test func bootFixtureLayout() throws {
-    let r = try run(["boot", "--ram", "24G", "--layout", "pc", "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
-    let j = try json(r.stdout)
+    let r = try cli.run(["boot", "--ram", "24G", "--layout", "pc", "--format", "json"])
+    let j = try cli.json(r.stdout)
     #expect(j["memmap_frames"] as? Int == 98304)
     #expect(j["pfns"] as? Int == 0x640000)
   }
 
   @Test func misalignedBaseIsRefused() throws {
-    let r = try run(["boot", "--ram", "4G", "--era", "mask", "--vmemmap-base", "0xffffea0000200000"])
-    #expect(r.status != 0)
+    let r = try cli.run(["boot", "--ram", "4G", "--era", "mask", "--vmemmap-base", "0xffffea0000200000"], exit: .failure)
     #expect(r.stderr.contains("256 MiB"))
-    let allowed = try run(["boot", "--ram", "4G", "--era", "mask", "--vmemmap-base", "0xffffea0000200000", "--allow-misaligned-vmemmap"])
-    #expect(allowed.status == 0)
+    try cli.run(["boot", "--ram", "4G", "--era", "mask", "--vmemmap-base", "0xffffea0000200000", "--allow-misaligned-vmemmap"])
   }
 
-  /// Bad input: a clear error and a non-zero exit, never a runtime trap.
+  /// Bad input: one clear first line on stderr and an exact exit status (64 usage,
+  /// 1 data or environment), never a runtime trap.
   @Test(arguments: [
-    (["boot", "--ram", "0"], "more than 0"),
-    (["boot", "--ram", "banana"], "cannot read RAM size 'banana'"),
-    (["boot", "--ram", "64T"], "host memory"),
-    (["boot", "--ram", "4P"], "host memory"),
-    (["boot", "--ram", "4G", "--era", "sideways"], "unknown era 'sideways'"),
-    (["boot", "--ram", "4G", "--vmemmap-base", "0xnothex"], "cannot read vmemmap base"),
-    (["boot", "--ram", "4G", "--vmemmap-base", "0x1000"], "kernel half"),
-    (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], "not aligned to the 4 KiB"),
-    (["boot", "--ram", "1000"], "multiple of the 4 KiB"),
-    (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], "cannot read RAM range"),
-    (["boot", "--ram", "64M", "--nodes", "3"], "nodes"),
-    (["boot", "--ram", "4G", "--nodes", "0"], "nodes"),
-    (["boot", "--ram", "2T", "--era", "memdesc8"], "28-bit PFNs"),
-    (["boot"], "--ram"),
+    (["boot", "--ram", "0"], CLIExit.failure, "Error: RAM size must be more than 0 bytes"),
+    (["boot", "--ram", "banana"], .usage, "Error: cannot read RAM size 'banana': expected a number with an optional K, M, G or T suffix, such as 4G"),
+    (["boot", "--ram", "4G", "--era", "sideways"], .usage, "Error: unknown era 'sideways'; expected one of: classic, mask, memdesc32, memdesc8"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0xnothex"], .usage, "Error: cannot read vmemmap base '0xnothex': expected a hexadecimal address such as 0xffffea0000000000"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0x1000"], .failure, "Error: vmemmap base 0x1000 must lie in the kernel half of the address space, above the direct map at 0xffff888040000000, with room for the whole memmap below the kernel image at 0xffffffff80000000"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], .failure, "Error: vmemmap base 0xffffea0000000100 is not aligned to the 4 KiB page size"),
+    (["boot", "--ram", "1000"], .failure, "Error: RAM size 1000 bytes is not a multiple of the 4 KiB page size"),
+    (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], .failure, "Error: cannot read RAM range '0x10-0x1': expected FIRST-LAST PFNs such as 0x100-0xbffff"),
+    (["boot", "--ram", "64M", "--nodes", "3"], .failure, "Error: cannot split RAM into 3 nodes: it spans 1 memory sections of 128 MiB, and each node needs at least one"),
+    (["boot", "--ram", "4G", "--nodes", "0"], .failure, "Error: cannot split RAM into 0 nodes: it spans 0 memory sections of 128 MiB, and each node needs at least one"),
+    (["boot", "--ram", "2T", "--era", "memdesc8"], .failure, "Error: era 'memdesc8' links free blocks by 28-bit PFNs in the model, so physical memory must end below 1 TiB"),
+    (["boot"], .usage, "Error: Missing expected argument '--ram <ram>'"),
   ])
-  func badInput(args: [String], message: String) throws {
-    let r = try run(args)
-    #expect(r.status != 0)
-    #expect(r.status < 128, "killed by a signal: \(r.stderr)")
-    #expect(r.stderr.contains(message), "\(r.stderr)")
+  func badInput(args: [String], exit: CLIExit, line: String) throws {
+    let r = try cli.run(args, exit: exit, stderrLine: line)
     #expect(!r.stderr.contains("Fatal error"))
   }
 
@@ -109,9 +74,8 @@ import Testing
     ("memdesc8", "1G:2", 4096, 1022, 512, 511),
   ])
   func hvoMemdescEras(era: String, pages: String, before: Int, freed: Int, perPage: Int, freedPerPage: Int) throws {
-    let r = try run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--optimize", "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
-    let j = try json(r.stdout)
+    let r = try cli.run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--optimize", "--format", "json"])
+    let j = try cli.json(r.stdout)
     #expect(j["era"] as? String == era)
     #expect(j["memmap_frames_before"] as? Int == before)
     #expect(j["memmap_frames_after"] as? Int == before - freed)
@@ -124,6 +88,16 @@ import Testing
     #expect(h["freed_frames_per_page"] as? Int == freedPerPage)
   }
 
+  /// A machine whose memmap does not fit in this host's memory is refused (the figure
+  /// of available memory is the host's).
+  @Test(arguments: [("64T", "1 TiB"), ("4P", "64 TiB")])
+  func tooLargeForHost(ram: String, memmap: String) throws {
+    let r = try cli.run(["boot", "--ram", ram], exit: .failure)
+    let line = r.stderrLines.first ?? ""
+    #expect(line.hasPrefix("Error: the memmap of this machine needs \(memmap) of host memory but this host has "), "\(line)")
+    #expect(line.hasSuffix(" available; choose a smaller --ram"), "\(line)")
+  }
+
   /// Issue 3 acceptance figures through the CLI.
   @Test(arguments: [
     ("classic", "2M:1000", 7000, 0, 7000, 8000),
@@ -132,34 +106,30 @@ import Testing
     ("mask", "1G:2", 8190, 1, 0, 2),
   ])
   func hvoFigures(era: String, pages: String, freed: Int, sharedTails: Int, fakeHeads: Int, kpfHeads: Int) throws {
-    let r = try run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--optimize", "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
-    let j = try json(r.stdout)
+    let r = try cli.run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--optimize", "--format", "json"])
+    let j = try cli.json(r.stdout)
     #expect(j["freed_frames"] as? Int == freed)
     #expect(j["shared_tail_frames"] as? Int == sharedTails)
     #expect(j["fake_heads_seen"] as? Int == fakeHeads)
     #expect(j["kpageflags_heads"] as? Int == kpfHeads)
-    let off = try json(try run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--no-optimize", "--format", "json"]).stdout)
+    let off = try cli.json(try cli.run(["hvo", "--ram", "8G", "--era", era, "--hugepages", pages, "--no-optimize", "--format", "json"]).stdout)
     #expect(off["freed_frames"] as? Int == 0)
     #expect(off["fake_heads_seen"] as? Int == 0)
   }
 
   @Test(arguments: [
-    (["hvo", "--ram", "8G", "--hugepages", "3M:1"], "unsupported huge page size '3M'"),
-    (["hvo", "--ram", "8G", "--hugepages", "garbage"], "cannot read --hugepages entry 'garbage'"),
-    (["hvo", "--ram", "8G", "--hugepages", "2M:-4"], "cannot read --hugepages entry"),
-    (["hvo", "--ram", "8G", "--hugepages", "2M:99999999999"], "too large"),
+    (["hvo", "--ram", "8G", "--hugepages", "3M:1"], "Error: unsupported huge page size '3M' in --hugepages: x86-64 has 2M and 1G"),
+    (["hvo", "--ram", "8G", "--hugepages", "garbage"], "Error: cannot read --hugepages entry 'garbage': expected SIZE:COUNT such as 2M:1000"),
+    (["hvo", "--ram", "8G", "--hugepages", "2M:-4"], "Error: cannot read --hugepages entry '2M:-4': expected SIZE:COUNT such as 2M:1000"),
+    (["hvo", "--ram", "8G", "--hugepages", "2M:99999999999"], "Error: huge page count 99999999999 in --hugepages is too large"),
   ])
-  func hvoBadInput(args: [String], message: String) throws {
-    let r = try run(args)
-    #expect(r.status != 0 && r.status < 128)
-    #expect(r.stderr.contains(message), "\(r.stderr)")
+  func hvoBadInput(args: [String], line: String) throws {
+    try cli.run(args, exit: .usage, stderrLine: line)
   }
 
   /// The demonstration (plain `memdesc` runs it where /proc/kpageflags is unreadable).
   @Test func demoShowsEveryEra() throws {
-    let r = try run(["demo"])
-    #expect(r.status == 0, "\(r.stderr)")
+    let r = try cli.run(["demo"])
     #expect(r.stdout.contains("demonstration"))
     for era in ["classic", "mask", "memdesc32", "memdesc8"] { #expect(r.stdout.contains("== era \(era)")) }
     #expect(r.stdout.contains("compound_head(tail) = PFN"))

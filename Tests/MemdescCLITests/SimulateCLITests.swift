@@ -1,13 +1,13 @@
 import Foundation
+import MemdescTestSupport
 import Testing
 
 @Suite struct SimulateCLITests {
-  let cli = CLITests()
+  let cli = MemdescCLI()
 
   /// Acceptance (issue 4): the JSON keys, and memmaps of a half and an eighth.
   @Test func anonOrder0JSON() throws {
     let r = try cli.run(["simulate", "--ram", "1G", "--workload", "anon-order0", "--eras", "classic,mask,memdesc32,memdesc8", "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
     let j = try cli.json(r.stdout)
     let eras = try #require(j["eras"] as? [[String: Any]])
     #expect(eras.map { $0["era"] as? String } == ["classic", "mask", "memdesc32", "memdesc8"])
@@ -22,44 +22,36 @@ import Testing
 
   @Test func csvAndText() throws {
     let csv = try cli.run(["simulate", "--ram", "256M", "--workload", "slab-heavy", "--format", "csv"])
-    #expect(csv.status == 0)
     let lines = csv.stdout.split(separator: "\n")
     #expect(lines.count == 5)
     #expect(lines[0].hasPrefix("era,struct_page_bytes,memmap_bytes,descriptor_bytes"))
     let text = try cli.run(["simulate", "--ram", "256M", "--workload", "mixed", "--eras", "mask,memdesc8"])
-    #expect(text.status == 0, "\(text.stderr)")
     #expect(text.stdout.contains("memdesc8"))
   }
 
   @Test func traceReplay() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memdesc-trace-\(getpid())")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
+    let scratch = try ScratchDirectory("cli-trace")
+    defer { scratch.remove() }
+    let dir = URL(fileURLWithPath: scratch.path)
     let good = dir.appendingPathComponent("good.trace")
     try "alloc a folio 9 anon\nalloc b slab 1\nalloc c pagetable\nfree a\n".write(to: good, atomically: true, encoding: .utf8)
-    let r = try cli.run(["simulate", "--ram", "128M", "--trace", good.path, "--format", "json"])
-    #expect(r.status == 0, "\(r.stderr)")
+    try cli.run(["simulate", "--ram", "128M", "--trace", good.path, "--format", "json"])
     let bad = dir.appendingPathComponent("bad.trace")
     try "alloc a folio 0 anon\n\nalloc b folio 0 sideways\n".write(to: bad, atomically: true, encoding: .utf8)
-    let e1 = try cli.run(["simulate", "--ram", "128M", "--trace", bad.path])
-    #expect(e1.status != 0 && e1.status < 128)
-    #expect(e1.stderr.contains("bad.trace:3"), "\(e1.stderr)")
+    try cli.run(["simulate", "--ram", "128M", "--trace", bad.path], exit: .failure, stderrLine: "Error: \(bad.path):3: folio kind 'sideways' is not anon or file: 'alloc b folio 0 sideways'")
     let never = dir.appendingPathComponent("never.trace")
     try "alloc a folio 0 anon\nfree zz\n".write(to: never, atomically: true, encoding: .utf8)
-    let e2 = try cli.run(["simulate", "--ram", "128M", "--trace", never.path])
-    #expect(e2.status != 0 && e2.stderr.contains("never.trace:2") && e2.stderr.contains("zz"), "\(e2.stderr)")
+    try cli.run(["simulate", "--ram", "128M", "--trace", never.path], exit: .failure, stderrLine: "Error: \(never.path):2: 'free zz' frees an ID that was never allocated (or was already freed)")
   }
 
   @Test(arguments: [
-    (["simulate", "--ram", "1G", "--workload", "banana"], "unknown workload 'banana'"),
-    (["simulate", "--ram", "1G", "--workload", "mixed", "--eras", "classic,tomorrow"], "unknown era 'tomorrow'"),
-    (["simulate", "--ram", "1G"], "exactly one of --workload"),
-    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], "cannot open '/nonexistent/x.trace'"),
-    (["simulate", "--ram", "lots", "--workload", "mixed"], "cannot read RAM size 'lots'"),
+    (["simulate", "--ram", "1G", "--workload", "banana"], CLIExit.usage, "Error: unknown workload 'banana'; expected one of: anon-order0, anon-thp, file-large-folios, slab-heavy, hugetlb-2m, hugetlb-1g, mixed"),
+    (["simulate", "--ram", "1G", "--workload", "mixed", "--eras", "classic,tomorrow"], .usage, "Error: unknown era 'tomorrow' in --eras; expected some of: classic, mask, memdesc32, memdesc8"),
+    (["simulate", "--ram", "1G"], .usage, "Error: give exactly one of --workload NAME or --trace FILE"),
+    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], .usage, "Error: cannot open '/nonexistent/x.trace': No such file or directory"),
+    (["simulate", "--ram", "lots", "--workload", "mixed"], .usage, "Error: cannot read RAM size 'lots': expected a number with an optional K, M, G or T suffix, such as 16G"),
   ])
-  func badInput(args: [String], message: String) throws {
-    let r = try cli.run(args)
-    #expect(r.status != 0 && r.status < 128)
-    #expect(r.stderr.contains(message), "\(r.stderr)")
+  func badInput(args: [String], exit: CLIExit, line: String) throws {
+    try cli.run(args, exit: exit, stderrLine: line)
   }
 }

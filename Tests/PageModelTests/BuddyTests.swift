@@ -1,4 +1,5 @@
 import Testing
+import MemdescTestSupport
 @testable import PageModel
 
 @Suite struct BuddyTests {

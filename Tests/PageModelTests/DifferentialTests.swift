@@ -1,4 +1,5 @@
 import Testing
+import MemdescTestSupport
 @testable import PageModel
 
 /// One logical sequence of operations run in all four eras through the one API

@@ -1,4 +1,5 @@
 import Foundation
+import MemdescTestSupport
 import Snapshot
 import Testing
 
@@ -10,8 +11,9 @@ enum Live {
 @Suite struct LiveCaptureTests {
   @Test(.enabled(if: Live.readable, "skipped: /proc/kpageflags is not readable here (needs root)"))
   func captureThisMachine() throws {
-    let dir = try Fixture.scratchDirectory("live")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let scratch = try ScratchDirectory("live")
+    defer { scratch.remove() }
+    let dir = scratch.path
     let path = dir + "/live.mdsnap"
     let report = try SnapshotCapture.capture(to: path)
     let snap = try PageSnapshot.open(path)

@@ -1,4 +1,5 @@
 import Foundation
+import MemdescTestSupport
 import Snapshot
 import Testing
 
@@ -6,15 +7,7 @@ import Testing
 /// and read them; every outcome must be a value or a `SnapshotError`, never a trap.
 /// The seed is printed; replay with `MEMDESC_SEED=0x... swift test --filter MutationTests`.
 @Suite struct MutationTests {
-  static var seed: UInt64 {
-    if let s = ProcessInfo.processInfo.environment["MEMDESC_SEED"] {
-      let t = s.hasPrefix("0x") ? String(s.dropFirst(2)) : s
-      if let v = UInt64(t, radix: 16) { return v }
-    }
-    return UInt64.random(in: 0...UInt64.max)
-  }
-
-  static func mutate(_ input: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+  static func mutate(_ input: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
     var b = input
     for _ in 0..<(1 + Int(rng.next() % 3)) {
       guard !b.isEmpty else { break }
@@ -56,9 +49,7 @@ import Testing
   }
 
   @Test func mutatedSnapshotsNeverTrap() throws {
-    let seed = Self.seed
-    print("mutatedSnapshotsNeverTrap: seed 0x\(String(seed, radix: 16))")
-    var rng = SplitMix(seed: seed)
+    var rng = SplitMix64(seed: testSeed("mutatedSnapshotsNeverTrap"))
     // A small multi-block snapshot from the fixture's varied region.
     let store = try Gzip.decompress(Fixture.bytes(Fixture.file("fuzz", "kpageflags-32k.gz")), path: "seed")
     let words = Array(store.words)
@@ -79,9 +70,7 @@ import Testing
   }
 
   @Test func mutatedGzipNeverTraps() throws {
-    let seed = Self.seed
-    print("mutatedGzipNeverTraps: seed 0x\(String(seed, radix: 16))")
-    var rng = SplitMix(seed: seed)
+    var rng = SplitMix64(seed: testSeed("mutatedGzipNeverTraps"))
     let valid = try Fixture.bytes(Fixture.file("fuzz", "kpageflags-32k.gz"))
     var accepted = 0
     let iterations = 1500

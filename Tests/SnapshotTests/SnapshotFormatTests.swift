@@ -1,4 +1,5 @@
 import Foundation
+import MemdescTestSupport
 import Snapshot
 import Testing
 
@@ -36,7 +37,7 @@ func allWords(_ a: KPageArray) throws -> [UInt64] {
   /// Small blocks, several threads, odd lengths: still exact.
   @Test func smallBlocksAndOddLength() throws {
     var words: [UInt64] = []
-    var rng = SplitMix(seed: 42)
+    var rng = SplitMix64(seed: 42)
     for _ in 0..<1000 {
       let v = rng.next() % 5 == 0 ? rng.next() : UInt64(rng.next() % 4) << 10
       words += Array(repeating: v, count: Int(rng.next() % 40) + 1)
@@ -58,8 +59,9 @@ func allWords(_ a: KPageArray) throws -> [UInt64] {
   }
 
   @Test func writeIsAtomicAndLeavesNothingOnFailure() throws {
-    let dir = try Fixture.scratchDirectory("atomic")
-    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let scratch = try ScratchDirectory("atomic")
+    defer { scratch.remove() }
+    let dir = scratch.path
     // A raw directory whose kpagecount shrinks after it was opened: the capture fails
     // half-way through reading.
     let raw = dir + "/raw"
@@ -90,18 +92,5 @@ func allWords(_ a: KPageArray) throws -> [UInt64] {
     #expect(info.hstates.map(\.sizeKB) == [1_048_576, 2048])
     #expect(info.optimizeVmemmap == 0)
     expectSnapshotError(.badText, ["hugepages", "line 1"]) { _ = try HugepagesInfo.parse("hugepages-2048kB nr_hugepages=x\n", path: "hugepages") }
-  }
-}
-
-/// A tiny seeded generator (SplitMix64) for repeatable random tests.
-struct SplitMix: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

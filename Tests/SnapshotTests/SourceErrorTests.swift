@@ -1,13 +1,17 @@
 import Foundation
+import MemdescTestSupport
 import Snapshot
 import Testing
 
 /// Bad input: each a clear error naming the file (and the offset or value where it
 /// applies), never a trap.
-@Suite struct SourceErrorTests {
-  let dir: String
+@Suite final class SourceErrorTests {
+  let scratch: ScratchDirectory
+  var dir: String { scratch.path }
 
-  init() throws { dir = try Fixture.scratchDirectory("errors") }
+  /// Each test gets its own directory, removed when the test ends.
+  init() throws { scratch = try ScratchDirectory("errors") }
+  deinit { scratch.remove() }
 
   func file(_ name: String, _ bytes: [UInt8]) throws -> String {
     let p = dir + "/" + name

@@ -2,7 +2,7 @@ import Foundation
 import Snapshot
 import Testing
 
-/// Paths of the bundled fixtures and scratch files for the snapshot tests.
+/// Paths of the bundled fixtures for the snapshot tests.
 enum Fixture {
   static let scenarios = ["idle", "thp-anon"]
 
@@ -14,13 +14,6 @@ enum Fixture {
 
   static func text(_ scenario: String, _ name: String) throws -> String {
     try String(contentsOfFile: file(scenario, name), encoding: .utf8)
-  }
-
-  /// A fresh empty directory under the system temporary directory.
-  static func scratchDirectory(_ label: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memdesc-snapshot-tests-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
   }
 
   static func write(_ bytes: [UInt8], to path: String) throws {
