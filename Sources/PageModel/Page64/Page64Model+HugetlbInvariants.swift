@@ -1,4 +1,4 @@
-/// The behavioural invariants of HugeTLB and HVO (hvo.md section 3.9, I1-I9), checked on
+/// The behavioural invariants of HugeTLB and HVO (docs/hvo.md, I1-I9), checked on
 /// demand. Tests run them after every operation of random pool sequences.
 extension Page64Model {
   /// Checks every hugetlb pool folio and the vmemmap that describes it:
