@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "PageModel", targets: ["PageModel"]),
     .library(name: "Snapshot", targets: ["Snapshot"]),
+    .library(name: "Render", targets: ["Render"]),
     .executable(name: "memdesc", targets: ["memdesc"]),
   ],
   dependencies: [
@@ -20,11 +21,15 @@ let package = Package(
     .target(name: "PageModel", swiftSettings: debugVM),
     // Reading real machines: /proc and saved snapshots, page-types summaries, the census.
     .target(name: "Snapshot", dependencies: ["PageModel"], swiftSettings: debugVM),
+    // Everything meant for people or other programs: text tables, JSON, CSV, HTML/SVG.
+    // The libraries above return values; the CLI hands them to this target.
+    .target(name: "Render", dependencies: ["PageModel", "Snapshot"]),
     .executableTarget(
       name: "memdesc",
       dependencies: [
         "PageModel",
         "Snapshot",
+        "Render",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(
@@ -36,7 +41,7 @@ let package = Package(
       swiftSettings: debugVM),
     .testTarget(
       name: "SnapshotTests",
-      dependencies: ["Snapshot", "PageModel"],
+      dependencies: ["Snapshot", "PageModel", "Render"],
       resources: [.copy("Fixtures")],
       swiftSettings: debugVM),
     .testTarget(name: "MemdescCLITests", dependencies: ["PageModel"]),

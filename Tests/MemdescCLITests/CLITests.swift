@@ -80,7 +80,7 @@ import Testing
     (["boot", "--ram", "banana"], "cannot read RAM size 'banana'"),
     (["boot", "--ram", "64T"], "host memory"),
     (["boot", "--ram", "4P"], "host memory"),
-    (["boot", "--ram", "4G", "--era", "sideways"], "unknown era 'sideways'"),
+    (["boot", "--ram", "4G", "--era", "sideways"], "The value 'sideways' is invalid for '--era"),
     (["boot", "--ram", "4G", "--vmemmap-base", "0xnothex"], "cannot read vmemmap base"),
     (["boot", "--ram", "4G", "--vmemmap-base", "0x1000"], "kernel half"),
     (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], "not aligned to the 4 KiB"),

@@ -51,7 +51,7 @@ import Testing
   }
 
   @Test(arguments: [
-    (["simulate", "--ram", "1G", "--workload", "banana"], "unknown workload 'banana'"),
+    (["simulate", "--ram", "1G", "--workload", "banana"], "The value 'banana' is invalid for '--workload"),
     (["simulate", "--ram", "1G", "--workload", "mixed", "--eras", "classic,tomorrow"], "unknown era 'tomorrow'"),
     (["simulate", "--ram", "1G"], "exactly one of --workload"),
     (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], "cannot open '/nonexistent/x.trace'"),

@@ -30,36 +30,6 @@ public struct PageExplanation: Sendable {
   public var frameMappedBy: Int
   /// What the frame is: the page's own, the head's (aliased), a shared tail frame, ...
   public var frameRole: String
-
-  /// The explanation as text lines (the CLI prints them).
-  public var text: String {
-    var out = ""
-    func line(_ s: String = "") { out += s + "\n" }
-    line("era \(era.rawValue) (\(bytes.count)-byte struct page), PFN \(hex(pfn.rawValue))")
-    line("  struct page at vmemmap \(hex(structPageAddress)): PTE frame \(frame.rawValue) (\(hex(frame.rawValue))), \(writable ? "writable" : "read-only"), mapped by \(frameMappedBy) vmemmap page\(frameMappedBy == 1 ? "" : "s"): \(frameRole)")
-    line("  bytes:")
-    for f in fields {
-      let slice = bytes[f.offset..<min(bytes.count, f.offset + f.size)]
-      let dump = slice.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
-      line("    +\(String(f.offset).leftPad(2))  \(dump.rightPad(23))  \(f.name.rightPad(38)) = \(hex(f.value))")
-    }
-    line("  decode:")
-    for d in decode { line("    \(d)") }
-    line("  head:  \(head.map { hex($0.rawValue) } ?? "none (compound_head() is a BUG for an owned page in this era)")")
-    if let folio {
-      line("  folio: \(hex(folio.rawValue)), order \(folioOrder ?? 0) (\(1 << (folioOrder ?? 0)) pages)" + (folioFlags.isEmpty ? "" : ", flags " + folioFlags.joined(separator: " ")))
-    } else {
-      line("  folio: none (the page is in no folio)")
-    }
-    return out
-  }
-}
-
-func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-
-extension String {
-  func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-  func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
 }
 
 extension Machine {

@@ -22,7 +22,6 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
   case tooLargeForEra(Era, maxBytes: UInt64)
 
   public var description: String {
-    func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
     switch self {
     case .layout(let e): return e.description
     case .notImplemented(let what, let era): return "\(what) in era '\(era.rawValue)' is not implemented yet"
