@@ -74,32 +74,21 @@ public enum BootOutput {
 
 /// `memdesc simulate`: one cost per era.
 public struct SimulationOutput: Encodable {
-  public var ramBytes: UInt64
+  public let ramBytes: UInt64
   @Nullable public var workload: String?
   @Nullable public var trace: String?
-  public var operations: Int
-  public var seed: UInt64
-  public var costs: [EraCost]
+  public let operations: Int
+  public let seed: UInt64
+  /// Not encoded itself: `eras` is its JSON form.
+  public let costs: [EraCost]
+  let eras: [EraCostJSON]
 
   enum CodingKeys: String, CodingKey { case ramBytes = "ram_bytes", workload, trace, operations, seed, eras }
 
   public init(ramBytes: UInt64, workload: String?, trace: String?, operations: Int, seed: UInt64, costs: [EraCost]) {
-    self.ramBytes = ramBytes
-    self.workload = workload
-    self.trace = trace
-    self.operations = operations
-    self.seed = seed
-    self.costs = costs
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(ramBytes, forKey: .ramBytes)
-    try c.encode(_workload, forKey: .workload)
-    try c.encode(_trace, forKey: .trace)
-    try c.encode(operations, forKey: .operations)
-    try c.encode(seed, forKey: .seed)
-    try c.encode(costs.map(EraCostJSON.init), forKey: .eras)
+    (self.ramBytes, self.operations, self.seed, self.costs) = (ramBytes, operations, seed, costs)
+    (self.workload, self.trace) = (workload, trace)
+    eras = costs.map(EraCostJSON.init)
   }
 
   public func json() throws -> String { try JSONOutput.render(self) }
@@ -133,33 +122,20 @@ public struct SimulationOutput: Encodable {
 /// `memdesc hvo`: HugeTLB pools allocated, memmap before and after.
 public struct HVOOutput: Encodable {
   public struct Pool: Encodable {
-    public var name: String
-    public var sizeKB: Int
-    public var requested: Int
-    public var count: Int
-    public var vmemmapFramesPerPage: Int
-    public var freedFramesPerPage: Int
+    public let name: String
+    public let sizeKB, requested, count, vmemmapFramesPerPage, freedFramesPerPage: Int
     enum CodingKeys: String, CodingKey {
       case name, sizeKB = "size_kb", requested, count, vmemmapFramesPerPage = "vmemmap_frames_per_page", freedFramesPerPage = "freed_frames_per_page"
     }
     public init(name: String, sizeKB: Int, requested: Int, count: Int, vmemmapFramesPerPage: Int, freedFramesPerPage: Int) {
-      self.name = name
-      self.sizeKB = sizeKB
-      self.requested = requested
-      self.count = count
-      self.vmemmapFramesPerPage = vmemmapFramesPerPage
-      self.freedFramesPerPage = freedFramesPerPage
+      (self.name, self.sizeKB, self.requested, self.count) = (name, sizeKB, requested, count)
+      (self.vmemmapFramesPerPage, self.freedFramesPerPage) = (vmemmapFramesPerPage, freedFramesPerPage)
     }
   }
-  public var era: Era
-  public var optimize: Bool
-  public var memmapFramesBefore: Int
-  public var memmapFramesAfter: Int
-  public var freedFrames: Int { memmapFramesBefore - memmapFramesAfter }
-  public var sharedTailFrames: Int
-  public var fakeHeadsSeen: Int
-  public var kpageflagsHeads: Int
-  public var hstates: [Pool]
+  public let era: Era
+  public let optimize: Bool
+  public let memmapFramesBefore, memmapFramesAfter, freedFrames, sharedTailFrames, fakeHeadsSeen, kpageflagsHeads: Int
+  public let hstates: [Pool]
 
   enum CodingKeys: String, CodingKey {
     case era, optimize, memmapFramesBefore = "memmap_frames_before", memmapFramesAfter = "memmap_frames_after", freedFrames = "freed_frames"
@@ -167,27 +143,9 @@ public struct HVOOutput: Encodable {
   }
 
   public init(era: Era, optimize: Bool, memmapFramesBefore: Int, memmapFramesAfter: Int, sharedTailFrames: Int, fakeHeadsSeen: Int, kpageflagsHeads: Int, hstates: [Pool]) {
-    self.era = era
-    self.optimize = optimize
-    self.memmapFramesBefore = memmapFramesBefore
-    self.memmapFramesAfter = memmapFramesAfter
-    self.sharedTailFrames = sharedTailFrames
-    self.fakeHeadsSeen = fakeHeadsSeen
-    self.kpageflagsHeads = kpageflagsHeads
-    self.hstates = hstates
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var c = encoder.container(keyedBy: CodingKeys.self)
-    try c.encode(era.rawValue, forKey: .era)
-    try c.encode(optimize, forKey: .optimize)
-    try c.encode(memmapFramesBefore, forKey: .memmapFramesBefore)
-    try c.encode(memmapFramesAfter, forKey: .memmapFramesAfter)
-    try c.encode(freedFrames, forKey: .freedFrames)
-    try c.encode(sharedTailFrames, forKey: .sharedTailFrames)
-    try c.encode(fakeHeadsSeen, forKey: .fakeHeadsSeen)
-    try c.encode(kpageflagsHeads, forKey: .kpageflagsHeads)
-    try c.encode(hstates, forKey: .hstates)
+    (self.era, self.optimize, self.hstates) = (era, optimize, hstates)
+    (self.memmapFramesBefore, self.memmapFramesAfter, freedFrames) = (memmapFramesBefore, memmapFramesAfter, memmapFramesBefore - memmapFramesAfter)
+    (self.sharedTailFrames, self.fakeHeadsSeen, self.kpageflagsHeads) = (sharedTailFrames, fakeHeadsSeen, kpageflagsHeads)
   }
 
   public func json() throws -> String { try JSONOutput.render(self) }

@@ -19,7 +19,7 @@ public enum CensusFolioKind: String, CaseIterable, Sendable {
   /// Shmem/tmpfs folios of every order: SWAPBACKED, not ANON.
   case shmem
   /// Pages with flags but no type the census knows (order 0), and compound pages
-  /// without a type bit (kmalloc_large, kpageflags.md point 11).
+  /// without a type bit (kmalloc_large, docs/kpageflags.md point 11).
   case other
 
   /// The model's folio kind for the projection: anonymous or not (the cost does not
@@ -66,7 +66,7 @@ public struct Census: Sendable {
   public var zeroRAMPFNs = 0
   /// 128 MiB sections holding RAM.
   public var ramSections = 0
-  /// RAM sections that read all zero (deferred struct-page init, kpageflags.md point 2).
+  /// RAM sections that read all zero (deferred struct-page init, docs/kpageflags.md point 2).
   public var zeroRAMSections = 0
   /// RAM PFNs inside those sections.
   public var zeroSectionRAMPFNs = 0
@@ -115,7 +115,6 @@ public struct Census: Sendable {
   public var irregularCompoundPages = 0
   /// TAIL pages with no head before them with the same flags (races), in pages.
   public var orphanTailPages = 0
-  /// All PFNs that read COMPOUND_HEAD.
 
   /// Folio count of one kind (all orders).
   public func folioCount(_ kind: CensusFolioKind) -> Int { (folios[kind] ?? [:]).values.reduce(0, +) }
@@ -325,7 +324,7 @@ struct CensusScanner {
     1 << ZoneType.of(PFN(pfn)).rawValue
   }
 
-  /// A HugeTLB run. With HVO (kpageflags.md point 3) a huge page reads as runs of one
+  /// A HugeTLB run. With HVO (docs/kpageflags.md point 3) a huge page reads as runs of one
   /// head and 63 tails, the heads after the first fake: those runs are gathered into a
   /// stretch and split into huge pages at `closeStretch`. Without HVO the run is the
   /// whole huge page.

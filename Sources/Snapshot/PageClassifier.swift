@@ -22,7 +22,7 @@ import PageModel
 ///    pages without a type bit, point 11).
 ///
 /// COMPOUND_HEAD and COMPOUND_TAIL do not change the class: a tail carries its folio's
-/// flags, so every page of a folio has the folio's class. The extent of a folio is
+/// flags (point 4), so every page of a folio has the folio's class. The extent of a folio is
 /// `PageClassifier.extent`'s business.
 public enum PageClass: UInt8, CaseIterable, Sendable {
   case zero, hugetlb, free, slab, pageTable, zeroPage, offline, reserved, anon, shmem, file, other

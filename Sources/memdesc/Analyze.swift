@@ -21,27 +21,19 @@ extension Memdesc {
         the machine's RAM; the cross-checks compare the census with meminfo and vmstat.
         """)
 
-    @OptionGroup var source: SourceOptions
-
-    @Option(help: "Eras to cost, comma-separated.")
-    var eras: EraList = .all
+    @OptionGroup var options: AnalysisOptions
 
     @Option(help: "Output format.")
     var format: TableFormat = .text
 
-    func validate() throws {
-      try source.requireOne()
-      try eras.validate()
-    }
-
     func run() throws {
-      let snapshot = try source.open()
-      let analysis = try SnapshotAnalysis.of(snapshot, eras: eras.eras)
+      let snapshot = try options.source.open()
+      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras)
       switch format {
       case .json: print(try AnalysisOutput.json(analysis))
       case .csv: writeStdout(AnalysisOutput.csv(analysis))
       case .text:
-        if let preface = source.preface { writeStdout(preface + "\n\n") }
+        if let preface = options.source.preface { writeStdout(preface + "\n\n") }
         writeStdout(AnalysisOutput.text(analysis))
       }
     }

@@ -133,6 +133,19 @@ struct SourceOptions: ParsableArguments {
   var preface: String? { demo ? DemoSnapshot.description : nil }
 }
 
+/// What `analyze` and `report` read and cost: a source and the eras.
+struct AnalysisOptions: ParsableArguments {
+  @OptionGroup var source: SourceOptions
+
+  @Option(help: "Eras to cost, comma-separated.")
+  var eras: EraList = .all
+
+  func validate() throws {
+    try source.requireOne()
+    try eras.validate()
+  }
+}
+
 /// Options that describe the machine to boot, shared by the subcommands that boot one.
 struct MachineOptions: ParsableArguments {
   @Option(help: "RAM size: a number of bytes with an optional K, M, G, T suffix (64M, 24G, 1T).")

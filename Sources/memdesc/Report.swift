@@ -16,22 +16,14 @@ extension Memdesc {
         picture of each era and the cross-checks.
         """)
 
-    @OptionGroup var source: SourceOptions
+    @OptionGroup var options: AnalysisOptions
 
     @Option(name: .shortAndLong, help: "The HTML file to write.")
     var output: String
 
-    @Option(help: "Eras to cost, comma-separated.")
-    var eras: EraList = .all
-
-    func validate() throws {
-      try source.requireOne()
-      try eras.validate()
-    }
-
     func run() throws {
-      let snapshot = try source.open()
-      let report = try SnapshotReport.of(snapshot, eras: eras.eras, hvo: HVOPicture.all(), preface: source.preface)
+      let snapshot = try options.source.open()
+      let report = try SnapshotReport.of(snapshot, eras: options.eras.eras, hvo: HVOPicture.all(), preface: options.source.preface)
       let html = report.html()
       try SnapshotReport.write(html, to: output)
       writeStdout("wrote \(output): \(html.utf8.count) bytes, \(report.map.cells) map cells of 2 MiB in \(report.map.runs.count) runs\n")

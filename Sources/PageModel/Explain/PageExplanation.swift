@@ -30,6 +30,11 @@ public struct PageExplanation: Sendable {
   public var frameMappedBy: Int
   /// What the frame is: the page's own, the head's (aliased), a shared tail frame, ...
   public var frameRole: String
+
+  /// The `size`-byte little-endian field at `offset` of a struct page's bytes.
+  static func littleEndian(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt64 {
+    (0..<size).reduce(0) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
+  }
 }
 
 extension Machine {
@@ -62,11 +67,7 @@ extension Machine where Format: CompoundEncoding {
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
-    func word(_ o: Int, _ size: Int) -> UInt64 {
-      var v: UInt64 = 0
-      for i in 0..<size { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }
-      return v
-    }
+    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.littleEndian(bytes, o, size) }
     let fields = StructPageLayout.fields.map { PageExplanation.Field(offset: $0.offset, size: $0.size, name: $0.name, value: word($0.offset, $0.size)) }
     let flags = word(StructPageLayout.flags, 8), info = word(StructPageLayout.compoundInfo, 8)
     var d: [String] = []
@@ -107,11 +108,7 @@ extension Machine where Format: MemdescFormat {
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
-    func word(_ o: Int, _ size: Int) -> UInt64 {
-      var v: UInt64 = 0
-      for i in 0..<size { v |= UInt64(bytes[o + i]) << UInt64(8 * i) }
-      return v
-    }
+    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.littleEndian(bytes, o, size) }
     let layout: [(Int, Int, String)] = Format.hasPageFlags
       ? [(0, 8, "flags"), (8, 8, "memdesc / buddy_list.next"), (16, 8, "private / _mapcount / buddy_list.prev"), (24, 4, "_refcount"), (28, 4, "(padding)")]
       : [(0, 8, "memdesc")]
