@@ -10,6 +10,7 @@ let package = Package(
   products: [
     .library(name: "PageModel", targets: ["PageModel"]),
     .library(name: "Snapshot", targets: ["Snapshot"]),
+    .library(name: "Render", targets: ["Render"]),
     .executable(name: "memdesc", targets: ["memdesc"]),
   ],
   dependencies: [
@@ -26,11 +27,15 @@ let package = Package(
       name: "Snapshot",
       dependencies: ["PageModel", "CZlib", .product(name: "SystemPackage", package: "swift-system")],
       swiftSettings: debugVM),
+    // Everything meant for people or other programs: text tables, JSON, CSV, HTML/SVG.
+    // The libraries above return values; the CLI hands them to this target.
+    .target(name: "Render", dependencies: ["PageModel", "Snapshot"]),
     .executableTarget(
       name: "memdesc",
       dependencies: [
         "PageModel",
         "Snapshot",
+        "Render",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     // Seeds, scratch directories and the CLI runner shared by the three test targets.
@@ -45,7 +50,7 @@ let package = Package(
       swiftSettings: debugVM),
     .testTarget(
       name: "SnapshotTests",
-      dependencies: ["Snapshot", "PageModel", "MemdescTestSupport"],
+      dependencies: ["Snapshot", "PageModel", "Render", "MemdescTestSupport"],
       resources: [.copy("Fixtures")],
       swiftSettings: debugVM),
     .testTarget(name: "MemdescCLITests", dependencies: ["PageModel", "MemdescTestSupport"]),

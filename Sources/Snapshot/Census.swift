@@ -2,7 +2,7 @@ import PageModel
 
 /// The kinds of folio a census tells apart by their kpageflags.
 ///
-/// Facts (../shared/docs/kpageflags.md): KPF_THP is set on every large rmappable folio
+/// Facts (docs/kpageflags.md): KPF_THP is set on every large rmappable folio
 /// (point 5), so size decides THP against mTHP; shmem folios are SWAPBACKED without ANON;
 /// SLAB pages that also show ANON or KSM are slabs (point 6).
 public enum CensusFolioKind: String, CaseIterable, Sendable {
@@ -19,7 +19,7 @@ public enum CensusFolioKind: String, CaseIterable, Sendable {
   /// Shmem/tmpfs folios of every order: SWAPBACKED, not ANON.
   case shmem
   /// Pages with flags but no type the census knows (order 0), and compound pages
-  /// without a type bit (kmalloc_large, kpageflags.md point 11).
+  /// without a type bit (kmalloc_large, docs/kpageflags.md point 11).
   case other
 
   /// The model's folio kind for the projection: anonymous or not (the cost does not
@@ -66,7 +66,7 @@ public struct Census: Sendable {
   public var zeroRAMPFNs = 0
   /// 128 MiB sections holding RAM.
   public var ramSections = 0
-  /// RAM sections that read all zero (deferred struct-page init, kpageflags.md point 2).
+  /// RAM sections that read all zero (deferred struct-page init, docs/kpageflags.md point 2).
   public var zeroRAMSections = 0
   /// RAM PFNs inside those sections.
   public var zeroSectionRAMPFNs = 0
@@ -115,7 +115,6 @@ public struct Census: Sendable {
   public var irregularCompoundPages = 0
   /// TAIL pages with no head before them with the same flags (races), in pages.
   public var orphanTailPages = 0
-  /// All PFNs that read COMPOUND_HEAD.
 
   /// Folio count of one kind (all orders).
   public func folioCount(_ kind: CensusFolioKind) -> Int { (folios[kind] ?? [:]).values.reduce(0, +) }
@@ -131,10 +130,14 @@ public struct Census: Sendable {
   /// with the snapshot beyond one bit per 128 MiB section. `observer`, when given, sees
   /// the same chunks in the same pass (the report's per-2 MiB map accumulates there).
   public static func of(_ snapshot: PageSnapshot, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+    try of(snapshot, systemRAM: SnapshotRAM.systemRAM(snapshot), observer: observer)
+  }
+
+  /// The census with iomem's System RAM already read (`SnapshotRAM.systemRAM`), so that
+  /// a caller that needs it too reads it once.
+  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
-    var ram: [PFNRange]? = nil
-    if let iomem = snapshot.texts["iomem"] { ram = try ProcText.systemRAM(iomem, path: snapshot.describePath("iomem"), pageSize: pageSize) }
     var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
     for h in pools?.hstates ?? [] {
       let pages = h.sizeKB * 1024 / pageSize
@@ -233,7 +236,7 @@ struct CensusScanner {
       for k in 0..<(n - 1) { compound(w, pfn + k, 1) }
       headPFN = pfn + n - 1
       headWord = w
-      tailWord = (w & ~Self.head) | Self.tail
+      tailWord = PageClassifier.tailWord(ofHead: w)
       headLength = 1
       return
     }
@@ -262,30 +265,21 @@ struct CensusScanner {
     }
   }
 
-  /// Order-0 pages (runs of `n` with one word).
+  /// Order-0 pages (runs of `n` with one word), by ``PageClassifier``'s class. HUGE
+  /// without a compound bit is no HugeTLB page: counted as irregular.
   mutating func single(_ w: UInt64, _ n: Int) {
-    if w & KPF.buddy.mask != 0 {
-      c.buddyPages += n
-    } else if w & KPF.slab.mask != 0 {
-      slab(w, order: 0, pages: n, count: n)
-    } else if w & KPF.pgtable.mask != 0 {
-      c.pgtablePages += n
-    } else if w & KPF.zeroPage.mask != 0 {
-      c.zeroPagePages += n
-    } else if w & KPF.huge.mask != 0 {
-      c.irregularCompoundPages += n
-    } else if w & KPF.offline.mask != 0 {
-      c.offlinePages += n
-    } else if w & KPF.reserved.mask != 0 {
-      c.reservedPages += n
-    } else if w & KPF.anon.mask != 0 {
-      c.folios[.anon, default: [:]][0, default: 0] += n
-    } else if w & KPF.swapbacked.mask != 0 {
-      c.folios[.shmem, default: [:]][0, default: 0] += n
-    } else if w & (KPF.lru.mask | KPF.mmap.mask | KPF.uptodate.mask | KPF.dirty.mask | KPF.writeback.mask) != 0 {
-      c.folios[.file, default: [:]][0, default: 0] += n
-    } else {
-      c.folios[.other, default: [:]][0, default: 0] += n
+    switch PageClassifier.classify(w) {
+    case .free: c.buddyPages += n
+    case .slab: slab(w, order: 0, pages: n, count: n)
+    case .pageTable: c.pgtablePages += n
+    case .zeroPage: c.zeroPagePages += n
+    case .hugetlb: c.irregularCompoundPages += n
+    case .offline: c.offlinePages += n
+    case .reserved: c.reservedPages += n
+    case .anon: c.folios[.anon, default: [:]][0, default: 0] += n
+    case .shmem: c.folios[.shmem, default: [:]][0, default: 0] += n
+    case .file: c.folios[.file, default: [:]][0, default: 0] += n
+    case .other, .zero: c.folios[.other, default: [:]][0, default: 0] += n
     }
   }
 
@@ -297,8 +291,11 @@ struct CensusScanner {
   }
 
   /// One compound run: a head at `pfn` and the tails after it, `length` PFNs in all.
+  /// Slabs and page tables keep their class; any other class that is not a folio of
+  /// user memory (reserved, zero page, no type) is a folio of kind `.other`.
   mutating func compound(_ w: UInt64, _ pfn: Int, _ length: Int) {
-    if w & KPF.huge.mask != 0 {
+    let cls = PageClassifier.classify(w)
+    if cls == .hugetlb {
       hugetlbRun(w, pfn, length)
       return
     }
@@ -308,20 +305,17 @@ struct CensusScanner {
     }
     let order = length.trailingZeroBitCount
     let kind: CensusFolioKind
-    if w & KPF.slab.mask != 0 {
+    switch cls {
+    case .slab:
       slab(w, order: order, pages: length, count: 1)
       return
-    } else if w & KPF.pgtable.mask != 0 {
+    case .pageTable:
       c.pgtablePages += length
       return
-    } else if w & KPF.anon.mask != 0 {
-      kind = order == pmdOrder ? .anonTHP : .anonMTHP
-    } else if w & KPF.swapbacked.mask != 0 {
-      kind = .shmem
-    } else if w & (KPF.thp.mask | KPF.lru.mask | KPF.mmap.mask) != 0 {
-      kind = .fileLarge
-    } else {
-      kind = .other
+    case .anon: kind = order == pmdOrder ? .anonTHP : .anonMTHP
+    case .shmem: kind = .shmem
+    case .file: kind = .fileLarge
+    default: kind = .other
     }
     c.folios[kind, default: [:]][order, default: 0] += 1
   }
@@ -330,13 +324,13 @@ struct CensusScanner {
     1 << ZoneType.of(PFN(pfn)).rawValue
   }
 
-  /// A HugeTLB run. With HVO (kpageflags.md point 3) a huge page reads as runs of one
+  /// A HugeTLB run. With HVO (docs/kpageflags.md point 3) a huge page reads as runs of one
   /// head and 63 tails, the heads after the first fake: those runs are gathered into a
   /// stretch and split into huge pages at `closeStretch`. Without HVO the run is the
   /// whole huge page.
   mutating func hugetlbRun(_ w: UInt64, _ pfn: Int, _ length: Int) {
     c.hugetlbHeadPFNs += 1
-    let fake = 64
+    let fake = PageClassifier.hvoFakeHeadStride
     if length == fake && pfn & (fake - 1) == 0 && (hugeOrders.first ?? 0) > 6 {
       if hvoStart >= 0 && pfn == hvoEnd && w == hvoWord {
         hvoEnd += fake
@@ -428,22 +422,12 @@ struct CensusScanner {
     let sectionCount = (c.pfns + sectionPFNs - 1) / sectionPFNs
     if let ram {
       c.ramKnown = true
-      let limit = PFN(c.pfns)
-      c.ramRanges = ram.compactMap { r in
-        let hi = min(r.upperBound, limit)
-        return r.lowerBound < hi ? r.lowerBound..<hi : nil
-      }
+      c.ramRanges = SnapshotRAM.clip(ram, pfns: c.pfns)
     } else {
-      // RAM unknown: the sections with a non-zero word.
-      var ranges: [PFNRange] = []
-      for s in 0..<sectionCount where nonzero(s) {
-        let lo = PFN(s * sectionPFNs), hi = PFN(min(c.pfns, (s + 1) * sectionPFNs))
-        if let last = ranges.last, last.upperBound == lo { ranges[ranges.count - 1] = last.lowerBound..<hi } else { ranges.append(lo..<hi) }
-      }
-      c.ramRanges = ranges
+      c.ramRanges = SnapshotRAM.sectionRanges(pfns: c.pfns, nonzero)
       // Zero words inside those sections count as RAM reading 0.
       var zeroOutside = c.pfns
-      for r in ranges { zeroOutside -= r.pageCount }
+      for r in c.ramRanges { zeroOutside -= r.pageCount }
       c.zeroRAMPFNs = c.zeroPFNs - zeroOutside
     }
     c.ramPFNs = c.ramRanges.reduce(0) { $0 + $1.pageCount }

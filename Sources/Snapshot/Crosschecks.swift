@@ -28,14 +28,6 @@ public struct Crosscheck: Sendable, Equatable {
     if let after = kernelAfter, census >= min(kernel, after) && census <= max(kernel, after) { return "moved" }
     return "differ"
   }
-
-  public var json: JSON {
-    .object([
-      ("name", .string(name)), ("source", .string(source)), ("unit", .string(unit)),
-      ("census", .int(census)), ("kernel", .int(kernel)), ("kernel_after", kernelAfter.map { .int($0) } ?? .null),
-      ("agree", .bool(agree)), ("status", .string(status)), ("exact", .bool(exact)), ("note", .string(note)),
-    ])
-  }
 }
 
 extension Crosscheck {
@@ -43,18 +35,18 @@ extension Crosscheck {
   /// nr_hugepages), AnonHugePages, ShmemHugePages, Shmem, the memmap (vmstat against the
   /// 64-byte-era model of the same RAM with HVO as found), and free pages (buddyinfo).
   /// A check whose kernel file or line is missing is left out.
-  public static func all(census c: Census, snapshot: PageSnapshot, modelMemmapFrames: Int) -> [Crosscheck] {
+  /// `vmstat` is the snapshot's vmstat as `ProcText.counters` read it (the caller has it).
+  public static func all(census c: Census, snapshot: PageSnapshot, vmstat: [String: Int]?, modelMemmapFrames: Int) -> [Crosscheck] {
     let meminfo = snapshot.texts["meminfo"].map(ProcText.counters)
     let meminfoAfter = snapshot.texts["meminfo.after"].map(ProcText.counters)
-    let vmstat = snapshot.texts["vmstat"].map(ProcText.counters)
     let vmstatAfter = snapshot.texts["vmstat.after"].map(ProcText.counters)
     let kB = snapshot.metadata.pageSize / 1024
     let pmd = ((2 << 20) / snapshot.metadata.pageSize).trailingZeroBitCount
     var deferred = ""
     if c.zeroRAMSections > 0 {
-      deferred = "; \(c.zeroRAMSections) RAM section(s) read all zero (deferred struct-page init, kpageflags.md point 2): pages there are not seen"
+      deferred = "; \(c.zeroRAMSections) RAM section(s) read all zero (deferred struct-page init, docs/kpageflags.md point 2): pages there are not seen"
     }
-    let race = "a difference means the machine changed while the files were read one after another (kpageflags.md point 8)"
+    let race = "a difference means the machine changed while the files were read one after another (docs/kpageflags.md point 8)"
     var checks: [Crosscheck] = []
 
     func meminfoCheck(_ key: String, census: Int, note: String) {
@@ -68,25 +60,25 @@ extension Crosscheck {
       checks.append(Crosscheck(
         name: "nr_hugepages \(h.name)", source: "hugepages-\(h.name)/nr_hugepages", unit: "pages", census: h.folios, kernel: pool, kernelAfter: nil, exact: true,
         note: c.hvoFakeHeadsCorrected > 0 && h.optimized > 0
-          ? "huge pages found after discounting HVO fake heads (\(c.hvoFakeHeadsCorrected) in all, kpageflags.md point 3); \(race)"
+          ? "huge pages found after discounting HVO fake heads (\(c.hvoFakeHeadsCorrected) in all, docs/kpageflags.md point 3); \(race)"
           : "huge pages found; \(race)"))
     }
     meminfoCheck("AnonHugePages", census: (c.folios[.anonTHP]?[pmd] ?? 0) << pmd * kB,
-                 note: "anonymous PMD-order folios only (mTHP is not counted here, kpageflags.md point 5); \(race)\(deferred)")
+                 note: "anonymous PMD-order folios only (mTHP is not counted here, docs/kpageflags.md point 5); \(race)\(deferred)")
     meminfoCheck("ShmemHugePages", census: (c.folios[.shmem]?[pmd] ?? 0) << pmd * kB,
                  note: "shmem PMD-order folios; \(race)\(deferred)")
     meminfoCheck("Shmem", census: c.folioPages(.shmem) * kB,
                  note: "shmem pages of every order (SWAPBACKED without ANON); shmem pages in the swap cache are not in this counter; \(race)\(deferred)")
-    if let v = vmstat, let boot = v["nr_memmap_boot_pages"], let pages = v["nr_memmap_pages"] {
-      let after = vmstatAfter.flatMap { a in a["nr_memmap_boot_pages"].flatMap { b in a["nr_memmap_pages"].map { b + $0 } } }
+    if let memmap = vmstat.flatMap(ProcText.memmapPages) {
       checks.append(Crosscheck(
-        name: "memmap", source: "vmstat nr_memmap_boot_pages + nr_memmap_pages", unit: "pages", census: modelMemmapFrames, kernel: boot + pages, kernelAfter: after, exact: true,
+        name: "memmap", source: "vmstat nr_memmap_boot_pages + nr_memmap_pages", unit: "pages", census: modelMemmapFrames, kernel: memmap,
+        kernelAfter: vmstatAfter.flatMap(ProcText.memmapPages), exact: true,
         note: "the census side is the model's 64-byte-era memmap of the same RAM (512 frames per present 128 MiB section, less what HVO frees for the huge pages found optimised); a difference comes from HugeTLB pages allocated or freed during the capture, memory hot-plug, or a kernel whose struct page is not 64 bytes"))
     }
     if let total = c.buddyinfoPages {
       checks.append(Crosscheck(
         name: "free pages", source: "buddyinfo", unit: "pages", census: c.buddyPages, kernel: total, kernelAfter: nil, exact: false,
-        note: "BUDDY pages against buddyinfo's free blocks; not exact: pages move between the free lists and the per-CPU lists (which read 0 and are in neither count, point 7) while the files are read\(deferred)"))
+        note: "BUDDY pages against buddyinfo's free blocks; not exact: pages move between the free lists and the per-CPU lists (which read 0 and are in neither count, docs/kpageflags.md point 7) while the files are read\(deferred)"))
     }
     return checks
   }

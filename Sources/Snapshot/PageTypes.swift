@@ -166,7 +166,7 @@ final class PerWorker<T>: @unchecked Sendable {
 
 /// The summary table of the kernel's page-types tool for a kpageflags array: one row per
 /// distinct (transformed) flag word with its page count, size in MB, one-letter flags and
-/// long names, then the total. `rendered()` gives exactly the text page-types prints.
+/// long names, then the total. Render's `rendered()` gives exactly the text page-types prints.
 ///
 /// Kernel: tools/mm/page-types.c: `show_summary()`, `page_flag_name()`,
 /// `page_flag_longname()`, `well_known_flags()` (default mode), `expand_overloaded_flags()`
@@ -312,19 +312,4 @@ public struct PageTypesSummary: Equatable, Sendable {
 
   /// MB as page-types computes it: `(pages * page_size) >> 20`.
   public func megabytes(_ pages: UInt64) -> UInt64 { (pages &* UInt64(pageSize)) >> 20 }
-
-  /// The table exactly as page-types prints it, ending with a newline.
-  public func rendered() -> String {
-    var out = "             flags\tpage-count       MB  symbolic-flags\t\t\tlong-symbolic-flags\n"
-    for r in rows {
-      out += "0x" + Self.pad(String(r.flags, radix: 16), 16, "0") + "\t" + Self.pad(String(r.pages), 10) + " "
-        + Self.pad(String(megabytes(r.pages)), 8) + "  " + Self.symbolic(r.flags) + "\t" + Self.longNames(r.flags) + "\n"
-    }
-    out += "             total\t" + Self.pad(String(totalPages), 10) + " " + Self.pad(String(megabytes(totalPages)), 8) + "\n"
-    return out
-  }
-
-  static func pad(_ s: String, _ width: Int, _ fill: Character = " ") -> String {
-    s.count >= width ? s : String(repeating: fill, count: width - s.count) + s
-  }
 }

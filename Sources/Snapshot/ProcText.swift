@@ -60,4 +60,11 @@ public enum ProcText {
     }
     return result
   }
+
+  /// The memmap's pages from vmstat counters: `nr_memmap_boot_pages + nr_memmap_pages`
+  /// (docs/kpageflags.md point 10), nil when either is missing.
+  public static func memmapPages(_ vmstat: [String: Int]) -> Int? {
+    guard let boot = vmstat["nr_memmap_boot_pages"], let pages = vmstat["nr_memmap_pages"] else { return nil }
+    return boot + pages
+  }
 }

@@ -5,56 +5,23 @@ import PageModel
 public enum MapClass: Int, CaseIterable, Sendable {
   case free, file, anon, thp, hugetlb, slab, pageTable, reserved, other, uninitialised, hole
 
-  /// Short key used in the HTML (CSS class `k-KEY`, data attributes).
-  public var key: String {
-    switch self {
-    case .free: "free"
-    case .file: "file"
-    case .anon: "anon"
-    case .thp: "thp"
-    case .hugetlb: "hugetlb"
-    case .slab: "slab"
-    case .pageTable: "pgtable"
-    case .reserved: "reserved"
-    case .other: "other"
-    case .uninitialised: "uninit"
-    case .hole: "hole"
-    }
-  }
-
-  /// Legend text.
-  public var label: String {
-    switch self {
-    case .free: "free (buddy)"
-    case .file: "page cache, shmem"
-    case .anon: "anonymous (order 0)"
-    case .thp: "anonymous large (THP, mTHP)"
-    case .hugetlb: "HugeTLB"
-    case .slab: "slab"
-    case .pageTable: "page tables"
-    case .reserved: "reserved"
-    case .other: "kernel, no flags"
-    case .uninitialised: "section reads 0 (not initialised)"
-    case .hole: "hole (not RAM)"
-    }
-  }
-
-  /// The class of one kpageflags word; 0 reads as `.hole` here and is split into hole
-  /// and RAM reading 0 (`.other`) once the cell's RAM is known.
+  /// The class of one kpageflags word, from ``PageClassifier``: shmem counts as page
+  /// cache and zero-page and offline pages as kernel pages here, and anonymous pages are
+  /// told apart by size (a compound bit: THP or mTHP). 0 reads as `.hole` and is split
+  /// into hole and RAM reading 0 (`.other`) once the cell's RAM is known.
   @inline(__always)
   public static func of(_ w: UInt64) -> MapClass {
-    if w == 0 { return .hole }
-    if w & KPF.huge.mask != 0 { return .hugetlb }
-    if w & KPF.buddy.mask != 0 { return .free }
-    if w & KPF.slab.mask != 0 { return .slab }
-    if w & KPF.pgtable.mask != 0 { return .pageTable }
-    if w & (KPF.zeroPage.mask | KPF.offline.mask) != 0 { return .other }
-    if w & KPF.reserved.mask != 0 { return .reserved }
-    if w & KPF.anon.mask != 0 {
-      return w & (KPF.compoundHead.mask | KPF.compoundTail.mask) != 0 ? .thp : .anon
+    switch PageClassifier.classify(w) {
+    case .zero: .hole
+    case .hugetlb: .hugetlb
+    case .free: .free
+    case .slab: .slab
+    case .pageTable: .pageTable
+    case .zeroPage, .offline, .other: .other
+    case .reserved: .reserved
+    case .anon: w & PageClassifier.compoundMask != 0 ? .thp : .anon
+    case .shmem, .file: .file
     }
-    if w & (KPF.swapbacked.mask | KPF.lru.mask | KPF.mmap.mask | KPF.uptodate.mask | KPF.dirty.mask | KPF.writeback.mask) != 0 { return .file }
-    return .other
   }
 }
 
@@ -86,8 +53,6 @@ public struct PhysicalMap: Sendable {
   public var runs: [MapRun]
   /// Pages of each class over the whole snapshot.
   public var totals: [Int]
-  /// Cells whose dominant class is each class (at cell granularity, whatever `level`).
-  public var cellTotals: [Int]
 }
 
 /// Builds a ``PhysicalMap`` from kpageflags chunks in PFN order, with memory bounded by
@@ -113,7 +78,6 @@ public final class PhysicalMapBuilder {
   var runs: [[MapRun]]
   var overflowed: [Bool]
   var totals: [Int]
-  var cellTotals: [Int]
   var nextCell = 0
 
   public init(pfns: Int, ram: [PFNRange]?, pageSize: Int = 4096, maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns) {
@@ -127,7 +91,6 @@ public final class PhysicalMapBuilder {
     runs = Array(repeating: [], count: Self.levels.count)
     overflowed = Array(repeating: false, count: Self.levels.count)
     totals = Array(repeating: 0, count: Self.classCount)
-    cellTotals = Array(repeating: 0, count: Self.classCount)
   }
 
   /// Adds one chunk of kpageflags words starting at `startPFN`; chunks come in order.
@@ -213,7 +176,6 @@ public final class PhysicalMapBuilder {
     let index = nextCell
     nextCell += 1
     for k in 0..<Self.classCount { totals[k] += counts[k] }
-    cellTotals[Self.dominant(counts).rawValue] += 1
     let total = (pfns + cellPFNs - 1) / cellPFNs
     for level in Self.levels where !overflowed[level] {
       for k in 0..<Self.classCount { blockCounts[level][k] += counts[k] }
@@ -241,6 +203,6 @@ public final class PhysicalMapBuilder {
   public func finish() -> PhysicalMap {
     if pfns > 0 { flushSection(upTo: sectionIndex + 1) }
     let level = Self.levels.first { !overflowed[$0] } ?? Self.levels.upperBound
-    return PhysicalMap(cellPFNs: cellPFNs, pfns: pfns, level: level, runs: runs[level], totals: totals, cellTotals: cellTotals)
+    return PhysicalMap(cellPFNs: cellPFNs, pfns: pfns, level: level, runs: runs[level], totals: totals)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PageModel
+import Render
 
 extension Memdesc {
   struct HVO: ParsableCommand {
@@ -15,8 +16,10 @@ extension Memdesc {
     @Flag(inversion: .prefixedNo, help: "Set vm.hugetlb_optimize_vmemmap before allocating.")
     var optimize = false
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format.")
     var format: OutputFormat = .text
+
+    func validate() throws { _ = try HugepagesRequest.parse(hugepages) }
 
     func run() throws {
       let requests = try HugepagesRequest.parse(hugepages)
@@ -34,29 +37,13 @@ extension Memdesc {
       let kpfHeads = m.hugetlbKPageFlagsHeads()
       let fakeHeads = m.countFakeHeads()
       let after = m.memmapFrames
-      let hstates: [JSON] = m.hugetlb.hstates.filter { $0.nrHugePages > 0 }.map { h in
-        .object([
-          ("name", .string(h.name)), ("size_kb", .int(h.sizeKB)), ("requested", .int(requested[h.order] ?? 0)),
-          ("count", .int(h.nrHugePages)),
-          ("vmemmap_frames_per_page", .int(h.vmemmapPages(m.era))),
-          ("freed_frames_per_page", .int(optimize ? h.optimizablePages(m.era) : 0)),
-        ])
+      let hstates = m.hugetlb.hstates.filter { $0.nrHugePages > 0 }.map { h in
+        HVOOutput.Pool(name: h.name, sizeKB: h.sizeKB, requested: requested[h.order] ?? 0, count: h.nrHugePages,
+                       vmemmapFramesPerPage: h.vmemmapPages(m.era), freedFramesPerPage: optimize ? h.optimizablePages(m.era) : 0)
       }
-      let json: JSON = .object([
-        ("era", .string(m.era.rawValue)), ("optimize", .bool(optimize)),
-        ("memmap_frames_before", .int(before)), ("memmap_frames_after", .int(after)),
-        ("freed_frames", .int(before - after)), ("shared_tail_frames", .int(m.sharedTailFrames)),
-        ("fake_heads_seen", .int(fakeHeads)), ("kpageflags_heads", kpfHeads.map { .int($0) } ?? .null),
-        ("hstates", .array(hstates)),
-      ])
-      if format == .json { print(json.rendered()); return }
-      print("era \(m.era.rawValue), vm.hugetlb_optimize_vmemmap=\(optimize ? 1 : 0)")
-      for h in m.hugetlb.hstates where h.nrHugePages > 0 {
-        print("  \(h.name): \(h.nrHugePages) of \(requested[h.order] ?? 0) requested pages, \(h.vmemmapPages(m.era)) vmemmap frames each, \(optimize ? h.optimizablePages(m.era) : 0) freed each")
-      }
-      print("memmap frames     \(before) -> \(after) (freed \(before - after)); shared tail frames \(m.sharedTailFrames)")
-      print("fake heads seen   \(fakeHeads) (struct pages reading PG_head through the vmemmap that are not heads)")
-      print("kpageflags heads  \(kpfHeads.map(String.init) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)")
+      let out = HVOOutput(era: m.era, optimize: optimize, memmapFramesBefore: before, memmapFramesAfter: after, sharedTailFrames: m.sharedTailFrames,
+                          fakeHeadsSeen: fakeHeads, kpageflagsHeads: kpfHeads, hstates: hstates)
+      if format == .json { print(try out.json()) } else { writeStdout(out.text()) }
     }
   }
 }

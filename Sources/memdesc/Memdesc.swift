@@ -1,5 +1,12 @@
 import ArgumentParser
 import PageModel
+import Snapshot
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
 
 @main
 struct Memdesc: ParsableCommand {
@@ -10,11 +17,133 @@ struct Memdesc: ParsableCommand {
       Memdesc models the memmap of an x86-64 Linux machine in four eras (classic, mask, \
       memdesc32, memdesc8) with real bytes behind a real vmemmap page table, and counts \
       what it costs. Run without a subcommand to analyse this machine (analyze --live) when \
-      /proc/kpageflags is readable (root), or for a demonstration otherwise.
+      /proc/kpageflags is readable (root), or for a demonstration otherwise. Exit status: \
+      0 on success, 64 for a usage error (with the usage text), 1 when the data or the \
+      environment is bad (one line: memdesc: error: ...).
       """,
     version: "0.1.0",
     subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self],
     defaultSubcommand: Default.self)
+
+  /// One exit-code rule: whatever parsing and `validate()` reject is a usage error
+  /// (ArgumentParser prints it with the usage text and exits 64); whatever `run()`
+  /// throws is about the data or the environment and is one line with status 1.
+  static func main() {
+    var command: any ParsableCommand
+    do {
+      command = try parseAsRoot()
+    } catch {
+      exit(withError: error)
+    }
+    do {
+      try command.run()
+    } catch let e as ExitCode {
+      exit(withError: e)
+    } catch let e as CleanExit {
+      exit(withError: e)
+    } catch {
+      writeStderr("memdesc: error: \(error)\n")
+      Glibc.exit(1)
+    }
+  }
+}
+
+/// An error in the data or the environment found while running (exit status 1).
+struct DataError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+extension Era: ExpressibleByArgument {}
+extension Workload: ExpressibleByArgument {}
+
+/// An `--eras` list: comma-separated, spaces around names ignored, each era once.
+/// Unknown names are kept for `validate(_:)`, which names them.
+struct EraList: ExpressibleByArgument {
+  var eras: [Era]
+  var unknown: [String]
+
+  static let all = EraList(eras: Era.allCases, unknown: [])
+
+  init(eras: [Era], unknown: [String]) {
+    self.eras = eras
+    self.unknown = unknown
+  }
+
+  init?(argument: String) {
+    var eras: [Era] = [], unknown: [String] = []
+    for word in argument.split(separator: ",") {
+      let name = String(word.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+      if let e = Era(rawValue: name) {
+        if !eras.contains(e) { eras.append(e) }
+      } else {
+        unknown.append(name)
+      }
+    }
+    self.init(eras: eras, unknown: unknown)
+  }
+
+  var defaultValueDescription: String { eras.map(\.rawValue).joined(separator: ",") }
+  static var allValueStrings: [String] { Era.allCases.map(\.rawValue) }
+
+  func validate() throws {
+    if let u = unknown.first { throw ValidationError("unknown era '\(u)' in --eras; expected some of: \(Era.allCases.map(\.rawValue).joined(separator: ", "))") }
+    guard !eras.isEmpty else { throw ValidationError("--eras names no era") }
+  }
+}
+
+/// A RAM size such as `64M` or `8G`, checked in `validate()` so that the message names it.
+func parseRAM(_ text: String, example: String = "4G") throws -> UInt64 {
+  guard let bytes = ByteSize.parse(text) else {
+    throw ValidationError("cannot read RAM size '\(text)': expected a number with an optional K, M, G or T suffix, such as \(example)")
+  }
+  return bytes
+}
+
+/// The page source of `analyze`, `report` and `explain`: a SOURCE, this machine, or the
+/// built-in demonstration.
+struct SourceOptions: ParsableArguments {
+  @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
+  var source: String?
+
+  @Flag(help: "Read this machine's /proc/kpageflags (needs root).")
+  var live = false
+
+  @Flag(help: "Use the built-in demonstration: a model machine's own kpageflags after a small workload.")
+  var demo = false
+
+  var given: Int { (source != nil ? 1 : 0) + (live ? 1 : 0) + (demo ? 1 : 0) }
+
+  func validate() throws {
+    if demo && (live || source != nil) { throw ValidationError("--demo analyses the built-in demonstration; give no SOURCE or --live with it") }
+    if live && source != nil { throw ValidationError("give either a SOURCE or --live, not both") }
+  }
+
+  /// For commands that need a source: one of the three.
+  func requireOne() throws {
+    if given == 0 { throw ValidationError("give a SOURCE (snapshot file, raw directory or kpageflags dump), --live or --demo") }
+  }
+
+  func open() throws -> PageSnapshot {
+    if demo { return try DemoSnapshot.make() }
+    return try openSource(source, live: live)
+  }
+
+  /// What a report or analysis says first about its source.
+  var preface: String? { demo ? DemoSnapshot.description : nil }
+}
+
+/// What `analyze` and `report` read and cost: a source and the eras.
+struct AnalysisOptions: ParsableArguments {
+  @OptionGroup var source: SourceOptions
+
+  @Option(help: "Eras to cost, comma-separated.")
+  var eras: EraList = .all
+
+  func validate() throws {
+    try source.requireOne()
+    try eras.validate()
+  }
 }
 
 /// Options that describe the machine to boot, shared by the subcommands that boot one.
@@ -31,8 +160,8 @@ struct MachineOptions: ParsableArguments {
   @Option(help: "NUMA nodes to split RAM into (whole 128 MiB sections each).")
   var nodes: Int = 1
 
-  @Option(help: "Era: classic, mask, memdesc32 or memdesc8.")
-  var era: String = "mask"
+  @Option(help: "Era.")
+  var era: Era = .mask
 
   @Option(name: .customLong("vmemmap-base"), help: "vmemmap base virtual address in hex (default 0xffffea0000000000).")
   var vmemmapBase: String?
@@ -42,31 +171,37 @@ struct MachineOptions: ParsableArguments {
 
   enum LayoutKind: String, ExpressibleByArgument, CaseIterable { case flat, pc }
 
-  func config() throws -> MachineConfig {
-    guard let eraValue = Era(rawValue: era) else {
-      throw ValidationError("unknown era '\(era)'; expected one of: \(Era.allCases.map(\.rawValue).joined(separator: ", "))")
+  func validate() throws {
+    if ramRanges == nil { _ = try parseRAM(ram) }
+    _ = try base()
+  }
+
+  func base() throws -> UInt64? {
+    guard let vmemmapBase else { return nil }
+    guard let base = parseUnsigned(vmemmapBase) else {
+      throw ValidationError("cannot read vmemmap base '\(vmemmapBase)': expected a hexadecimal address such as 0xffffea0000000000")
     }
+    return base
+  }
+
+  func config() throws -> MachineConfig {
     let physical: PhysicalLayout
     if let ramRanges {
       physical = try PhysicalLayout(ram: PhysicalLayout.parseRanges(ramRanges), nodeCount: nodes)
     } else {
-      guard let bytes = ByteSize.parse(ram) else {
-        throw ValidationError("cannot read RAM size '\(ram)': expected a number with an optional K, M, G or T suffix, such as 4G")
-      }
+      let bytes = try parseRAM(ram)
       physical = try layout == .pc ? PhysicalLayout.pc(ramBytes: bytes, nodes: nodes) : PhysicalLayout.flat(ramBytes: bytes, nodes: nodes)
     }
-    var config = MachineConfig(layout: physical, era: eraValue)
-    if let vmemmapBase {
-      guard let base = parseUnsigned(vmemmapBase) else {
-        throw ValidationError("cannot read vmemmap base '\(vmemmapBase)': expected a hexadecimal address such as 0xffffea0000000000")
-      }
-      config.vmemmapBase = base
-    }
+    var config = MachineConfig(layout: physical, era: era)
+    config.vmemmapBase = try base() ?? config.vmemmapBase
     config.allowMisalignedVmemmap = allowMisalignedVmemmap
-    // Keep a quarter of the host's available memory for everything else.
-    config.hostMemoryLimit = HostMemory.availableBytes().map { $0 / 4 * 3 }
+    config.hostMemoryLimit = modelMemoryLimit()
     return config
   }
 }
 
+/// Keep a quarter of the host's available memory for everything else.
+func modelMemoryLimit() -> UInt64? { HostMemory.availableBytes().map { $0 / 4 * 3 } }
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+enum TableFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv }

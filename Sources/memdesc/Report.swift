@@ -1,5 +1,6 @@
 import ArgumentParser
 import PageModel
+import Render
 import Snapshot
 
 extension Memdesc {
@@ -15,29 +16,14 @@ extension Memdesc {
         picture of each era and the cross-checks.
         """)
 
-    @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
-    var source: String?
-
-    @Flag(help: "Report on this machine's /proc/kpageflags (needs root).")
-    var live = false
-
-    @Flag(help: "Report on the built-in demonstration (a model machine's kpageflags).")
-    var demo = false
+    @OptionGroup var options: AnalysisOptions
 
     @Option(name: .shortAndLong, help: "The HTML file to write.")
     var output: String
 
-    @Option(help: "Eras to cost, comma-separated.")
-    var eras: String = Era.allCases.map(\.rawValue).joined(separator: ",")
-
-    func validate() throws {
-      if demo && (live || source != nil) { throw ValidationError("--demo reports on the built-in demonstration; give no SOURCE or --live with it") }
-    }
-
     func run() throws {
-      let eraList = try parseEras(eras)
-      let snapshot = demo ? try DemoSnapshot.make() : try openSource(source, live: live)
-      let report = try SnapshotReport.of(snapshot, eras: eraList, preface: demo ? DemoSnapshot.description : nil)
+      let snapshot = try options.source.open()
+      let report = try SnapshotReport.of(snapshot, eras: options.eras.eras, hvo: HVOPicture.all(), preface: options.source.preface)
       let html = report.html()
       try SnapshotReport.write(html, to: output)
       writeStdout("wrote \(output): \(html.utf8.count) bytes, \(report.map.cells) map cells of 2 MiB in \(report.map.runs.count) runs\n")

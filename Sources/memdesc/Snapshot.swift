@@ -1,5 +1,6 @@
 import ArgumentParser
 import PageModel
+import Render
 import Snapshot
 
 #if canImport(Glibc)
@@ -26,6 +27,8 @@ struct ThreadOptions: ParsableArguments {
   @Option(help: "Threads that read and code kpage chunks (default: the online CPUs).")
   var threads: Int?
 
+  func validate() throws { _ = try count() }
+
   func count() throws -> Int {
     if let threads {
       guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
@@ -35,13 +38,19 @@ struct ThreadOptions: ParsableArguments {
   }
 }
 
+/// For `summary` and `info`: a SOURCE or --live, not both.
+func requireSource(_ source: String?, live: Bool) throws {
+  if source == nil && !live { throw ValidationError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live") }
+  if source != nil && live { throw ValidationError("give either a SOURCE or --live, not both") }
+}
+
 /// Opens a SOURCE argument, or this machine with --live.
 func openSource(_ source: String?, live: Bool) throws -> PageSnapshot {
   switch (source, live) {
   case (nil, true): return try PageSnapshot.live()
   case (let s?, false): return try PageSnapshot.open(s)
-  case (nil, false): throw ValidationError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live")
-  case (_?, true): throw ValidationError("give either a SOURCE or --live, not both")
+  case (nil, false): throw DataError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live")
+  case (_?, true): throw DataError("give either a SOURCE or --live, not both")
   }
 }
 
@@ -83,10 +92,7 @@ extension Memdesc.Snapshot {
       }
       bar?.finish()
       let seconds = HostInfo.monotonicSeconds() - start
-      print("wrote \(report.path): \(report.fileBytes) bytes, \(pfns) PFNs, \(formatFixed(seconds, decimals: 2)) s")
-      for s in report.sections where s.encoding == .words {
-        print("  \(s.name.padding(12)) \(String(s.storedBytes).leftPadding(10)) bytes for \(s.decodedBytes) (\(formatFixed(Double(s.decodedBytes) / Double(max(1, s.storedBytes)), decimals: 1)):1)")
-      }
+      writeStdout(SnapshotOutput.written(report, pfns: pfns, seconds: seconds))
     }
 
     func defaultName(_ host: String?) -> String {
@@ -114,6 +120,8 @@ extension Memdesc.Snapshot {
 
     @OptionGroup var threads: ThreadOptions
 
+    func validate() throws { try requireSource(source, live: live) }
+
     func run() throws {
       let snapshot = try openSource(source, live: live)
       let summary = try PageTypesSummary.of(snapshot.kpageflags, mode: raw ? .raw : .wellKnown, pageSize: snapshot.metadata.pageSize, threads: threads.count())
@@ -131,53 +139,16 @@ extension Memdesc.Snapshot {
     @Flag(help: "Describe this machine's live sources (needs root).")
     var live = false
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format.")
     var format: OutputFormat = .text
+
+    func validate() throws { try requireSource(source, live: live) }
 
     func run() throws {
       let s = try openSource(source, live: live)
       var sections: [SnapshotFormat.SectionInfo] = []
       if case .snapshotFile(let path) = s.origin { sections = try SnapshotFormat.sections(path) }
-      let m = s.metadata
-      let optional: (String?) -> JSON = { $0.map { .string($0) } ?? .null }
-      let json: JSON = .object([
-        ("source", .string(s.origin.description)),
-        ("kernel_release", optional(m.kernelRelease)),
-        ("host_name", optional(m.hostName)),
-        ("captured_at", optional(m.capturedAt)),
-        ("capture_seconds", m.captureSeconds.map { .double($0) } ?? .null),
-        ("page_size", .int(m.pageSize)),
-        ("pfns", .int(s.pfnCount)),
-        ("files", .array(s.arrays.map { .string($0.file.rawValue) } + PageSnapshot.textNames.filter { s.texts[$0] != nil }.map { .string($0) })),
-        (
-          "sections",
-          .array(
-            sections.map {
-              .object([
-                ("name", .string($0.name)), ("encoding", .string($0.encoding == .words ? "u64-runs" : "bytes")),
-                ("stored_bytes", .int($0.storedBytes)), ("decoded_bytes", .int($0.decodedBytes)),
-              ])
-            })
-        ),
-      ])
-      if format == .json {
-        print(json.rendered())
-        return
-      }
-      print("source          \(s.origin)")
-      print("kernel release  \(m.kernelRelease ?? "unknown")")
-      if let h = m.hostName { print("host name       \(h)") }
-      if let t = m.capturedAt { print("captured at     \(t)\(m.captureSeconds.map { " (kpage files read in \($0) s)" } ?? "")") }
-      print("page size       \(m.pageSize)")
-      print("PFNs            \(s.pfnCount) (0x\(String(s.pfnCount, radix: 16)), \(ByteSize.human(UInt64(s.pfnCount) * UInt64(m.pageSize))) of physical address space)")
-      print("kpage files     \(s.arrays.map(\.file.rawValue).joined(separator: ", "))")
-      print("text files      \(PageSnapshot.textNames.filter { s.texts[$0] != nil }.joined(separator: ", "))")
-      if !sections.isEmpty {
-        print("sections        name          stored bytes   decoded bytes")
-        for sec in sections {
-          print("                \(sec.name.padding(13)) \(String(sec.storedBytes).leftPadding(12))   \(String(sec.decodedBytes).leftPadding(13))")
-        }
-      }
+      writeStdout(format == .json ? try SnapshotOutput.infoJSON(s, sections: sections) + "\n" : SnapshotOutput.infoText(s, sections: sections))
     }
   }
 }
@@ -194,10 +165,7 @@ final class ProgressBar: @unchecked Sendable {
     let percent = total > 0 ? done * 100 / total : 100
     guard percent != lastPercent else { return }
     lastPercent = percent
-    let width = 30
-    let filled = percent * width / 100
-    let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-    writeStderr("\r\(label) [\(bar)] \(String(percent).leftPadding(3))% \(formatFixed(Double(done) / 1e6, decimals: 1))/\(formatFixed(Double(total) / 1e6, decimals: 1)) M entries")
+    writeStderr(SnapshotOutput.progress(label: label, percent: percent, done: done, total: total))
   }
 
   func finish() { writeStderr("\n") }
@@ -219,9 +187,4 @@ func writeStdout(_ s: String) {
       done += n
     }
   }
-}
-
-extension String {
-  func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-  func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -67,9 +67,9 @@ import Testing
   }
 
   @Test(arguments: [
-    (["analyze", "/nonexistent/snap"], CLIExit.failure, "Error: /nonexistent/snap: no such file or directory"),
+    (["analyze", "/nonexistent/snap"], CLIExit.failure, "memdesc: error: /nonexistent/snap: no such file or directory"),
     (["analyze", "--demo", "--eras", "classic,tomorrow"], .usage, "Error: unknown era 'tomorrow' in --eras; expected some of: classic, mask, memdesc32, memdesc8"),
-    (["analyze"], .usage, "Error: give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live"),
+    (["analyze"], .usage, "Error: give a SOURCE (snapshot file, raw directory or kpageflags dump), --live or --demo"),
     (["analyze", "--demo", "/tmp"], .usage, "Error: --demo analyses the built-in demonstration; give no SOURCE or --live with it"),
   ])
   func badInput(args: [String], exit: CLIExit, line: String) throws {
@@ -83,9 +83,9 @@ import Testing
     let flags = Data(repeating: 0, count: 8 * 4096)
     try flags.write(to: URL(fileURLWithPath: dir + "/kpageflags"))
     try "Node 0, zone DMA one two\n".write(toFile: dir + "/buddyinfo", atomically: true, encoding: .utf8)
-    try cli.run(["analyze", dir], exit: .failure, stderrLine: "Error: \(dir)/buddyinfo: line 1: cannot read 'one' as a count")
+    try cli.run(["analyze", dir], exit: .failure, stderrLine: "memdesc: error: \(dir)/buddyinfo: line 1: cannot read 'one' as a count")
     try FileManager.default.removeItem(atPath: dir + "/buddyinfo")
     // All zero and no iomem: no RAM to model.
-    try cli.run(["analyze", dir], exit: .failure, stderrLine: "Error: \(dir)/kpageflags: cannot model this machine's RAM: the layout has no RAM (kpageflags reads all zero and there is no iomem?)")
+    try cli.run(["analyze", dir], exit: .failure, stderrLine: "memdesc: error: \(dir)/kpageflags: cannot model this machine's RAM: the layout has no RAM (kpageflags reads all zero and there is no iomem?)")
   }
 }

@@ -46,17 +46,17 @@ import Testing
   /// Bad input: one clear first line on stderr and an exact exit status (64 usage,
   /// 1 data or environment), never a runtime trap.
   @Test(arguments: [
-    (["boot", "--ram", "0"], CLIExit.failure, "Error: RAM size must be more than 0 bytes"),
+    (["boot", "--ram", "0"], CLIExit.failure, "memdesc: error: RAM size must be more than 0 bytes"),
     (["boot", "--ram", "banana"], .usage, "Error: cannot read RAM size 'banana': expected a number with an optional K, M, G or T suffix, such as 4G"),
-    (["boot", "--ram", "4G", "--era", "sideways"], .usage, "Error: unknown era 'sideways'; expected one of: classic, mask, memdesc32, memdesc8"),
+    (["boot", "--ram", "4G", "--era", "sideways"], .usage, "Error: The value 'sideways' is invalid for '--era <era>'. Please provide one of 'classic', 'mask', 'memdesc32' or 'memdesc8'."),
     (["boot", "--ram", "4G", "--vmemmap-base", "0xnothex"], .usage, "Error: cannot read vmemmap base '0xnothex': expected a hexadecimal address such as 0xffffea0000000000"),
-    (["boot", "--ram", "4G", "--vmemmap-base", "0x1000"], .failure, "Error: vmemmap base 0x1000 must lie in the kernel half of the address space, above the direct map at 0xffff888040000000, with room for the whole memmap below the kernel image at 0xffffffff80000000"),
-    (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], .failure, "Error: vmemmap base 0xffffea0000000100 is not aligned to the 4 KiB page size"),
-    (["boot", "--ram", "1000"], .failure, "Error: RAM size 1000 bytes is not a multiple of the 4 KiB page size"),
-    (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], .failure, "Error: cannot read RAM range '0x10-0x1': expected FIRST-LAST PFNs such as 0x100-0xbffff"),
-    (["boot", "--ram", "64M", "--nodes", "3"], .failure, "Error: cannot split RAM into 3 nodes: it spans 1 memory sections of 128 MiB, and each node needs at least one"),
-    (["boot", "--ram", "4G", "--nodes", "0"], .failure, "Error: cannot split RAM into 0 nodes: it spans 0 memory sections of 128 MiB, and each node needs at least one"),
-    (["boot", "--ram", "2T", "--era", "memdesc8"], .failure, "Error: era 'memdesc8' links free blocks by 28-bit PFNs in the model, so physical memory must end below 1 TiB"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0x1000"], .failure, "memdesc: error: vmemmap base 0x1000 must lie in the kernel half of the address space, above the direct map at 0xffff888040000000, with room for the whole memmap below the kernel image at 0xffffffff80000000"),
+    (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], .failure, "memdesc: error: vmemmap base 0xffffea0000000100 is not aligned to the 4 KiB page size"),
+    (["boot", "--ram", "1000"], .failure, "memdesc: error: RAM size 1000 bytes is not a multiple of the 4 KiB page size"),
+    (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], .failure, "memdesc: error: cannot read RAM range '0x10-0x1': expected FIRST-LAST PFNs such as 0x100-0xbffff"),
+    (["boot", "--ram", "64M", "--nodes", "3"], .failure, "memdesc: error: cannot split RAM into 3 nodes: it spans 1 memory sections of 128 MiB, and each node needs at least one"),
+    (["boot", "--ram", "4G", "--nodes", "0"], .failure, "memdesc: error: cannot split RAM into 0 nodes: it spans 0 memory sections of 128 MiB, and each node needs at least one"),
+    (["boot", "--ram", "2T", "--era", "memdesc8"], .failure, "memdesc: error: era 'memdesc8' links free blocks by 28-bit PFNs in the model, so physical memory must end below 1 TiB"),
     (["boot"], .usage, "Error: Missing expected argument '--ram <ram>'"),
   ])
   func badInput(args: [String], exit: CLIExit, line: String) throws {
@@ -94,7 +94,7 @@ import Testing
   func tooLargeForHost(ram: String, memmap: String) throws {
     let r = try cli.run(["boot", "--ram", ram], exit: .failure)
     let line = r.stderrLines.first ?? ""
-    #expect(line.hasPrefix("Error: the memmap of this machine needs \(memmap) of host memory but this host has "), "\(line)")
+    #expect(line.hasPrefix("memdesc: error: the memmap of this machine needs \(memmap) of host memory but this host has "), "\(line)")
     #expect(line.hasSuffix(" available; choose a smaller --ram"), "\(line)")
   }
 

@@ -33,11 +33,11 @@ import Testing
     #expect(r.stdout.contains("compound_head() is a BUG"))
     let nope = AnalyzeCLITests.fixture("nope")
     for (bad, exit, line) in [
-      (["explain", "zz", "--ram", "8G"], CLIExit.usage, "Error: cannot read PFN 'zz': expected a decimal or 0x-hexadecimal number"),
+      (["explain", "zz", "--ram", "8G"], CLIExit.usage, "Error: The value 'zz' is invalid for '<pfn>'"),
       (["explain", "1"], .usage, "Error: give exactly one of SOURCE, --live, --demo or --ram SIZE"),
-      (["explain", "0x10", "--ram", "8G", "--era", "nope"], .usage, "Error: unknown era 'nope'; expected one of: classic, mask, memdesc32, memdesc8"),
-      (["explain", "0x900000", "--ram", "8G"], .usage, "Error: PFN 0x900000 is not RAM in the model machine (RAM: 0x0-0x1fffff)"),
-      (["explain", "0x10", nope], .failure, "Error: \(nope): no such file or directory"),
+      (["explain", "0x10", "--ram", "8G", "--era", "nope"], .usage, "Error: The value 'nope' is invalid for '--era <era>'. Please provide one of 'classic', 'mask', 'memdesc32' or 'memdesc8'."),
+      (["explain", "0x900000", "--ram", "8G"], .failure, "memdesc: error: PFN 0x900000 is not RAM in the model machine (RAM: 0x0-0x1fffff)"),
+      (["explain", "0x10", nope], .failure, "memdesc: error: \(nope): no such file or directory"),
     ] {
       try cli.run(bad, exit: exit, stderrLine: line)
     }

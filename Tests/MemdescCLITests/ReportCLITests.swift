@@ -118,14 +118,14 @@ func attributes(_ name: String, in text: String) -> [String] {
     let scratch = try ScratchDirectory("cli-report")
     defer { scratch.remove() }
     let dir = scratch.path
-    try cli.run(["report", dir + "/nope", "-o", dir + "/x.html"], exit: .failure, stderrLine: "Error: \(dir)/nope: no such file or directory")
+    try cli.run(["report", dir + "/nope", "-o", dir + "/x.html"], exit: .failure, stderrLine: "memdesc: error: \(dir)/nope: no such file or directory")
     FileManager.default.createFile(atPath: dir + "/empty", contents: Data())
-    try cli.run(["report", dir + "/empty", "-o", dir + "/x.html"], exit: .failure, stderrLine: "Error: \(dir)/empty: empty file: a kpageflags dump holds one 8-byte word per PFN")
+    try cli.run(["report", dir + "/empty", "-o", dir + "/x.html"], exit: .failure, stderrLine: "memdesc: error: \(dir)/empty: empty file: a kpageflags dump holds one 8-byte word per PFN")
     let fixture = AnalyzeCLITests.fixture("idle")
-    try cli.run(["report", fixture, "-o", dir + "/missing/x.html"], exit: .failure, stderrLine: "Error: \(dir)/missing/x.html: cannot write the report: directory '\(dir)/missing' does not exist (no such file or directory)")
+    try cli.run(["report", fixture, "-o", dir + "/missing/x.html"], exit: .failure, stderrLine: "memdesc: error: \(dir)/missing/x.html: cannot write the report: directory '\(dir)/missing' does not exist (no such file or directory)")
     FileManager.default.createFile(atPath: dir + "/file", contents: Data("x".utf8))
-    try cli.run(["report", fixture, "-o", dir + "/file/x.html"], exit: .failure, stderrLine: "Error: \(dir)/file/x.html: cannot write the report: '\(dir)/file' is not a directory")
-    try cli.run(["report", fixture, "-o", "/proc/memdesc-report.html"], exit: .failure, stderrLine: "Error: /proc/memdesc-report.html: cannot write the report: no such file or directory")
+    try cli.run(["report", fixture, "-o", dir + "/file/x.html"], exit: .failure, stderrLine: "memdesc: error: \(dir)/file/x.html: cannot write the report: '\(dir)/file' is not a directory")
+    try cli.run(["report", fixture, "-o", "/proc/memdesc-report.html"], exit: .failure, stderrLine: "memdesc: error: /proc/memdesc-report.html: cannot write the report: no such file or directory")
     #expect(!FileManager.default.fileExists(atPath: "/proc/memdesc-report.html"))
     // Nothing half-written: the directory holds only the two inputs.
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["empty", "file"])

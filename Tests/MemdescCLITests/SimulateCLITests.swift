@@ -38,17 +38,17 @@ import Testing
     try cli.run(["simulate", "--ram", "128M", "--trace", good.path, "--format", "json"])
     let bad = dir.appendingPathComponent("bad.trace")
     try "alloc a folio 0 anon\n\nalloc b folio 0 sideways\n".write(to: bad, atomically: true, encoding: .utf8)
-    try cli.run(["simulate", "--ram", "128M", "--trace", bad.path], exit: .failure, stderrLine: "Error: \(bad.path):3: folio kind 'sideways' is not anon or file: 'alloc b folio 0 sideways'")
+    try cli.run(["simulate", "--ram", "128M", "--trace", bad.path], exit: .failure, stderrLine: "memdesc: error: \(bad.path):3: folio kind 'sideways' is not anon or file: 'alloc b folio 0 sideways'")
     let never = dir.appendingPathComponent("never.trace")
     try "alloc a folio 0 anon\nfree zz\n".write(to: never, atomically: true, encoding: .utf8)
-    try cli.run(["simulate", "--ram", "128M", "--trace", never.path], exit: .failure, stderrLine: "Error: \(never.path):2: 'free zz' frees an ID that was never allocated (or was already freed)")
+    try cli.run(["simulate", "--ram", "128M", "--trace", never.path], exit: .failure, stderrLine: "memdesc: error: \(never.path):2: 'free zz' frees an ID that was never allocated (or was already freed)")
   }
 
   @Test(arguments: [
-    (["simulate", "--ram", "1G", "--workload", "banana"], CLIExit.usage, "Error: unknown workload 'banana'; expected one of: anon-order0, anon-thp, file-large-folios, slab-heavy, hugetlb-2m, hugetlb-1g, mixed"),
+    (["simulate", "--ram", "1G", "--workload", "banana"], CLIExit.usage, "Error: The value 'banana' is invalid for '--workload <workload>'. Please provide one of the following:"),
     (["simulate", "--ram", "1G", "--workload", "mixed", "--eras", "classic,tomorrow"], .usage, "Error: unknown era 'tomorrow' in --eras; expected some of: classic, mask, memdesc32, memdesc8"),
     (["simulate", "--ram", "1G"], .usage, "Error: give exactly one of --workload NAME or --trace FILE"),
-    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], .usage, "Error: cannot open '/nonexistent/x.trace': No such file or directory"),
+    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], .failure, "memdesc: error: cannot open '/nonexistent/x.trace': No such file or directory"),
     (["simulate", "--ram", "lots", "--workload", "mixed"], .usage, "Error: cannot read RAM size 'lots': expected a number with an optional K, M, G or T suffix, such as 16G"),
   ])
   func badInput(args: [String], exit: CLIExit, line: String) throws {

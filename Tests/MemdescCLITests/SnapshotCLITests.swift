@@ -61,16 +61,16 @@ import Testing
     try Data(v).write(to: URL(fileURLWithPath: tmp + "/v9.mdsnap"))
     try FileManager.default.createDirectory(atPath: tmp + "/dir/kpageflags", withIntermediateDirectories: true)
     let cases: [([String], CLIExit, String)] = [
-      (["snapshot", "summary", tmp + "/odd"], .failure, "Error: \(tmp)/odd at offset 8: size 13 bytes is not a multiple of 8 (one u64 per PFN)"),
-      (["snapshot", "summary", tmp + "/empty"], .failure, "Error: \(tmp)/empty: empty file: a kpageflags dump holds one 8-byte word per PFN"),
-      (["snapshot", "summary", tmp + "/cut.gz"], .failure, "Error: \(tmp)/cut.gz at offset 70777: unexpected end of compressed data (truncated file?)"),
-      (["snapshot", "summary", tmp + "/v9.mdsnap"], .failure, "Error: \(tmp)/v9.mdsnap at offset 8: snapshot format version 9; this memdesc reads version 1 (written by a newer memdesc?)"),
-      (["snapshot", "summary", tmp + "/missing"], .failure, "Error: \(tmp)/missing: no such file or directory"),
-      (["snapshot", "summary", tmp + "/dir"], .failure, "Error: \(tmp)/dir/kpageflags: is a directory, expected a file"),
+      (["snapshot", "summary", tmp + "/odd"], .failure, "memdesc: error: \(tmp)/odd at offset 8: size 13 bytes is not a multiple of 8 (one u64 per PFN)"),
+      (["snapshot", "summary", tmp + "/empty"], .failure, "memdesc: error: \(tmp)/empty: empty file: a kpageflags dump holds one 8-byte word per PFN"),
+      (["snapshot", "summary", tmp + "/cut.gz"], .failure, "memdesc: error: \(tmp)/cut.gz at offset 70778: unexpected end of compressed data in gzip member 1 (truncated file?; compressed offset, 18953888 bytes decompressed)"),
+      (["snapshot", "summary", tmp + "/v9.mdsnap"], .failure, "memdesc: error: \(tmp)/v9.mdsnap at offset 8: snapshot format version 9; this memdesc reads version 1 (written by a newer memdesc?)"),
+      (["snapshot", "summary", tmp + "/missing"], .failure, "memdesc: error: \(tmp)/missing: no such file or directory"),
+      (["snapshot", "summary", tmp + "/dir"], .failure, "memdesc: error: \(tmp)/dir/kpageflags: is a directory, expected a file"),
       (["snapshot", "summary"], .usage, "Error: give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live"),
-      (["snapshot", "capture", "--from", tmp + "/missing", "-o", tmp + "/x"], .failure, "Error: \(tmp)/missing: no such file or directory"),
-      (["snapshot", "capture", "--from", Self.fixture("idle"), "-o", tmp], .failure, "Error: \(tmp): is a directory; give a file name to write to"),
-      (["snapshot", "capture", "--from", Self.fixture("idle"), "-o", tmp + "/no/such/dir/x"], .failure, "Error: \(tmp)/no/such/dir/x: directory '\(tmp)/no/such/dir' does not exist (no such file or directory)"),
+      (["snapshot", "capture", "--from", tmp + "/missing", "-o", tmp + "/x"], .failure, "memdesc: error: \(tmp)/missing: no such file or directory"),
+      (["snapshot", "capture", "--from", Self.fixture("idle"), "-o", tmp], .failure, "memdesc: error: \(tmp): is a directory; give a file name to write to"),
+      (["snapshot", "capture", "--from", Self.fixture("idle"), "-o", tmp + "/no/such/dir/x"], .failure, "memdesc: error: \(tmp)/no/such/dir/x: directory '\(tmp)/no/such/dir' does not exist (no such file or directory)"),
     ]
     for (args, exit, line) in cases {
       let r = try cli.run(args, exit: exit, stderrLine: line)

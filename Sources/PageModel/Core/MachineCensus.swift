@@ -32,38 +32,6 @@ public struct MachineCensus: Sendable, Equatable {
 
   /// The memmap as a share of RAM, in percent.
   public var memmapPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(memmapBytes) * 100 / Double(ramBytes) }
-
-  /// The census as JSON with snake_case keys.
-  public var json: JSON {
-    .object([
-      ("era", .string(era.rawValue)),
-      ("ram_bytes", .int(Int(ramBytes))),
-      ("pfns", .int(Int(pfns))),
-      ("ram_pages", .int(ramPages)),
-      ("nodes", .int(nodes)),
-      ("present_sections", .int(presentSections)),
-      ("struct_page_bytes", .int(structPageBytes)),
-      ("vmemmap_base", .string("0x" + String(vmemmapBase, radix: 16))),
-      ("memmap_frames", .int(memmapFrames)),
-      ("memmap_bytes", .int(Int(memmapBytes))),
-      ("memmap_percent_of_ram", .double(memmapPercentOfRAM)),
-      ("free_pages", .int(freePages)),
-      ("pcp_pages", .int(pcpPages)),
-      ("zones", .array(zones.map { z in
-        .object([
-          ("node", .int(z.node)),
-          ("name", .string(z.name)),
-          ("start_pfn", .int(Int(z.startPFN.rawValue))),
-          ("end_pfn", .int(Int(z.endPFN.rawValue))),
-          ("present_pages", .int(z.presentPages)),
-          ("managed_pages", .int(z.managedPages)),
-          ("free_pages", .int(z.freePages)),
-          ("pcp_pages", .int(z.pcpPages)),
-          ("free_blocks", .array(z.freeBlocks.map { .int($0) })),
-        ])
-      })),
-    ])
-  }
 }
 
 extension Machine {

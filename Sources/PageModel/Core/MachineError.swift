@@ -21,7 +21,6 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
   case tooLargeForEra(Era, maxBytes: UInt64)
 
   public var description: String {
-    func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
     switch self {
     case .outOfMemory(let what, let era): return "the model machine of era '\(era.rawValue)' has no free memory for \(what)"
     case .eraMismatch(let c, let m): return "a machine of era '\(m.rawValue)' cannot boot a configuration of era '\(c.rawValue)'"

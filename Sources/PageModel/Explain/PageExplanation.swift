@@ -31,47 +31,15 @@ public struct PageExplanation: Sendable {
   /// What the frame is: the page's own, the head's (aliased), a shared tail frame, ...
   public var frameRole: String
 
-  /// The explanation as text lines (the CLI prints them).
-  public var text: String {
-    var out = ""
-    func line(_ s: String = "") { out += s + "\n" }
-    line("era \(era.rawValue) (\(bytes.count)-byte struct page), PFN \(hex(pfn.rawValue))")
-    line("  struct page at vmemmap \(hex(structPageAddress)): PTE frame \(frame.rawValue) (\(hex(frame.rawValue))), \(writable ? "writable" : "read-only"), mapped by \(frameMappedBy) vmemmap page\(frameMappedBy == 1 ? "" : "s"): \(frameRole)")
-    line("  bytes:")
-    for f in fields {
-      let slice = bytes[f.offset..<min(bytes.count, f.offset + f.size)]
-      let dump = slice.map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined(separator: " ")
-      line("    +\(String(f.offset).leftPad(2))  \(dump.rightPad(23))  \(f.name.rightPad(38)) = \(hex(f.value))")
-    }
-    line("  decode:")
-    for d in decode { line("    \(d)") }
-    line("  head:  \(head.map { hex($0.rawValue) } ?? "none (compound_head() is a BUG for an owned page in this era)")")
-    if let folio {
-      line("  folio: \(hex(folio.rawValue)), order \(folioOrder ?? 0) (\(1 << (folioOrder ?? 0)) pages)" + (folioFlags.isEmpty ? "" : ", flags " + folioFlags.joined(separator: " ")))
-    } else {
-      line("  folio: none (the page is in no folio)")
-    }
-    return out
+  /// The `size`-byte little-endian field at `offset` of a struct page's bytes.
+  static func littleEndian(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt64 {
+    (0..<size).reduce(0) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
   }
-}
-
-func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
-
-extension String {
-  func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-  func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
 }
 
 extension PageExplanation {
-  /// A little-endian field of a struct page's bytes.
-  static func word(_ bytes: [UInt8], _ offset: Int, _ size: Int) -> UInt64 {
-    var v: UInt64 = 0
-    for i in 0..<size { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
-    return v
-  }
-
   /// Each field of a layout with its value in `bytes`.
   static func fields(_ layout: [LayoutField], _ bytes: [UInt8]) -> [Field] {
-    layout.map { Field(offset: $0.offset, size: $0.size, name: $0.name, value: word(bytes, $0.offset, $0.size)) }
+    layout.map { Field(offset: $0.offset, size: $0.size, name: $0.name, value: littleEndian(bytes, $0.offset, $0.size)) }
   }
 }

@@ -3,7 +3,7 @@ extension MemdescModel {
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
-    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.word(bytes, o, size) }
+    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.littleEndian(bytes, o, size) }
     let fields = PageExplanation.fields(Format.Layout.fields, bytes)
     let w = word(Format.memdescOffset, 8)
     let type = Format.type(of: w)

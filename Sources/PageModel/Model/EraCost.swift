@@ -16,20 +16,6 @@ public struct EraCost: Sendable, Equatable {
   /// Memmap plus descriptors.
   public var totalOverheadBytes: UInt64 { memmapBytes + descriptorBytes }
   public var overheadPercent: Double { ramBytes == 0 ? 0 : Double(totalOverheadBytes) * 100 / Double(ramBytes) }
-
-  /// The `eras` entry of `simulate --format json`.
-  public var json: JSON {
-    .object([
-      ("era", .string(era.rawValue)),
-      ("struct_page_bytes", .int(structPageBytes)),
-      ("memmap_bytes", .int(Int(memmapBytes))),
-      ("descriptor_bytes", .int(Int(descriptorBytes))),
-      ("descriptor_bytes_by_type", .object(DescriptorKind.allCases.map { ($0.rawValue, .int((descriptorFrames[$0] ?? 0) << Kernel.pageShift)) })),
-      ("hvo_saved_bytes", .int(Int(hvoSavedBytes))),
-      ("total_overhead_bytes", .int(Int(totalOverheadBytes))),
-      ("overhead_percent", .double(overheadPercent)),
-    ])
-  }
 }
 
 extension Machine {

@@ -3,7 +3,7 @@ extension Page64Model {
   public func explain(_ pfn: PFN) -> PageExplanation {
     let address = memmap.address(of: pfn)
     let bytes = memmap.bytes(ofPageAt: address)
-    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.word(bytes, o, size) }
+    func word(_ o: Int, _ size: Int) -> UInt64 { PageExplanation.littleEndian(bytes, o, size) }
     let fields = PageExplanation.fields(StructPageLayout.fields, bytes)
     let flags = word(StructPageLayout.flags, 8), info = word(StructPageLayout.compoundInfo, 8)
     var d: [String] = []

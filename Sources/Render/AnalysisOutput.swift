@@ -1,0 +1,212 @@
+import PageModel
+import Snapshot
+
+/// `memdesc analyze`: text, CSV and JSON of a snapshot analysis.
+public enum AnalysisOutput {
+  public static func text(_ a: SnapshotAnalysis) -> String {
+    let c = a.census
+    func pages(_ n: Int) -> String { Fmt.pages(n, pageSize: a.pageSize) }
+    var out = ""
+    func line(_ s: String = "") { out += s + "\n" }
+    line("source          \(a.source)")
+    line("kernel release  \(a.kernelRelease ?? "unknown")")
+    line("PFNs            \(c.pfns); RAM \(c.ramKnown ? "" : "(unknown: non-zero sections) ")\(pages(c.ramPFNs)) in \(c.ramSections) sections; holes \(c.holePFNs) PFNs")
+    line("read zero       \(c.zeroRAMPFNs) RAM PFNs: \(c.zeroSectionRAMPFNs) in \(c.zeroRAMSections) all-zero sections (deferred init), \(c.noFlagRAMPFNs) allocated without flags or on per-CPU lists")
+    line()
+    line("census")
+    line("  free (BUDDY)  \(pages(c.buddyPages))" + (c.buddyBlocks.map { "; buddyinfo blocks per order \($0.map(String.init).joined(separator: " "))" } ?? ""))
+    line("  slab          \(pages(c.slabPages)) in \(c.slabs.values.reduce(0, +)) slabs (by order \(c.slabs.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")))")
+    line("  page tables   \(pages(c.pgtablePages))")
+    line("  reserved      \(pages(c.reservedPages)); zero page \(c.zeroPagePages); offline \(c.offlinePages)")
+    for h in c.hugetlb {
+      line("  hugetlb \(h.name.rightPadded(10)) \(h.folios) huge pages (\(h.optimized) with HVO)" + (h.poolPages.map { "; pool nr_hugepages \($0)" } ?? ""))
+    }
+    if c.hugetlbHeadPFNs > 0 { line("  hugetlb heads \(c.hugetlbHeadPFNs) COMPOUND_HEAD PFNs, \(c.hvoFakeHeadsCorrected) fake (HVO) corrected") }
+    line("  folios        kind        folios      pages       by order")
+    for kind in CensusFolioKind.allCases {
+      let orders = Fmt.orders(c.folios[kind] ?? [:])
+      guard !orders.isEmpty else { continue }
+      line("                \(kind.rawValue.rightPadded(11)) \(String(c.folioCount(kind)).rightPadded(11)) \(String(c.folioPages(kind)).rightPadded(11)) \(orders)")
+    }
+    line()
+    line("memmap of the real machine (vmstat nr_memmap_boot_pages + nr_memmap_pages): " + (a.vmstatMemmapPages.map { pages($0) } ?? "not in this snapshot"))
+    line("projection on \(ByteSize.human(a.layout.ramBytes)) of RAM, \(a.layout.presentSections.count) present sections")
+    line("  \(EraTable.header)   total if all HugeTLB had HVO")
+    for (e, all) in zip(a.eras, a.erasAllHVO) {
+      line("  " + EraTable.row(e) + formatFixed(e.overheadPercent, decimals: 4).rightPadded(10) + " " + ByteSize.human(all.totalOverheadBytes))
+    }
+    line()
+    line("cross-checks")
+    for x in a.crosschecks {
+      let after = x.kernelAfter.map { $0 != x.kernel ? " (after: \($0))" : "" } ?? ""
+      line("  \(x.name.rightPadded(20)) census \(x.census) \(x.unit), kernel \(x.kernel)\(after) \(x.unit): \(x.status)\(x.exact ? "" : " (not an exact check)")")
+      if !x.agree { line("      \(x.note)") }
+    }
+    if a.crosschecks.isEmpty { line("  none: the snapshot has no meminfo, vmstat, hugepages or buddyinfo") }
+    let notes = a.notes
+    if !notes.isEmpty {
+      line()
+      line("notes")
+      for n in notes { line("  - \(n)") }
+    }
+    return out
+  }
+
+  public static func csv(_ a: SnapshotAnalysis) -> String {
+    var out = "section,name,value\n"
+    let c = a.census
+    func row(_ s: String, _ n: String, _ v: String) { out += "\(s),\(n),\(v)\n" }
+    row("census", "pfns", String(c.pfns))
+    row("census", "ram_pfns", String(c.ramPFNs))
+    row("census", "buddy_pages", String(c.buddyPages))
+    row("census", "slab_pages", String(c.slabPages))
+    row("census", "pgtable_pages", String(c.pgtablePages))
+    row("census", "reserved_pages", String(c.reservedPages))
+    row("census", "hvo_fake_heads_corrected", String(c.hvoFakeHeadsCorrected))
+    for h in c.hugetlb { row("hugetlb_pages", h.name, String(h.folios)) }
+    for kind in CensusFolioKind.allCases {
+      for (order, n) in (c.folios[kind] ?? [:]).sorted(by: { $0.key < $1.key }) where n > 0 { row("folios", "\(kind.rawValue):\(order)", String(n)) }
+    }
+    if let v = a.vmstatMemmapPages { row("vmstat", "memmap_pages", String(v)) }
+    for (e, all) in zip(a.eras, a.erasAllHVO) {
+      row("era", "\(e.era.rawValue):memmap_bytes", String(e.memmapBytes))
+      row("era", "\(e.era.rawValue):descriptor_bytes", String(e.descriptorBytes))
+      row("era", "\(e.era.rawValue):hvo_saved_bytes", String(e.hvoSavedBytes))
+      row("era", "\(e.era.rawValue):total_overhead_bytes", String(e.totalOverheadBytes))
+      row("era", "\(e.era.rawValue):overhead_percent", formatFixed(e.overheadPercent, decimals: 6))
+      row("era", "\(e.era.rawValue):total_overhead_bytes_all_hvo", String(all.totalOverheadBytes))
+    }
+    for x in a.crosschecks { row("crosscheck", x.name, "\(x.census) \(x.kernel) \(x.status)") }
+    return out
+  }
+
+  public static func json(_ a: SnapshotAnalysis) throws -> String { try JSONOutput.render(AnalysisJSON(a)) }
+}
+
+/// `analyze --format json`.
+struct AnalysisJSON: Encodable {
+  var source: String
+  @Nullable var kernelRelease: String?
+  var ramBytes: UInt64
+  var presentSections: Int
+  var census: CensusJSON
+  @Nullable var vmstatMemmapPages: Int?
+  @Nullable var vmstatMemmapBytes: Int?
+  var eras: [EraCostJSON]
+  var erasAllHVO: [EraCostJSON]
+  var crosschecks: [CrosscheckJSON]
+  var notes: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census
+    case vmstatMemmapPages = "vmstat_memmap_pages", vmstatMemmapBytes = "vmstat_memmap_bytes", eras, erasAllHVO = "eras_all_hvo", crosschecks, notes
+  }
+
+  init(_ a: SnapshotAnalysis) {
+    source = a.source
+    kernelRelease = a.kernelRelease
+    ramBytes = a.layout.ramBytes
+    presentSections = a.layout.presentSections.count
+    census = CensusJSON(a.census)
+    vmstatMemmapPages = a.vmstatMemmapPages
+    vmstatMemmapBytes = a.vmstatMemmapPages.map { $0 * a.pageSize }
+    eras = a.eras.map(EraCostJSON.init)
+    erasAllHVO = a.erasAllHVO.map(EraCostJSON.init)
+    crosschecks = a.crosschecks.map(CrosscheckJSON.init)
+    notes = a.notes
+  }
+}
+
+/// The `census` object of `analyze --format json`.
+struct CensusJSON: Encodable {
+  var pfns, ramPFNs, holePFNs, ramSections, zeroPFNs, zeroRAMPFNs, zeroRAMSections, zeroSectionRAMPFNs, noFlagRAMPFNs: Int
+  var ramKnown: Bool
+  var ramRanges: [String]
+  var buddyPages: Int
+  @Nullable var buddyBlocks: [Int]?
+  var slabPages: Int
+  var slabs: [String: Int]
+  var slabSpuriousAnonPages, slabSpuriousKSMPages, pgtablePages, reservedPages, zeroPagePages, offlinePages: Int
+  var hugetlbPages, hugetlbHVOOptimized: [String: Int]
+  var hugetlbPoolPages: [String: Nullable<Int>]
+  var hugetlbHeadPFNs, hvoFakeHeadsCorrected: Int
+  @Nullable var hugetlbNote: String?
+  var folios: [String: [String: Int]]
+  var irregularCompoundPages, orphanTailPages: Int
+
+  enum CodingKeys: String, CodingKey {
+    case pfns, ramKnown = "ram_known", ramPFNs = "ram_pfns", holePFNs = "hole_pfns", ramRanges = "ram_ranges", ramSections = "ram_sections"
+    case zeroPFNs = "zero_pfns", zeroRAMPFNs = "zero_ram_pfns", zeroRAMSections = "zero_ram_sections", zeroSectionRAMPFNs = "zero_section_ram_pfns"
+    case noFlagRAMPFNs = "no_flag_ram_pfns", buddyPages = "buddy_pages", buddyBlocks = "buddy_blocks", slabPages = "slab_pages", slabs
+    case slabSpuriousAnonPages = "slab_spurious_anon_pages", slabSpuriousKSMPages = "slab_spurious_ksm_pages", pgtablePages = "pgtable_pages"
+    case reservedPages = "reserved_pages", zeroPagePages = "zero_page_pages", offlinePages = "offline_pages", hugetlbPages = "hugetlb_pages"
+    case hugetlbHVOOptimized = "hugetlb_hvo_optimized", hugetlbPoolPages = "hugetlb_pool_pages", hugetlbHeadPFNs = "hugetlb_head_pfns"
+    case hvoFakeHeadsCorrected = "hvo_fake_heads_corrected", hugetlbNote = "hugetlb_note", folios
+    case irregularCompoundPages = "irregular_compound_pages", orphanTailPages = "orphan_tail_pages"
+  }
+
+  static func orders(_ d: [Int: Int]) -> [String: Int] {
+    Dictionary(uniqueKeysWithValues: d.filter { $0.value > 0 }.map { (String($0.key), $0.value) })
+  }
+
+  init(_ c: Census) {
+    pfns = c.pfns
+    ramKnown = c.ramKnown
+    ramPFNs = c.ramPFNs
+    holePFNs = c.holePFNs
+    ramRanges = c.ramRanges.map(Fmt.range)
+    ramSections = c.ramSections
+    zeroPFNs = c.zeroPFNs
+    zeroRAMPFNs = c.zeroRAMPFNs
+    zeroRAMSections = c.zeroRAMSections
+    zeroSectionRAMPFNs = c.zeroSectionRAMPFNs
+    noFlagRAMPFNs = c.noFlagRAMPFNs
+    buddyPages = c.buddyPages
+    buddyBlocks = c.buddyBlocks
+    slabPages = c.slabPages
+    slabs = Self.orders(c.slabs)
+    slabSpuriousAnonPages = c.slabSpuriousAnonPages
+    slabSpuriousKSMPages = c.slabSpuriousKSMPages
+    pgtablePages = c.pgtablePages
+    reservedPages = c.reservedPages
+    zeroPagePages = c.zeroPagePages
+    offlinePages = c.offlinePages
+    hugetlbPages = Dictionary(c.hugetlb.map { ($0.name, $0.folios) }, uniquingKeysWith: { $1 })
+    hugetlbHVOOptimized = Dictionary(c.hugetlb.map { ($0.name, $0.optimized) }, uniquingKeysWith: { $1 })
+    hugetlbPoolPages = Dictionary(c.hugetlb.map { ($0.name, Nullable(wrappedValue: $0.poolPages)) }, uniquingKeysWith: { $1 })
+    hugetlbHeadPFNs = c.hugetlbHeadPFNs
+    hvoFakeHeadsCorrected = c.hvoFakeHeadsCorrected
+    hugetlbNote = c.hugetlbNote
+    folios = Dictionary(uniqueKeysWithValues: CensusFolioKind.allCases.map { ($0.rawValue, Self.orders(c.folios[$0] ?? [:])) })
+    irregularCompoundPages = c.irregularCompoundPages
+    orphanTailPages = c.orphanTailPages
+  }
+}
+
+/// A `crosschecks` entry.
+struct CrosscheckJSON: Encodable {
+  var name, source, unit: String
+  var census, kernel: Int
+  @Nullable var kernelAfter: Int?
+  var agree: Bool
+  var status: String
+  var exact: Bool
+  var note: String
+
+  enum CodingKeys: String, CodingKey {
+    case name, source, unit, census, kernel, kernelAfter = "kernel_after", agree, status, exact, note
+  }
+
+  init(_ x: Crosscheck) {
+    name = x.name
+    source = x.source
+    unit = x.unit
+    census = x.census
+    kernel = x.kernel
+    kernelAfter = x.kernelAfter
+    agree = x.agree
+    status = x.status
+    exact = x.exact
+    note = x.note
+  }
+}

@@ -1,0 +1,166 @@
+import PageModel
+
+/// `memdesc boot`: a booted machine's census.
+public enum BootOutput {
+  public static func text(_ c: MachineCensus) -> String {
+    var lines: [String] = []
+    lines.append("era               \(c.era.rawValue) (struct page \(c.structPageBytes) bytes)")
+    lines.append("RAM               \(ByteSize.human(c.ramBytes)) in \(c.ramPages) pages; PFN span \(c.pfns) (\(hex(c.pfns)))")
+    lines.append("nodes             \(c.nodes); present sections \(c.presentSections) of 128 MiB")
+    lines.append("vmemmap base      \(hex(c.vmemmapBase))")
+    lines.append("memmap            \(c.memmapFrames) frames = \(ByteSize.human(c.memmapBytes)) (\(formatFixed(c.memmapPercentOfRAM, decimals: 4)) % of RAM), counted from mapped frames")
+    lines.append("free              \(c.freePages) pages in the buddy lists, \(c.pcpPages) on per-CPU lists")
+    lines.append("")
+    lines.append("node zone      start_pfn    end_pfn      present    managed       free  free blocks by order 0..10")
+    for z in c.zones {
+      lines.append(
+        String(z.node).leftPadded(4) + " " + z.name.rightPadded(8) + " " + hex(z.startPFN.rawValue).leftPadded(10) + " "
+          + hex(z.endPFN.rawValue).leftPadded(10) + " " + String(z.presentPages).leftPadded(10) + " "
+          + String(z.managedPages).leftPadded(10) + " " + String(z.freePages).leftPadded(10) + "  "
+          + z.freeBlocks.map(String.init).joined(separator: " "))
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  public static func json(_ c: MachineCensus) throws -> String { try JSONOutput.render(CensusJSON(c)) }
+
+  struct CensusJSON: Encodable {
+    struct Zone: Encodable {
+      var node: Int
+      var name: String
+      var startPFN, endPFN: UInt64
+      var presentPages, managedPages, freePages, pcpPages: Int
+      var freeBlocks: [Int]
+      enum CodingKeys: String, CodingKey {
+        case node, name, startPFN = "start_pfn", endPFN = "end_pfn", presentPages = "present_pages", managedPages = "managed_pages"
+        case freePages = "free_pages", pcpPages = "pcp_pages", freeBlocks = "free_blocks"
+      }
+    }
+    var era: String
+    var ramBytes, pfns: UInt64
+    var ramPages, nodes, presentSections, structPageBytes: Int
+    var vmemmapBase: String
+    var memmapFrames: Int
+    var memmapBytes: UInt64
+    var memmapPercentOfRAM: Double
+    var freePages, pcpPages: Int
+    var zones: [Zone]
+    enum CodingKeys: String, CodingKey {
+      case era, ramBytes = "ram_bytes", pfns, ramPages = "ram_pages", nodes, presentSections = "present_sections"
+      case structPageBytes = "struct_page_bytes", vmemmapBase = "vmemmap_base", memmapFrames = "memmap_frames", memmapBytes = "memmap_bytes"
+      case memmapPercentOfRAM = "memmap_percent_of_ram", freePages = "free_pages", pcpPages = "pcp_pages", zones
+    }
+    init(_ c: MachineCensus) {
+      era = c.era.rawValue
+      ramBytes = c.ramBytes
+      pfns = c.pfns
+      ramPages = c.ramPages
+      nodes = c.nodes
+      presentSections = c.presentSections
+      structPageBytes = c.structPageBytes
+      vmemmapBase = hex(c.vmemmapBase)
+      memmapFrames = c.memmapFrames
+      memmapBytes = c.memmapBytes
+      memmapPercentOfRAM = percent6(c.memmapPercentOfRAM)
+      freePages = c.freePages
+      pcpPages = c.pcpPages
+      zones = c.zones.map {
+        Zone(node: $0.node, name: $0.name, startPFN: $0.startPFN.rawValue, endPFN: $0.endPFN.rawValue, presentPages: $0.presentPages,
+             managedPages: $0.managedPages, freePages: $0.freePages, pcpPages: $0.pcpPages, freeBlocks: $0.freeBlocks)
+      }
+    }
+  }
+}
+
+/// `memdesc simulate`: one cost per era.
+public struct SimulationOutput: Encodable {
+  public let ramBytes: UInt64
+  @Nullable public var workload: String?
+  @Nullable public var trace: String?
+  public let operations: Int
+  public let seed: UInt64
+  /// Not encoded itself: `eras` is its JSON form.
+  public let costs: [EraCost]
+  let eras: [EraCostJSON]
+
+  enum CodingKeys: String, CodingKey { case ramBytes = "ram_bytes", workload, trace, operations, seed, eras }
+
+  public init(ramBytes: UInt64, workload: String?, trace: String?, operations: Int, seed: UInt64, costs: [EraCost]) {
+    (self.ramBytes, self.operations, self.seed, self.costs) = (ramBytes, operations, seed, costs)
+    (self.workload, self.trace) = (workload, trace)
+    eras = costs.map(EraCostJSON.init)
+  }
+
+  public func json() throws -> String { try JSONOutput.render(self) }
+
+  public func csv() -> String {
+    var out = "era,struct_page_bytes,memmap_bytes,descriptor_bytes," + DescriptorKind.allCases.map { "descriptor_bytes_\($0.rawValue)" }.joined(separator: ",")
+      + ",hvo_saved_bytes,total_overhead_bytes,overhead_percent\n"
+    for c in costs {
+      out += ([c.era.rawValue, String(c.structPageBytes), String(c.memmapBytes), String(c.descriptorBytes)]
+        + DescriptorKind.allCases.map { String((c.descriptorFrames[$0] ?? 0) << Kernel.pageShift) }
+        + [String(c.hvoSavedBytes), String(c.totalOverheadBytes), formatFixed(c.overheadPercent, decimals: 6)]).joined(separator: ",") + "\n"
+    }
+    return out
+  }
+
+  public func text() -> String {
+    var out = "\(workload.map { "workload \($0)" } ?? "trace \(trace ?? "")"): \(operations) operations on \(ByteSize.human(ramBytes)) of RAM\n"
+    out += EraTable.header + "\n"
+    for c in costs { out += EraTable.row(c) + formatFixed(c.overheadPercent, decimals: 4) + "\n" }
+    return out
+  }
+
+  /// The progress line for one era's run.
+  public static func progress(era: Era, done: Int, total: Int) -> String {
+    let width = 30, filled = done * width / total
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+    return "\r\(era.rawValue.rightPadded(9)) [\(bar)] \(done * 100 / total)%"
+  }
+}
+
+/// `memdesc hvo`: HugeTLB pools allocated, memmap before and after.
+public struct HVOOutput: Encodable {
+  public struct Pool: Encodable {
+    public let name: String
+    public let sizeKB, requested, count, vmemmapFramesPerPage, freedFramesPerPage: Int
+    enum CodingKeys: String, CodingKey {
+      case name, sizeKB = "size_kb", requested, count, vmemmapFramesPerPage = "vmemmap_frames_per_page", freedFramesPerPage = "freed_frames_per_page"
+    }
+    public init(name: String, sizeKB: Int, requested: Int, count: Int, vmemmapFramesPerPage: Int, freedFramesPerPage: Int) {
+      (self.name, self.sizeKB, self.requested, self.count) = (name, sizeKB, requested, count)
+      (self.vmemmapFramesPerPage, self.freedFramesPerPage) = (vmemmapFramesPerPage, freedFramesPerPage)
+    }
+  }
+  public let era: Era
+  public let optimize: Bool
+  public let memmapFramesBefore, memmapFramesAfter, freedFrames, sharedTailFrames, fakeHeadsSeen: Int
+  /// Null in the memdesc eras, whose model has no kpageflags view.
+  @Nullable public var kpageflagsHeads: Int?
+  public let hstates: [Pool]
+
+  enum CodingKeys: String, CodingKey {
+    case era, optimize, memmapFramesBefore = "memmap_frames_before", memmapFramesAfter = "memmap_frames_after", freedFrames = "freed_frames"
+    case sharedTailFrames = "shared_tail_frames", fakeHeadsSeen = "fake_heads_seen", kpageflagsHeads = "kpageflags_heads", hstates
+  }
+
+  public init(era: Era, optimize: Bool, memmapFramesBefore: Int, memmapFramesAfter: Int, sharedTailFrames: Int, fakeHeadsSeen: Int, kpageflagsHeads: Int?, hstates: [Pool]) {
+    (self.era, self.optimize, self.hstates) = (era, optimize, hstates)
+    (self.memmapFramesBefore, self.memmapFramesAfter, freedFrames) = (memmapFramesBefore, memmapFramesAfter, memmapFramesBefore - memmapFramesAfter)
+    (self.sharedTailFrames, self.fakeHeadsSeen) = (sharedTailFrames, fakeHeadsSeen)
+    self.kpageflagsHeads = kpageflagsHeads
+  }
+
+  public func json() throws -> String { try JSONOutput.render(self) }
+
+  public func text() -> String {
+    var out = "era \(era.rawValue), vm.hugetlb_optimize_vmemmap=\(optimize ? 1 : 0)\n"
+    for h in hstates {
+      out += "  \(h.name): \(h.count) of \(h.requested) requested pages, \(h.vmemmapFramesPerPage) vmemmap frames each, \(h.freedFramesPerPage) freed each\n"
+    }
+    out += "memmap frames     \(memmapFramesBefore) -> \(memmapFramesAfter) (freed \(freedFrames)); shared tail frames \(sharedTailFrames)\n"
+    out += "fake heads seen   \(fakeHeadsSeen) (struct pages reading PG_head through the vmemmap that are not heads)\n"
+    out += "kpageflags heads  \(kpageflagsHeads.map(String.init) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)\n"
+    return out
+  }
+}

@@ -1,0 +1,342 @@
+import PageModel
+import Snapshot
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The HTML report: one self-contained page (inline CSS and SVG, no script).
+extension SnapshotReport {
+  static let colors: [MapClass: String] = [
+    .free: "#d9ead3", .file: "#6fa8dc", .anon: "#e69138", .thp: "#b45f06", .hugetlb: "#8e7cc3",
+    .slab: "#c27ba0", .pageTable: "#45818e", .reserved: "#555555", .other: "#a8a8a8", .uninitialised: "#e4e4e4", .hole: "#ffffff",
+  ]
+
+  static func esc(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.utf8.count)
+    for ch in s {
+      switch ch {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      default: out.append(ch)
+      }
+    }
+    return out
+  }
+
+  static func human(_ b: UInt64) -> String { ByteSize.human(b) }
+  static func group(_ n: Int) -> String { Fmt.group(n) }
+
+  /// The self-contained HTML page: inline CSS and SVG, no script.
+  public func html() -> String {
+    var h = ""
+    h.reserveCapacity(1 << 20)
+    let a = analysis, c = a.census
+    let title = "Memdesc report: \(metadata.hostName ?? a.source)"
+    h += """
+      <!DOCTYPE html>
+      <html lang="en"><head><meta charset="utf-8">
+      <meta name="viewport" content="width=device-width, initial-scale=1">
+      <title>\(Self.esc(title))</title>
+      <style>
+      body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0;background:#f6f6f4}
+      main{max-width:1180px;margin:0 auto;padding:18px 28px 40px;background:#fff}
+      h1{font-size:22px;margin:4px 0 2px}h2{font-size:17px;margin:26px 0 6px;border-bottom:1px solid #ddd;padding-bottom:3px}
+      .sub{color:#555;margin:0 0 8px}.facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:8px 0}
+      .facts div{white-space:nowrap}.facts b{font-weight:600}
+      .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:6px 0 8px;font-size:13px}
+      .legend span.sw{display:inline-block;width:13px;height:13px;border:1px solid #999;vertical-align:-2px;margin-right:5px}
+      svg text{font:11px system-ui,sans-serif;fill:#333}
+      table{border-collapse:collapse;font-size:13px;margin:6px 0}
+      th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f0f0ee;font-weight:600}
+      td.l,th.l{text-align:left}.ok{color:#1b7a1b;font-weight:600}.moved{color:#a66a00;font-weight:600}.differ{color:#b00020;font-weight:600}
+      .note{color:#555;font-size:12.5px}ul.notes li{margin:3px 0;color:#444}
+      \(MapClass.allCases.map { ".k-\($0.key){fill:\(Self.colors[$0]!)}" }.joined())
+      .k-hole{stroke:#eee;stroke-width:.3}
+      </style></head><body><main>
+      <h1>\(Self.esc(title))</h1>
+      <p class="sub">\(Self.esc(a.source)) · kernel \(Self.esc(a.kernelRelease ?? "unknown"))\(metadata.capturedAt.map { " · captured " + Self.esc($0) } ?? "")</p>
+
+      """
+    if let preface { h += "<p class=\"note\">\(Self.esc(preface))</p>\n" }
+    h += "<div class=\"facts\">"
+    h += "<div><b>PFNs</b> \(Self.group(c.pfns)) (\(Self.human(UInt64(c.pfns) * UInt64(a.pageSize))) span)</div>"
+    h += "<div><b>RAM</b> \(Self.human(UInt64(c.ramPFNs) * UInt64(a.pageSize)))\(c.ramKnown ? "" : " (from non-zero sections)") in \(c.ramSections) sections</div>"
+    h += "<div><b>holes</b> \(Self.group(c.holePFNs)) PFNs</div>"
+    h += "<div><b>free</b> \(Self.human(UInt64(c.buddyPages) * UInt64(a.pageSize)))</div>"
+    h += "<div><b>memmap (vmstat)</b> \(a.vmstatMemmapPages.map { Self.human(UInt64($0) * UInt64(a.pageSize)) } ?? "not recorded")</div>"
+    h += "</div>\n"
+    mapSection(&h)
+    eraSection(&h)
+    folioSection(&h)
+    hvoSection(&h)
+    crosscheckSection(&h)
+    h += "<p class=\"note\">Made by memdesc report. Classes come from /proc/kpageflags words (a tail page carries its folio's flags); each map cell is coloured by the class with the most pages in it.</p>\n"
+    h += "</main></body></html>\n"
+    return h
+  }
+
+  func mapSection(_ h: inout String) {
+    let m = map
+    let cells = m.cells
+    let cellBytes = UInt64(m.cellPFNs) * UInt64(analysis.pageSize)
+    // Columns: a power of two, at least 64, with no more rows than columns.
+    var cols = 64
+    while (cells + cols - 1) / cols > cols { cols *= 2 }
+    let rows = max(1, (cells + cols - 1) / cols)
+    let width = 1024.0
+    let cw = width / Double(cols)
+    let ch = max(cw, min(8, 640.0 / Double(rows)))
+    let left = 78.0, top = 4.0
+    let height = Double(rows) * ch
+    let rowBytes = UInt64(cols) * cellBytes
+    h += "<h2>Physical memory map</h2>\n"
+    let blockNote = m.level == 0
+      ? "one cell per \(Self.human(cellBytes)) of the PFN span"
+      : "one block per \(Self.human(cellBytes << UInt64(m.level))) (\(m.blockCells) cells of \(Self.human(cellBytes)): the map had too many runs to draw cell by cell)"
+    h += "<p class=\"sub\">\(Self.group(cells)) cells of \(Self.human(cellBytes)), \(cols) to a row (\(Self.human(rowBytes)) a row), \(blockNote); hover for the PFN range and the pages of each class.</p>\n"
+    h += "<div class=\"legend\">"
+    let totalPages = max(1, m.totals.reduce(0, +))
+    for k in MapClass.allCases {
+      let pages = m.totals[k.rawValue]
+      h += "<span data-class=\"\(k.key)\" data-pages=\"\(pages)\"><span class=\"sw\" style=\"background:\(Self.colors[k]!)\"></span>\(k.label) \(formatFixed(Double(pages) * 100 / Double(totalPages), decimals: 1)) %</span>"
+    }
+    h += "</div>\n"
+    h += "<svg id=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(left + width + 2)) \(fmt(top + height + 4))\" width=\"100%\" "
+    h += "data-cells=\"\(cells)\" data-cell-bytes=\"\(cellBytes)\" data-block-cells=\"\(m.blockCells)\" data-cols=\"\(cols)\" data-rows=\"\(rows)\" data-runs=\"\(m.runs.count)\" data-pfns=\"\(m.pfns)\" role=\"img\" aria-label=\"physical memory map\">\n"
+    // Address labels, at least 22 px apart.
+    let labelEvery = max(1, Int((22.0 / ch).rounded(.up)))
+    var r = 0
+    while r < rows {
+      let addr = UInt64(r) * rowBytes
+      h += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(top + Double(r) * ch + min(ch, 10) - 1))\" text-anchor=\"end\">\(addr == 0 ? "0" : Self.human(addr))</text>"
+      r += labelEvery
+    }
+    h += "\n<g transform=\"translate(\(fmt(left)),\(fmt(top)))\" shape-rendering=\"crispEdges\">\n"
+    for run in m.runs {
+      let lo = run.firstCell * m.cellPFNs
+      let hi = min(m.pfns, (run.firstCell + run.cells) * m.cellPFNs) - 1
+      var t = "PFN \(hex(lo))-\(hex(hi)) (\(Self.human(UInt64(hi - lo + 1) * UInt64(analysis.pageSize))), \(run.mapClass.key)):"
+      for k in MapClass.allCases where run.counts[k.rawValue] > 0 { t += " \(k.key) \(run.counts[k.rawValue])" }
+      // Pieces: the rest of the first row, whole rows, the start of the last row.
+      var pieces: [(x: Int, y: Int, w: Int, h: Int)] = []
+      var start = run.firstCell
+      let end = run.firstCell + run.cells
+      if start % cols != 0 {
+        let e = min(end, (start / cols + 1) * cols)
+        pieces.append((start % cols, start / cols, e - start, 1))
+        start = e
+      }
+      if end - start >= cols {
+        let full = (end - start) / cols
+        pieces.append((0, start / cols, cols, full))
+        start += full * cols
+      }
+      if start < end { pieces.append((0, start / cols, end - start, 1)) }
+      let cls = "k-\(run.mapClass.key)"
+      if pieces.count == 1 {
+        let p = pieces[0]
+        h += "<rect x=\"\(fmt(Double(p.x) * cw))\" y=\"\(fmt(Double(p.y) * ch))\" width=\"\(fmt(Double(p.w) * cw))\" height=\"\(fmt(Double(p.h) * ch))\" class=\"\(cls)\" data-n=\"\(p.w * p.h)\"><title>\(t)</title></rect>\n"
+      } else {
+        h += "<g class=\"\(cls)\"><title>\(t)</title>"
+        for p in pieces {
+          h += "<rect x=\"\(fmt(Double(p.x) * cw))\" y=\"\(fmt(Double(p.y) * ch))\" width=\"\(fmt(Double(p.w) * cw))\" height=\"\(fmt(Double(p.h) * ch))\" data-n=\"\(p.w * p.h)\"/>"
+        }
+        h += "</g>\n"
+      }
+    }
+    h += "</g></svg>\n"
+  }
+
+  func fmt(_ v: Double) -> String {
+    if v == v.rounded() { return String(Int(v)) }
+    return formatFixed(v, decimals: 2)
+  }
+
+  func eraSection(_ h: inout String) {
+    let a = analysis
+    h += "<h2>What the memmap costs, era by era</h2>\n"
+    h += "<p class=\"sub\">This machine's population (census) on its RAM (\(Self.human(a.layout.ramBytes)), projected into each era: struct pages (memmap) plus descriptors, with HVO as the snapshot had it; the hatched part is what HVO saved. The dashed mark is the total if every HugeTLB page had HVO. The grey bar is the real machine's own memmap (vmstat nr_memmap_boot_pages + nr_memmap_pages).</p>\n"
+    let vmstatBytes = a.vmstatMemmapPages.map { UInt64($0) * UInt64(a.pageSize) }
+    var maxBytes = vmstatBytes ?? 0
+    for e in a.eras { maxBytes = max(maxBytes, e.totalOverheadBytes + e.hvoSavedBytes) }
+    for e in a.erasAllHVO { maxBytes = max(maxBytes, e.totalOverheadBytes) }
+    maxBytes = max(maxBytes, 1)
+    let left = 190.0, barW = 560.0, rowH = 34.0, top = 8.0
+    let rows = a.eras.count + (vmstatBytes == nil ? 0 : 1)
+    let height = top + Double(rows) * rowH + 34
+    func x(_ b: UInt64) -> Double { Double(b) / Double(maxBytes) * barW }
+    h += "<svg id=\"eras\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1100 \(fmt(height))\" width=\"100%\" data-ram-bytes=\"\(a.layout.ramBytes)\" data-vmstat-memmap-bytes=\"\(vmstatBytes.map { String($0) } ?? "")\">\n"
+    h += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e8f3e8\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#4a9a4a\" stroke-width=\"2\"/></pattern></defs>\n"
+    var y = top
+    if let vb = vmstatBytes {
+      h += "<g data-bar=\"vmstat\"><text x=\"\(fmt(left - 8))\" y=\"\(fmt(y + 19))\" text-anchor=\"end\">this machine (vmstat)</text>"
+      h += "<rect x=\"\(fmt(left))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(x(vb)))\" height=\"20\" fill=\"#999\"><title>vmstat memmap: \(Self.human(vb))</title></rect>"
+      h += "<text x=\"\(fmt(left + x(vb) + 6))\" y=\"\(fmt(y + 20))\">\(Self.human(vb)) memmap</text></g>\n"
+      y += rowH
+    }
+    for (e, all) in zip(a.eras, a.erasAllHVO) {
+      h += "<g data-era=\"\(e.era.rawValue)\" data-memmap-bytes=\"\(e.memmapBytes)\" data-descriptor-bytes=\"\(e.descriptorBytes)\" data-hvo-saved-bytes=\"\(e.hvoSavedBytes)\" data-total-bytes=\"\(e.totalOverheadBytes)\" data-total-all-hvo-bytes=\"\(all.totalOverheadBytes)\">"
+      h += "<text x=\"\(fmt(left - 8))\" y=\"\(fmt(y + 19))\" text-anchor=\"end\">\(e.era.rawValue) (\(e.structPageBytes)-byte page)</text>"
+      let mw = x(e.memmapBytes), dw = x(e.descriptorBytes), sw = x(e.hvoSavedBytes)
+      h += "<rect x=\"\(fmt(left))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(mw))\" height=\"20\" fill=\"#3d85c6\"><title>\(e.era.rawValue): memmap \(Self.human(e.memmapBytes))</title></rect>"
+      if dw > 0 { h += "<rect x=\"\(fmt(left + mw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(dw))\" height=\"20\" fill=\"#e69138\"><title>\(e.era.rawValue): descriptors \(Self.human(e.descriptorBytes))</title></rect>" }
+      if sw > 0 { h += "<rect x=\"\(fmt(left + mw + dw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(sw))\" height=\"20\" fill=\"url(#hatch)\" stroke=\"#4a9a4a\" stroke-width=\".8\"><title>\(e.era.rawValue): saved by HVO \(Self.human(e.hvoSavedBytes))</title></rect>" }
+      if all.totalOverheadBytes != e.totalOverheadBytes {
+        let ax = left + x(all.totalOverheadBytes)
+        h += "<line x1=\"\(fmt(ax))\" x2=\"\(fmt(ax))\" y1=\"\(fmt(y + 2))\" y2=\"\(fmt(y + 30))\" stroke=\"#222\" stroke-dasharray=\"3 2\"><title>with HVO on every HugeTLB page: \(Self.human(all.totalOverheadBytes))</title></line>"
+      }
+      let label = "\(Self.human(e.totalOverheadBytes)) = \(formatFixed(e.overheadPercent, decimals: 3)) % of RAM" + (e.hvoSavedBytes > 0 ? " (HVO saved \(Self.human(e.hvoSavedBytes)))" : "")
+      h += "<text x=\"\(fmt(left + mw + dw + sw + 6))\" y=\"\(fmt(y + 20))\">\(label)</text></g>\n"
+      y += rowH
+    }
+    // Legend.
+    let ly = y + 14
+    h += "<g><rect x=\"\(fmt(left))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"#3d85c6\"/><text x=\"\(fmt(left + 17))\" y=\"\(fmt(ly))\">struct pages (memmap)</text>"
+    h += "<rect x=\"\(fmt(left + 170))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"#e69138\"/><text x=\"\(fmt(left + 187))\" y=\"\(fmt(ly))\">descriptors (folios, slabs, ptdescs)</text>"
+    h += "<rect x=\"\(fmt(left + 410))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"url(#hatch)\" stroke=\"#4a9a4a\"/><text x=\"\(fmt(left + 427))\" y=\"\(fmt(ly))\">saved by HVO</text></g>\n"
+    h += "</svg>\n"
+  }
+
+  func folioSection(_ h: inout String) {
+    let a = analysis, c = a.census
+    h += "<h2>Folios by kind and order</h2>\n"
+    let orders = Set(c.folios.values.flatMap { $0.filter { $0.value > 0 }.keys }).sorted()
+    let maxCount = max(1, c.folios.values.flatMap(\.values).max() ?? 1)
+    h += "<table id=\"folios\"><tr><th class=\"l\">kind</th>"
+    for o in orders { h += "<th>order \(o)<br><span class=\"note\">\(Self.human(UInt64(a.pageSize) << UInt64(o)))</span></th>" }
+    h += "<th>folios</th><th>memory</th></tr>\n"
+    for kind in CensusFolioKind.allCases {
+      let row = c.folios[kind] ?? [:]
+      guard row.values.contains(where: { $0 > 0 }) else { continue }
+      h += "<tr><td class=\"l\">\(kind.rawValue)</td>"
+      for o in orders {
+        let n = row[o] ?? 0
+        if n == 0 { h += "<td></td>"; continue }
+        // Shade by log of the count.
+        let t = log2(Double(n) + 1) / log2(Double(maxCount) + 1)
+        let alpha = formatFixed(0.08 + 0.55 * t, decimals: 2)
+        h += "<td style=\"background:rgba(61,133,198,\(alpha))\" data-kind=\"\(kind.rawValue)\" data-order=\"\(o)\">\(Self.group(n))</td>"
+      }
+      h += "<td>\(Self.group(c.folioCount(kind)))</td><td>\(Self.human(UInt64(c.folioPages(kind)) * UInt64(a.pageSize)))</td></tr>\n"
+    }
+    h += "</table>\n"
+    h += "<table><tr><th class=\"l\">not folios</th><th>pages</th><th>memory</th><th class=\"l\">detail</th></tr>\n"
+    func row(_ name: String, _ pages: Int, _ detail: String) {
+      h += "<tr><td class=\"l\">\(name)</td><td>\(Self.group(pages))</td><td>\(Self.human(UInt64(pages) * UInt64(a.pageSize)))</td><td class=\"l\">\(Self.esc(detail))</td></tr>\n"
+    }
+    row("free (buddy)", c.buddyPages, c.buddyBlocks.map { "buddyinfo blocks per order: " + $0.map(String.init).joined(separator: " ") } ?? "")
+    row("slab", c.slabPages, "\(c.slabs.values.reduce(0, +)) slabs; by order " + c.slabs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+    row("page tables", c.pgtablePages, "")
+    row("reserved", c.reservedPages, "")
+    for p in c.hugetlb where p.folios > 0 || (p.poolPages ?? 0) > 0 {
+      row("HugeTLB \(p.name)", p.folios << p.order, "\(p.folios) huge pages, \(p.optimized) with HVO" + (p.poolPages.map { "; nr_hugepages \($0)" } ?? ""))
+    }
+    row("RAM reading 0", c.zeroRAMPFNs, "\(c.zeroSectionRAMPFNs) in all-zero sections, \(c.noFlagRAMPFNs) allocated without flags")
+    h += "</table>\n"
+  }
+
+  func hvoSection(_ h: inout String) {
+    h += "<h2>HVO: the vmemmap of one 2 MiB HugeTLB page</h2>\n"
+    h += "<p class=\"sub\">From the model: a small machine per era, one 2 MiB HugeTLB page allocated with vm.hugetlb_optimize_vmemmap=1, its vmemmap PTEs read. Each box is one 4 KiB vmemmap page (the struct pages of a run of PFNs); crossed boxes are frames given back.</p>\n"
+    let colors: [HVOPicture.Mapping: String] = [.private: "#93c47d", .headAlias: "#f6b26b", .sharedTail: "#8e7cc3", .sharedFolio: "#76a5af"]
+    let labels: [HVOPicture.Mapping: String] = [
+      .private: "own frame, writable", .headAlias: "read-only alias of the head's frame (fake heads)",
+      .sharedTail: "read-only shared tail frame (one per zone and order)", .sharedFolio: "read-only frame shared by the whole folio",
+    ]
+    let box = 46.0, gap = 6.0, left = 190.0, rowH = 66.0
+    let height = Double(hvo.count) * rowH + 50
+    h += "<svg id=\"hvo\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1100 \(fmt(height))\" width=\"100%\">\n"
+    var y = 8.0
+    for p in hvo {
+      h += "<g data-era=\"\(p.era.rawValue)\" data-vmemmap-pages=\"\(p.pages.count)\" data-freed-frames=\"\(p.freedFrames)\">"
+      h += "<text x=\"\(fmt(left - 10))\" y=\"\(fmt(y + 22))\" text-anchor=\"end\">\(p.era.rawValue) (\(p.structPageBytes)-byte page)</text>"
+      h += "<text x=\"\(fmt(left - 10))\" y=\"\(fmt(y + 37))\" text-anchor=\"end\" class=\"note\" style=\"fill:#777\">\(p.framesBefore) vmemmap page\(p.framesBefore == 1 ? "" : "s")</text>"
+      var x = left
+      for (i, pg) in p.pages.enumerated() {
+        let t = "vmemmap page \(i): struct pages of PFN +\(pg.pfns.lowerBound - Int(p.hugePagePFN.rawValue))..+\(pg.pfns.upperBound - 1 - Int(p.hugePagePFN.rawValue)); frame \(pg.frame.rawValue) \(pg.writable ? "writable" : "read-only"): \(labels[pg.mapping]!)"
+        h += "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(box))\" height=\"\(fmt(box))\" rx=\"3\" fill=\"\(colors[pg.mapping]!)\" stroke=\"#555\" data-mapping=\"\(pg.mapping.rawValue)\"><title>\(Self.esc(t))</title></rect>"
+        h += "<text x=\"\(fmt(x + box / 2))\" y=\"\(fmt(y + 20))\" text-anchor=\"middle\">\(i)</text>"
+        h += "<text x=\"\(fmt(x + box / 2))\" y=\"\(fmt(y + 36))\" text-anchor=\"middle\" style=\"font-size:9px\">\(pg.writable ? "rw" : "ro")</text>"
+        x += box + gap
+      }
+      x += 18
+      let freed = max(0, p.freedFrames)
+      for _ in 0..<freed {
+        h += "<g><rect x=\"\(fmt(x))\" y=\"\(fmt(y + 10))\" width=\"26\" height=\"26\" fill=\"#fff\" stroke=\"#c00\" stroke-dasharray=\"3 2\"/><line x1=\"\(fmt(x + 4))\" y1=\"\(fmt(y + 14))\" x2=\"\(fmt(x + 22))\" y2=\"\(fmt(y + 32))\" stroke=\"#c00\"/><line x1=\"\(fmt(x + 22))\" y1=\"\(fmt(y + 14))\" x2=\"\(fmt(x + 4))\" y2=\"\(fmt(y + 32))\" stroke=\"#c00\"/></g>"
+        x += 30
+      }
+      let summary = p.optimized
+        ? "\(freed) frame\(freed == 1 ? "" : "s") freed (net, as vmstat counts)"
+        : "not optimisable: its struct pages fit in one vmemmap page"
+      h += "<text x=\"\(fmt(x + 8))\" y=\"\(fmt(y + 27))\">\(summary)</text></g>\n"
+      y += rowH
+    }
+    for (i, m) in [HVOPicture.Mapping.private, .headAlias, .sharedTail, .sharedFolio].enumerated() {
+      let lx = left + Double(i % 2) * 400, ly = y + Double(i / 2) * 18
+      h += "<rect x=\"\(fmt(lx))\" y=\"\(fmt(ly))\" width=\"12\" height=\"12\" fill=\"\(colors[m]!)\" stroke=\"#555\"/><text x=\"\(fmt(lx + 17))\" y=\"\(fmt(ly + 10))\">\(labels[m]!)</text>"
+    }
+    h += "</svg>\n"
+  }
+
+  func crosscheckSection(_ h: inout String) {
+    let a = analysis
+    h += "<h2>Cross-checks against the kernel's counters</h2>\n"
+    if a.crosschecks.isEmpty {
+      h += "<p class=\"sub\">None: the snapshot has no meminfo, vmstat, hugepages or buddyinfo.</p>\n"
+    } else {
+      h += "<table id=\"crosschecks\"><tr><th class=\"l\">check</th><th class=\"l\">kernel counter</th><th>census</th><th>kernel</th><th>kernel after</th><th class=\"l\">status</th><th class=\"l\">note</th></tr>\n"
+      for x in a.crosschecks {
+        let cls = x.status == "agree" ? "ok" : x.status
+        h += "<tr><td class=\"l\">\(Self.esc(x.name))</td><td class=\"l\">\(Self.esc(x.source))</td><td>\(Self.group(x.census)) \(x.unit)</td><td>\(Self.group(x.kernel)) \(x.unit)</td><td>\(x.kernelAfter.map { Self.group($0) } ?? "")</td>"
+        h += "<td class=\"l \(cls)\">\(x.status)\(x.exact ? "" : " (not exact)")</td><td class=\"l note\">\(x.agree ? "" : Self.esc(x.note))</td></tr>\n"
+      }
+      h += "</table>\n"
+    }
+    let notes = a.notes
+    if !notes.isEmpty {
+      h += "<ul class=\"notes\">" + notes.map { "<li>\(Self.esc($0))</li>" }.joined() + "</ul>\n"
+    }
+  }
+}
+
+extension MapClass {
+  /// Short key used in the HTML (CSS class `k-KEY`, data attributes).
+  var key: String {
+    switch self {
+    case .free: "free"
+    case .file: "file"
+    case .anon: "anon"
+    case .thp: "thp"
+    case .hugetlb: "hugetlb"
+    case .slab: "slab"
+    case .pageTable: "pgtable"
+    case .reserved: "reserved"
+    case .other: "other"
+    case .uninitialised: "uninit"
+    case .hole: "hole"
+    }
+  }
+
+  /// Legend text.
+  var label: String {
+    switch self {
+    case .free: "free (buddy)"
+    case .file: "page cache, shmem"
+    case .anon: "anonymous (order 0)"
+    case .thp: "anonymous large (THP, mTHP)"
+    case .hugetlb: "HugeTLB"
+    case .slab: "slab"
+    case .pageTable: "page tables"
+    case .reserved: "reserved"
+    case .other: "kernel, no flags"
+    case .uninitialised: "section reads 0 (not initialised)"
+    case .hole: "hole (not RAM)"
+    }
+  }
+}

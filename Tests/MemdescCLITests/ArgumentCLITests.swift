@@ -1,0 +1,41 @@
+import Foundation
+import MemdescTestSupport
+import Testing
+
+/// The exit-code rule (64: usage, with the usage text; 1: bad data or environment, one
+/// line) and the arguments parsed by ArgumentParser.
+@Suite struct ArgumentCLITests {
+  let cli = MemdescCLI()
+
+  @Test(arguments: [
+    ["boot", "--ram", "4G", "--era", "sideways"],
+    ["analyze", "--demo", "--eras", "classic,tomorrow"],
+    ["analyze"],
+    ["explain", "zz", "--ram", "8G"],
+    ["simulate", "--ram", "lots", "--workload", "mixed"],
+    ["report", "--demo", "--live", "-o", "/tmp/never.html"],
+  ])
+  func usageErrorsExit64(args: [String]) throws {
+    let r = try cli.run(args, exit: .usage)
+    #expect(r.stderr.contains("Usage:"), "\(args): \(r.stderr)")
+  }
+
+  @Test(arguments: [
+    (["analyze", "/nonexistent/snap"], "memdesc: error: /nonexistent/snap: no such file or directory"),
+    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], "memdesc: error: cannot open '/nonexistent/x.trace'"),
+    (["explain", "0x8000000000000000", "--demo"], "memdesc: error: PFN 0x8000000000000000 is beyond the snapshot's"),
+    (["explain", "0x900000", "--ram", "8G"], "memdesc: error: PFN 0x900000 is not RAM in the model machine"),
+  ])
+  func dataErrorsAreOneLine(args: [String], message: String) throws {
+    let r = try cli.run(args, exit: .failure)
+    #expect(r.stderr.hasPrefix(message), "\(args): \(r.stderr)")
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
+  }
+
+  /// `--eras` takes spaces after commas and names each era once.
+  @Test func eraListTrimsAndDeduplicates() throws {
+    let r = try cli.run(["analyze", "--demo", "--eras", "classic, mask,classic", "--format", "csv"])
+    let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("era,") && $0.contains(":memmap_bytes") }
+    #expect(rows.map { $0.split(separator: ",")[1] } == ["classic:memmap_bytes", "mask:memmap_bytes"])
+  }
+}
