@@ -37,7 +37,7 @@ public struct PageSnapshot: Sendable {
   public var metadata: SnapshotMetadata
 
   /// The text files a source may carry, in the order a capture reads and stores them.
-  /// The `.after` copies are read right after the kpage files (kpageflags.md point 8).
+  /// The `.after` copies are read right after the kpage files (docs/kpageflags.md point 8).
   public static let textNames = [
     "meminfo", "vmstat", "zoneinfo", "buddyinfo", "iomem", "pagetypeinfo", "slabinfo", "hugepages", "meminfo.after", "vmstat.after",
   ]

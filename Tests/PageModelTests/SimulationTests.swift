@@ -62,7 +62,7 @@ import Testing
       let f = try #require(m.allocFolio(order: 4, kind: .anon))
       let word = m.memdescWord(f.pfn)
       #expect(F.type(of: word) == .anon)
-      #expect(word & ~MemdescType.mask % 16 == 0)
+      #expect((word & ~MemdescType.mask) % 16 == 0)
       for i in 0..<16 { #expect(m.memdescWord(f.pfn + i) == word) }
       let d = m.descriptorPointer(word & ~MemdescType.mask)
       #expect(d.load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self) == f.pfn.rawValue)

@@ -72,7 +72,7 @@ struct TraceGenerator {
   var ops: [TraceOp] = []
   var nextID = 0
   var rng: SplitMix
-  init(seed: UInt64) { rng = SplitMix(state: seed) }
+  init(seed: UInt64) { rng = SplitMix(seed: seed) }
 
   /// Allocates folios until `pages` pages are in them, orders drawn by page share; with
   /// `churn`, that share of allocations is freed again later in the trace.
@@ -121,7 +121,6 @@ struct TraceGenerator {
 /// sequences: small, fast, and replayable from its seed.
 public struct SplitMix: RandomNumberGenerator, Sendable {
   public var state: UInt64
-  public init(state: UInt64) { self.state = state }
   public init(seed: UInt64) { state = seed }
   public mutating func next() -> UInt64 {
     state &+= 0x9e37_79b9_7f4a_7c15
