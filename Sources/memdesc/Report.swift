@@ -8,12 +8,12 @@ extension Memdesc {
     static let configuration = CommandConfiguration(
       abstract: "Write a self-contained HTML report of a machine's pages: memory map, era costs, folios, HVO, cross-checks.",
       discussion: """
-        Reads a SOURCE (snapshot file, raw directory or kpageflags dump), this machine with \
-        --live (root), or the built-in demonstration with --demo, and writes one HTML file \
-        (inline SVG and CSS, no script, no network) atomically to FILE: a map of physical \
-        memory with one cell per 2 MiB coloured by what most of it is, the per-era cost of \
-        the memmap beside the machine's own vmstat figure, the folio census, the HVO \
-        picture of each era and the cross-checks.
+        Writes one HTML file, atomically to FILE, with inline SVG and CSS and no script or \
+        network access: a map of physical memory (one cell per 2 MiB, coloured by what most \
+        of it is), the per-era cost of the memmap beside the machine's own vmstat figure, \
+        the folio census, the HVO picture of each era and the cross-checks. The pages come \
+        from a SOURCE (snapshot file, raw directory or kpageflags dump), from this machine \
+        with --live (root), or from the built-in demonstration with --demo.
         """)
 
     @OptionGroup var options: AnalysisOptions

@@ -13,23 +13,28 @@ extension Machine {
 
   /// Kernel: `list_add()` at the head.
   @inlinable @inline(__always)
-  func listAdd(_ page: UInt64, _ head: UnsafeMutablePointer<ListHead>) {
-    let sentinel = head.pointee.address
-    let next = head.pointee.next
-    Format.setListLinks(memmap, page, next: next, prev: sentinel, sentinel: sentinel)
-    if next == sentinel { head.pointee.prev = page } else { Format.setListPrev(memmap, next, page, sentinel: sentinel) }
-    head.pointee.next = page
-    head.pointee.count &+= 1
-  }
+  func listAdd(_ page: UInt64, _ head: UnsafeMutablePointer<ListHead>) { listInsert(page, head, atTail: false) }
 
   /// Kernel: `list_add_tail()`.
   @inlinable @inline(__always)
-  func listAddTail(_ page: UInt64, _ head: UnsafeMutablePointer<ListHead>) {
+  func listAddTail(_ page: UInt64, _ head: UnsafeMutablePointer<ListHead>) { listInsert(page, head, atTail: true) }
+
+  /// Links `page` in at either end; `atTail` is a constant at every call, so each caller
+  /// compiles to one straight path.
+  @inlinable @inline(__always)
+  func listInsert(_ page: UInt64, _ head: UnsafeMutablePointer<ListHead>, atTail: Bool) {
     let sentinel = head.pointee.address
-    let prev = head.pointee.prev
-    Format.setListLinks(memmap, page, next: sentinel, prev: prev, sentinel: sentinel)
-    if prev == sentinel { head.pointee.next = page } else { Format.setListNext(memmap, prev, page, sentinel: sentinel) }
-    head.pointee.prev = page
+    if atTail {
+      let prev = head.pointee.prev
+      Format.setListLinks(memmap, page, next: sentinel, prev: prev, sentinel: sentinel)
+      if prev == sentinel { head.pointee.next = page } else { Format.setListNext(memmap, prev, page, sentinel: sentinel) }
+      head.pointee.prev = page
+    } else {
+      let next = head.pointee.next
+      Format.setListLinks(memmap, page, next: next, prev: sentinel, sentinel: sentinel)
+      if next == sentinel { head.pointee.prev = page } else { Format.setListPrev(memmap, next, page, sentinel: sentinel) }
+      head.pointee.next = page
+    }
     head.pointee.count &+= 1
   }
 

@@ -113,14 +113,13 @@ extension HugetlbFamily {
   /// the frames cannot be had.
   ///
   /// Kernel: `hugetlb_vmemmap_restore_folio()` -> `vmemmap_remap_alloc()`.
-  @discardableResult
   @_specialize(where Self == Page64Model<ClassicEncoding>)
   @_specialize(where Self == Page64Model<MaskEncoding>)
   @_specialize(where Self == MemdescModel<Memdesc32Format>)
   @_specialize(where Self == MemdescModel<Memdesc8Format>)
   public func hugetlbVmemmapRestoreFolio(_ folio: Folio) -> Bool {
+    guard machine.hugetlb.optimized.contains(folio.pfn) else { return false }
     let m = machine
-    guard m.hugetlb.optimized.contains(folio.pfn) else { return false }
     let ptes = m.vmemmapPTERange(folio, order: folioOrder(folio))
     let first = m.vmemmapTable[ptes.lowerBound]
     let restored = first.isWritable ? ptes.dropFirst() : ptes[...]

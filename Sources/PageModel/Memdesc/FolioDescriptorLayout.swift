@@ -27,23 +27,11 @@ public enum MemdescFolioLayout: StructLayout {
   public static let size = 128
   /// Kernel (plan): the 80-byte folio of the Path page.
   public static let smallSize = 80
-  public static let flags = 0
-  public static let lru = 8
-  public static let mapping = 24
-  public static let index = 32
-  public static let `private` = 40
-  public static let refcount = 48
-  public static let mapcount = 52
-  public static let pincount = 56
-  public static let order = 60
-  public static let pfn = 64
-  public static let memcg = 72
-  public static let largeMapcount = 80
-  public static let nrPagesMapped = 84
-  public static let entireMapcount = 88
-  public static let deferredList = 96
-  public static let mmIds = 112
-  public static let hugetlbPrivate = 120
+  // The offsets of the diagram above, small folio first, then the large-folio words.
+  public static let flags = 0, lru = 8, mapping = 24, index = 32, `private` = 40
+  public static let refcount = 48, mapcount = 52, pincount = 56, order = 60, pfn = 64, memcg = 72
+  public static let largeMapcount = 80, nrPagesMapped = 84, entireMapcount = 88, deferredList = 96
+  public static let mmIds = 112, hugetlbPrivate = 120
   /// The model's mark of a hugetlb folio in `hugetlbPrivate` (bit 63), beside the HPG
   /// flags in the low bits.
   public static let hugetlbFolio: UInt64 = 1 << 63
