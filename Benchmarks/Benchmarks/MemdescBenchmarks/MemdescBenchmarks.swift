@@ -13,7 +13,7 @@ import PageModel
 
 /// A filled 4 GiB machine and its two PFN arrays, per era.
 final class HeadWorkload<E: BenchEra> {
-  let machine: Machine<E>
+  let machine: Page64Model<E>
   let arrays: [AccessPattern: [UInt64]]
   init() {
     do { machine = try filledMachine(E.self).machine } catch { fatalError("boot failed: \(error)") }
@@ -25,7 +25,7 @@ final class HeadWorkload<E: BenchEra> {
 
 /// A fresh 4 GiB machine for alloc+free, per era.
 final class AllocWorkload<E: BenchEra> {
-  let machine: Machine<E>
+  let machine: Page64Model<E>
   let ring: PageRing
   let burst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
   init() {
@@ -119,7 +119,7 @@ func registerEra<E: BenchEra>(_: E.Type) {
 /// 4 GiB machine for folio alloc+free, an 8 GiB machine with HugeTLB pools for
 /// optimise+restore, and an empty 8 GiB machine for pool growth; built lazily per era.
 final class ModelWorkload<E: ModelBenchEra> {
-  lazy var filled: Machine<E> = { try! filledFolioMachine(E.self).machine }()
+  lazy var filled: E.Model = { try! filledFolioMachine(E.self).machine }()
   lazy var arrays: [AccessPattern: [UInt64]] = {
     // Drawn from a classic machine of the same layout, as `ratios` does.
     let probe = try! bootClassic(ramBytes: benchRAMBytes)
@@ -127,9 +127,9 @@ final class ModelWorkload<E: ModelBenchEra> {
     for p in AccessPattern.allCases { a[p] = pfnArray(probe, pattern: p) }
     return a
   }()
-  lazy var fresh: Machine<E> = { try! E.boot(ramBytes: benchRAMBytes) }()
-  lazy var pools: (machine: Machine<E>, folios2M: [Folio], folios1G: [Folio]) = { try! hugetlbMachine(E.self) }()
-  lazy var empty: Machine<E> = { try! E.boot(ramBytes: hugetlbRAMBytes) }()
+  lazy var fresh: E.Model = { try! E.boot(ramBytes: benchRAMBytes) }()
+  lazy var pools: (machine: E.Model, folios2M: [Folio], folios1G: [Folio]) = { try! hugetlbMachine(E.self) }()
+  lazy var empty: E.Model = { try! E.boot(ramBytes: hugetlbRAMBytes) }()
 }
 
 nonisolated(unsafe) var modelWorkloads: [String: AnyObject] = [:]
@@ -150,7 +150,7 @@ func registerModelEra<E: ModelBenchEra>(_: E.Type) {
     // One iteration = 1,000,000 lookups (the first 10^6 of the 2^20 PFNs).
     let config = Benchmark.Configuration(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(2),
                                          setup: { let w = model(E.self); _ = w.filled; _ = w.arrays })
-    func lookups(_ name: String, _ body: @escaping (Machine<E>, UnsafeBufferPointer<UInt64>) -> UInt64) {
+    func lookups(_ name: String, _ body: @escaping (E.Model, UnsafeBufferPointer<UInt64>) -> UInt64) {
       Benchmark("\(name)/\(era)/\(pattern)", configuration: config) { benchmark in
         let w = model(E.self)
         let m = w.filled
@@ -203,7 +203,7 @@ func registerModelEra<E: ModelBenchEra>(_: E.Type) {
       let tag = "\(count)x\(size)/hvo-\(hvo ? "on" : "off")/\(era)"
       Benchmark("hugetlb/grow/\(tag)", configuration: poolConfig) { benchmark in
         let m = model(E.self).empty
-        m.hugetlb.optimizeVmemmap = hvo
+        m.setHugetlbOptimizeVmemmap(hvo)
         for _ in benchmark.scaledIterations {
           benchmark.startMeasurement()
           blackHole(E.hugetlbGrow(m, order: order, count: count))
@@ -213,7 +213,7 @@ func registerModelEra<E: ModelBenchEra>(_: E.Type) {
       }
       Benchmark("hugetlb/shrink/\(tag)", configuration: poolConfig) { benchmark in
         let m = model(E.self).empty
-        m.hugetlb.optimizeVmemmap = hvo
+        m.setHugetlbOptimizeVmemmap(hvo)
         for _ in benchmark.scaledIterations {
           blackHole(E.hugetlbGrow(m, order: order, count: count))
           benchmark.startMeasurement()

@@ -33,7 +33,7 @@ struct FolioResults {
 }
 
 func folioLookupCases<E: ModelBenchEra>(
-  _: E.Type, _ m: Machine<E>, _ buf: UnsafeBufferPointer<UInt64>, _ o: Options
+  _: E.Type, _ m: E.Model, _ buf: UnsafeBufferPointer<UInt64>, _ o: Options
 ) throws -> (cases: [Case], checksum: UInt64) {
   let name = E.era.rawValue
   let model: any MemoryModel = m
@@ -53,7 +53,7 @@ func folioLookupCases<E: ModelBenchEra>(
   ], unified)
 }
 
-func folioPairCases<E: ModelBenchEra>(_: E.Type, _ o: Options) throws -> (cases: [Case], machine: Machine<E>, kept: Machine<E>) {
+func folioPairCases<E: ModelBenchEra>(_: E.Type, _ o: Options) throws -> (cases: [Case], model: E.Model, kept: E.Model) {
   let name = E.era.rawValue
   let m = try E.boot(ramBytes: benchRAMBytes)
   let model: any MemoryModel = m
@@ -106,15 +106,15 @@ func folioRun(_ o: Options) throws -> FolioResults {
   let c = try folioPairCases(Memdesc32Format.self, o)
   let d = try folioPairCases(Memdesc8Format.self, o)
   // The page-level pair of the existing section, on the same machines, as a reference.
-  _ = allocFreePairsClassic(a.machine, count: 1 << 16)
-  _ = allocFreePairsMask(b.machine, count: 1 << 16)
+  _ = allocFreePairsClassic(a.model, count: 1 << 16)
+  _ = allocFreePairsMask(b.model, count: 1 << 16)
   let n = o.folioPairs
   let pagePairs = [
-    Case("classic/pagePair") { timed { allocFreePairsClassic(a.machine, count: n) }.1 },
-    Case("mask/pagePair") { timed { allocFreePairsMask(b.machine, count: n) }.1 },
+    Case("classic/pagePair") { timed { allocFreePairsClassic(a.model, count: n) }.1 },
+    Case("mask/pagePair") { timed { allocFreePairsMask(b.model, count: n) }.1 },
   ]
   r.pairs = interleave(a.cases + b.cases + c.cases + d.cases + pagePairs, reps: o.reps)
-  keepAlive((a.machine, b.machine, c.machine, d.machine, a.kept, b.kept, c.kept, d.kept))
+  keepAlive((a.model, b.model, c.model, d.model, a.kept, b.kept, c.kept, d.kept))
   return r
 }
 
@@ -222,10 +222,10 @@ func hvoCases<E: ModelBenchEra>(_: E.Type, _ o: Options) throws -> (cases: [Case
 
 /// One sample: `rounds` cycles of growing the pool from 0 to `count` (timed) and
 /// shrinking it back to 0 (timed separately, into `shrinkSamples`).
-func poolCase<E: ModelBenchEra>(_: E.Type, _ m: Machine<E>, order: Int, count: Int, hvo: Bool, rounds: Int) -> Case {
+func poolCase<E: ModelBenchEra>(_: E.Type, _ m: E.Model, order: Int, count: Int, hvo: Bool, rounds: Int) -> Case {
   let name = "\(E.era.rawValue)/pool\(order == Hstate.pmd ? "2M" : "1G")/\(hvo ? "on" : "off")"
   return Case(name) {
-    m.hugetlb.optimizeVmemmap = hvo
+    m.setHugetlbOptimizeVmemmap(hvo)
     var grow = 0.0, shrink = 0.0
     for _ in 0..<rounds {
       let (got, g) = timed { E.hugetlbGrow(m, order: order, count: count) }
@@ -236,22 +236,22 @@ func poolCase<E: ModelBenchEra>(_: E.Type, _ m: Machine<E>, order: Int, count: I
       shrink += s
     }
     shrinkSamples[name, default: []].append(shrink)
-    m.hugetlb.optimizeVmemmap = false
+    m.setHugetlbOptimizeVmemmap(false)
     return grow
   }
 }
 
-func poolCases<E: ModelBenchEra>(_: E.Type, rounds: Int) throws -> (cases: [Case], machine: Machine<E>) {
+func poolCases<E: ModelBenchEra>(_: E.Type, rounds: Int) throws -> (cases: [Case], model: E.Model) {
   let m = try E.boot(ramBytes: hugetlbRAMBytes)
   // Warm-up: one growth and shrink of each kind, HVO on and off.
   for hvo in [false, true] {
-    m.hugetlb.optimizeVmemmap = hvo
-    _ = try? m.setNrHugePages(order: Hstate.pmd, count: poolPages2M)
-    _ = try? m.setNrHugePages(order: Hstate.pmd, count: 0)
-    _ = try? m.setNrHugePages(order: Hstate.pud, count: poolPages1G)
-    _ = try? m.setNrHugePages(order: Hstate.pud, count: 0)
+    m.setHugetlbOptimizeVmemmap(hvo)
+    m.setNrHugePages(order: Hstate.pmd, count: poolPages2M)
+    m.setNrHugePages(order: Hstate.pmd, count: 0)
+    m.setNrHugePages(order: Hstate.pud, count: poolPages1G)
+    m.setNrHugePages(order: Hstate.pud, count: 0)
   }
-  m.hugetlb.optimizeVmemmap = false
+  m.setHugetlbOptimizeVmemmap(false)
   var cases: [Case] = []
   for hvo in [false, true] {
     cases.append(poolCase(E.self, m, order: Hstate.pmd, count: poolPages2M, hvo: hvo, rounds: rounds))
@@ -278,13 +278,13 @@ func hvoRun(_ o: Options) throws -> HVOResults {
   let b = try poolCases(MaskEncoding.self, rounds: o.poolRounds)
   let c = try poolCases(Memdesc32Format.self, rounds: o.poolRounds)
   let d = try poolCases(Memdesc8Format.self, rounds: o.poolRounds)
-  let before = ["classic": a.machine.freePages, "mask": b.machine.freePages, "memdesc32": c.machine.freePages, "memdesc8": d.machine.freePages]
+  let before = ["classic": a.model.machine.freePages, "mask": b.model.machine.freePages, "memdesc32": c.model.machine.freePages, "memdesc8": d.model.machine.freePages]
   r.grow = interleave(a.cases + b.cases + c.cases + d.cases, reps: o.reps)
-  let after = ["classic": a.machine.freePages, "mask": b.machine.freePages, "memdesc32": c.machine.freePages, "memdesc8": d.machine.freePages]
+  let after = ["classic": a.model.machine.freePages, "mask": b.model.machine.freePages, "memdesc32": c.model.machine.freePages, "memdesc8": d.model.machine.freePages]
   for era in eraNames { r.freeBeforeAfter[era] = (before[era]!, after[era]!) }
   r.shrink = shrinkSamples
   r.optimisedAfterGrow = optimisedAfterGrow
-  keepAlive((a.machine, b.machine, c.machine, d.machine))
+  keepAlive((a.model, b.model, c.model, d.model))
   eprint("HugeTLB pools: done\n")
   return r
 }
@@ -308,7 +308,7 @@ func printHVO(_ r: HVOResults, _ o: Options) {
     print("| \(era) | \(cells.joined(separator: " | ")) |")
   }
   print("")
-  print("Pools: `setNrHugePages` from 0 to \(poolPages2M) x 2 MiB (1 GiB of an 8 GiB machine) or \(poolPages1G) x 1 GiB, timed, then back to 0, timed, \(o.poolRounds) times per sample (times below are per growth or shrink); HVO on (`hugetlb.optimizeVmemmap`) and off on the same machine, alternating. The kernel's `hugetlb_optimize_vmemmap` sysctl documentation estimates allocation about 2x and freeing 2-3x slower with HVO.")
+  print("Pools: `setNrHugePages` from 0 to \(poolPages2M) x 2 MiB (1 GiB of an 8 GiB machine) or \(poolPages1G) x 1 GiB, timed, then back to 0, timed, \(o.poolRounds) times per sample (times below are per growth or shrink); HVO on (`setHugetlbOptimizeVmemmap`) and off on the same machine, alternating. The kernel's `hugetlb_optimize_vmemmap` sysctl documentation estimates allocation about 2x and freeing 2-3x slower with HVO.")
   print("")
   print("| era | pool | grow, HVO off ms | grow, HVO on ms | **allocate HVO/no-HVO** | shrink, HVO off ms | shrink, HVO on ms | **free HVO/no-HVO** | pages optimised |")
   print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -386,9 +386,9 @@ func callgrindModelEra<E: ModelBenchEra>(_: E.Type, _ o: Options) throws {
   case "pool2m", "pool1g":
     let m = try E.boot(ramBytes: hugetlbRAMBytes)
     let (order, count) = o.part == "pool2m" ? (Hstate.pmd, poolPages2M) : (Hstate.pud, poolPages1G)
-    m.hugetlb.optimizeVmemmap = o.hvo
-    _ = try? m.setNrHugePages(order: order, count: count)  // warm-up, outside the measured functions
-    _ = try? m.setNrHugePages(order: order, count: 0)
+    m.setHugetlbOptimizeVmemmap(o.hvo)
+    m.setNrHugePages(order: order, count: count)  // warm-up, outside the measured functions
+    m.setNrHugePages(order: order, count: 0)
     let got = E.hugetlbGrow(m, order: order, count: count)
     let opt = m.hugetlb.optimized.count
     let left = E.hugetlbShrink(m, order: order, count: 0)
@@ -404,7 +404,7 @@ func callgrindModelEra<E: ModelBenchEra>(_: E.Type, _ o: Options) throws {
 func filledMachineLayoutProbe() throws -> Page64Model<ClassicEncoding> { try bootClassic(ramBytes: benchRAMBytes) }
 
 @inline(never)
-func folioAllocFreeLoopWarm<E: ModelBenchEra>(_ m: Machine<E>) -> Int {
+func folioAllocFreeLoopWarm<M: MemoryModel>(_ m: M) -> Int {
   for _ in 0..<(1 << 12) { m.folioPut(m.allocFolio(order: 0, kind: .anon, gfp: .kernel, node: 0)!) }
   return 0
 }

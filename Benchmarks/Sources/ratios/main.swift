@@ -201,7 +201,7 @@ func interleave(_ cases: [Case], reps: Int) -> [String: [Double]] {
 /// Per-repetition ratios a[i] / b[i]; samples of one repetition were taken side by side.
 func ratios(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map { $0 / $1 } }
 
-func compoundHeadCases<E: BenchEra>(_: E.Type, _ machine: Machine<E>, _ buf: UnsafeBufferPointer<UInt64>, _ o: Options) throws -> [Case] {
+func compoundHeadCases<E: BenchEra>(_: E.Type, _ machine: Page64Model<E>, _ buf: UnsafeBufferPointer<UInt64>, _ o: Options) throws -> [Case] {
   let s = E.swiftCompoundHeads(machine, buf)
   let c = E.cCompoundHeads(machine, buf)
   guard s == c else { throw BenchFailure("\(E.name): Swift checksum \(s) != C checksum \(c)") }
@@ -459,7 +459,7 @@ func callgrindEra<E: BenchEra>(_: E.Type, _ o: Options) throws {
   if (o.part == nil && !o.skipBoot) || o.part == "boot" {
     let gib = o.bootGiB ?? 4
     let m = try E.boot(ramBytes: gib << 30)
-    print("\(E.name) boot \(gib) GiB free pages=\(m.freePages)")
+    print("\(E.name) boot \(gib) GiB free pages=\(m.machine.freePages)")
   }
 }
 

@@ -87,7 +87,10 @@ extension MemdescModel {
     return Folio(pfn: PFN(descriptorPointer(d).load(fromByteOffset: MemdescFolioLayout.pfn, as: UInt64.self)))
   }
   /// The folio that owns a page: `pageFolio`, which is nil for a page in no folio.
+  // Pre-specialised for the `any MemoryModel` witness, which reaches the generic body.
   @inlinable
+  @_specialize(where Format == Memdesc32Format)
+  @_specialize(where Format == Memdesc8Format)
   public func folio(containing pfn: PFN) -> Folio? { pageFolio(pfn) }
 
 

@@ -48,7 +48,10 @@ extension CompoundEncoding {
 /// pages with tails.
 extension CompoundEncoding {
   /// Kernel: `page_ref_dec_and_test()`.
-  @inlinable @inline(__always)
+  // `@inlinable` only: on a protocol requirement implemented in this extension,
+  // `@inline(__always)` leaves the client's `Machine<ClassicEncoding>` specialisation
+  // calling it through the witness table (docs/benchmarks.md, suggested library changes).
+  @inlinable
   public static func putPageTestZero(_ memmap: Memmap<Self>, _ page: UInt64) -> Bool {
     let ref: UInt32 = memmap.load(page, StructPageLayout.refcount)
     vmBugOn(ref == 0, "put_page on a page with refcount 0")

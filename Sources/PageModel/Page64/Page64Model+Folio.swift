@@ -118,7 +118,11 @@ extension Page64Model {
 
   /// Drops a reference on a folio and frees it when it was the last.
   /// Kernel: `folio_put()`.
+  // Pre-specialised for the `any MemoryModel` witness, which reaches the generic body
+  // (before the redesign it went through a per-encoding static and was specialised).
   @inlinable
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
   public func folioPut(_ folio: Folio) {
     let head = memmap.address(of: folio.pfn)
     if Format.putPageTestZero(memmap, head) { machine.freeFrozenPages(folio.pfn, order: folioOrder(folio)) }
@@ -182,7 +186,10 @@ extension Page64Model {
   /// The folio that owns a page in the New York sense: a compound head or single page
   /// with a mapping (anonymous or file), or a HugeTLB folio; nil for free, bare, slab and
   /// table pages.
+  // Pre-specialised for the `any MemoryModel` witness, as `folioPut` is.
   @inlinable
+  @_specialize(where Format == ClassicEncoding)
+  @_specialize(where Format == MaskEncoding)
   public func folio(containing pfn: PFN) -> Folio? {
     let head = compoundHead(pfn)
     let headPage = page(head)
