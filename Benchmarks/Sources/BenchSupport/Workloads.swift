@@ -189,14 +189,18 @@ public func swiftCompoundHeadMask(_ machine: Page64Model<MaskEncoding>, _ pfns: 
 
 @inline(never)
 public func cCompoundHeadClassic(_ machine: Page64Model<ClassicEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
-  let m = machine.machine.memmap
-  return sink(cref_compound_head_classic(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
+  // The C loop walks the memmap's own page table and frames while the handle is lent.
+  machine.machine.withMemmap { m in
+    sink(cref_compound_head_classic(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
+  }
 }
 
 @inline(never)
 public func cCompoundHeadMask(_ machine: Page64Model<MaskEncoding>, _ pfns: UnsafeBufferPointer<UInt64>) -> UInt64 {
-  let m = machine.machine.memmap
-  return sink(cref_compound_head_mask(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
+  // The C loop walks the memmap's own page table and frames while the handle is lent.
+  machine.machine.withMemmap { m in
+    sink(cref_compound_head_mask(m.base, m.unsafePageTable, m.unsafePhysicalBase, pfns.baseAddress, pfns.count))
+  }
 }
 
 @inline(never)
