@@ -72,7 +72,14 @@ extension Memdesc {
 }
 
 /// Reads a text file for the CLI, with an error that names it.
-func readTextFile(_ path: String) throws -> String {
+func readTextFile(_ path: String, limit: Int = 1 << 30) throws -> String {
+  // A FIFO would block open() and a device (/dev/zero) never ends: only regular files,
+  // checked before opening, and no more than `limit` bytes.
+  var st = stat()
+  if stat(path, &st) == 0 {
+    guard st.st_mode & S_IFMT == S_IFREG else { throw DataError("'\(path)' is not a regular file; a trace is a text file") }
+    guard st.st_size <= limit else { throw DataError("'\(path)' is \(st.st_size) bytes, more than a trace may be (\(limit))") }
+  }
   let fd = open(path, O_RDONLY)
   guard fd >= 0 else { throw DataError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
   defer { close(fd) }
@@ -83,6 +90,7 @@ func readTextFile(_ path: String) throws -> String {
     if n < 0 { throw DataError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
     if n == 0 { break }
     bytes.append(contentsOf: chunk[0..<n])
+    if bytes.count > limit { throw DataError("'\(path)' grew past \(limit) bytes while read") }
   }
   return String(decoding: bytes, as: UTF8.self)
 }

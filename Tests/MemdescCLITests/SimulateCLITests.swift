@@ -54,4 +54,17 @@ import Testing
   func badInput(args: [String], exit: CLIExit, line: String) throws {
     try cli.run(args, exit: exit, stderrLine: line)
   }
+
+  /// A trace that is not a regular file (a FIFO would block, /dev/zero never ends) is
+  /// refused before it is opened.
+  @Test func traceMustBeARegularFile() throws {
+    let scratch = try ScratchDirectory("cli-fifo")
+    defer { scratch.remove() }
+    let fifo = scratch.file("trace.fifo")
+    #expect(mkfifo(fifo, 0o600) == 0)
+    for path in [fifo, "/dev/zero"] {
+      try cli.run(["simulate", "--ram", "1G", "--trace", path], exit: .failure,
+                  stderrLine: "memdesc: error: '\(path)' is not a regular file; a trace is a text file")
+    }
+  }
 }
