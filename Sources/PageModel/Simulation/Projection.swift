@@ -56,14 +56,13 @@ extension EraCost {
   ///   page of every cache and per kernel slab, in slab-cache pages that each hold their
   ///   own descriptor and 84 more.
   public static func project(_ population: Population, era: Era, layout: PhysicalLayout) -> EraCost {
-    let shift = era.structPageBytes.trailingZeroBitCount
-    let full = layout.presentSections.count * ((Kernel.pagesPerSection << shift) >> Kernel.pageShift)
+    let full = MachineConfig(layout: layout, era: era).memmapFrames
     var saved = 0
     var sharedTails = 0
     for (order, n) in population.hugetlbOptimized where n > 0 {
-      let vmemmapPages = ((1 << order) << shift) >> Kernel.pageShift
-      guard vmemmapPages >= 2 else { continue }
-      saved += n * (vmemmapPages - 1)
+      let freed = Hstate(order: order).optimizablePages(era)
+      guard freed > 0 else { continue }
+      saved += n * freed
       if era == .mask { sharedTails += population.hugetlbZones[order] ?? 1 }
     }
     var descriptors: [DescriptorKind: Int] = [:]
