@@ -47,9 +47,10 @@ import Testing
   @Test func pageTypes() {
     let expected: [(PageType, UInt8)] = [
       (.buddy, 0xf0), (.offline, 0xf1), (.table, 0xf2), (.guardPage, 0xf3), (.hugetlb, 0xf4), (.slab, 0xf5),
-      (.zsmalloc, 0xf6), (.unaccepted, 0xf7), (.largeKmalloc, 0xf8), (.mapcountUnderflow, 0xff),
+      (.zsmalloc, 0xf6), (.unaccepted, 0xf7), (.largeKmalloc, 0xf8), (.netpp, 0xf9), (.mapcountUnderflow, 0xff),
     ]
     for (t, v) in expected { #expect(t.rawValue == v) }
+    #expect(Set(PageType.allCases) == Set(expected.map(\.0)), "a page type is not pinned here")
     #expect(PageType.buddy.word == 0xf000_0000)
     #expect(PageType.of(0xffff_ffff) == nil)
     #expect(PageType.of(0) == nil)

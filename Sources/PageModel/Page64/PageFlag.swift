@@ -74,9 +74,12 @@ public enum PageFlagsLayout {
 ///
 /// Kernel: `enum pagetype` (include/linux/page-flags.h); `PGTY_*` values.
 /// Each case is `PGTY_*` in Swift case: `buddy` first page of a free block, `table`
-/// page-table pages, `hugetlb` and `slab` on the head of a hugetlb folio or slab.
+/// page-table pages, `hugetlb` and `slab` on the head of a hugetlb folio or slab,
+/// `netpp` on page_pool pages (Byungchul Park's "mm, page_pool: introduce a new page type
+/// for page pool in page type", in linux-next from 2025 and reverted once since, so a
+/// given kernel may lack it; the model names the value and sets it nowhere).
 public enum PageType: UInt8, CaseIterable, Sendable {
-  case buddy = 0xf0, offline, table, guardPage, hugetlb, slab, zsmalloc, unaccepted, largeKmalloc
+  case buddy = 0xf0, offline, table, guardPage, hugetlb, slab, zsmalloc, unaccepted, largeKmalloc, netpp
   /// Kernel: `PGTY_mapcount_underflow`.
   case mapcountUnderflow = 0xff
 
