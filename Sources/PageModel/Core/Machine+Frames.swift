@@ -54,7 +54,7 @@ extension Machine {
   /// The vmemmap page-table indexes of a folio's struct pages.
   func vmemmapPTERange(_ folio: Folio, order: Int) -> Range<Int> {
     let first = Int((page(folio.pfn) &- memmap.base) >> UInt64(Kernel.pageShift))
-    return first..<(first + max(((1 << order) << Format.structPageShift) >> Kernel.pageShift, 1))
+    return first..<(first + Hstate.vmemmapPages(order: order, structPageBytes: Format.structPageSize))
   }
 
   /// Finds a naturally aligned range of 2^order pages that are all buddy-free in one

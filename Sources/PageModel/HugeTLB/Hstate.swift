@@ -18,11 +18,26 @@ public struct Hstate: Sendable, Equatable {
   /// vmemmap pages that describe one huge page in an era: 8 for 2 MiB and 4096 for
   /// 1 GiB with the 64-byte struct page, 4 and 2048 with 32 bytes, 1 and 512 with 8.
   /// Kernel: `hugetlb_vmemmap_size(h) / PAGE_SIZE`.
-  public func vmemmapPages(_ era: Era) -> Int { max(pagesPerHugePage * era.structPageBytes / Kernel.pageSize, 1) }
-  /// vmemmap pages HVO frees per huge page, net: all but one (7 and 4095 in the 64-byte
-  /// eras); none where one page describes the whole huge page.
-  /// Kernel: `hugetlb_vmemmap_optimizable_size(h) / PAGE_SIZE`.
-  public func optimizablePages(_ era: Era) -> Int { vmemmapPages(era) - 1 }
+  public func vmemmapPages(_ era: Era) -> Int { Self.vmemmapPages(order: order, structPageBytes: era.structPageBytes) }
+  /// The one copy of that formula: vmemmap pages of a block of 2^order struct pages of
+  /// `structPageBytes` each (at least one).
+  static func vmemmapPages(order: Int, structPageBytes: Int) -> Int { max((structPageBytes << order) >> Kernel.pageShift, 1) }
+
+  /// Frames an optimised huge page keeps mapped of its own: the head's writable vmemmap
+  /// page in every era, and in the memdesc eras the folio's read-only copy of its tail
+  /// vmemmap pages (classic tails map the head frame; the mask era's shared tail frame
+  /// belongs to the zone and is counted apart).
+  public static func hvoKeptPages(_ era: Era) -> Int {
+    switch era {
+    case .classic, .mask: 1
+    case .memdesc32, .memdesc8: 2
+    }
+  }
+
+  /// vmemmap pages HVO frees per huge page, net: 7 and 4095 in the 64-byte eras, 2 and
+  /// 2046 in memdesc32, 0 and 510 in memdesc8; none where the page has no more vmemmap
+  /// pages than HVO keeps. Kernel: `hugetlb_vmemmap_optimizable_size(h) / PAGE_SIZE`.
+  public func optimizablePages(_ era: Era) -> Int { max(vmemmapPages(era) - Self.hvoKeptPages(era), 0) }
 
   /// The two x86-64 huge page sizes.
   public static let pmd = 9

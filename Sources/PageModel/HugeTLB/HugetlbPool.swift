@@ -34,8 +34,9 @@ public protocol HugetlbFamily: MemoryModel {
   /// Takes the frames for an optimisation (after the mark is set, so that a copy of the
   /// head's vmemmap page carries it); nil when the era cannot have them.
   func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames?
-  /// Fills a restored vmemmap page from the frame that still holds the folio's struct
-  /// pages (the head's, or the shared one).
+  /// Fills a restored vmemmap page from the frame the tail vmemmap pages mapped (the
+  /// head's in the classic era, the zone's shared one in the mask era, the folio's own
+  /// read-only copy in the memdesc eras).
   func hvoRestoreFill(_ page: UnsafeMutableRawPointer, from source: UnsafeRawPointer)
 }
 
@@ -76,7 +77,7 @@ extension HugetlbFamily {
   }
 
   /// Remaps a pool page's vmemmap onto the era's frames and frees the frames it no
-  /// longer needs; false (nothing changed) when it has one vmemmap page only, is
+  /// longer needs; false (nothing changed) when HVO would free nothing, it is
   /// optimised already, or the frames cannot be had.
   ///
   /// Kernel: `hugetlb_vmemmap_optimize_folio()` -> `vmemmap_remap_free()`.
@@ -89,7 +90,7 @@ extension HugetlbFamily {
     let m = machine
     let order = folioOrder(folio)
     let ptes = m.vmemmapPTERange(folio, order: order)
-    guard ptes.count >= 2, !m.hugetlb.optimized.contains(folio.pfn) else { return false }
+    guard Hstate(order: order).optimizablePages(era) > 0, !m.hugetlb.optimized.contains(folio.pfn) else { return false }
     markVmemmapOptimized(folio, true)
     guard let frames = hvoFrames(folio, order: order, ptes: ptes) else {
       markVmemmapOptimized(folio, false)
@@ -124,8 +125,10 @@ extension HugetlbFamily {
     let first = m.vmemmapTable[ptes.lowerBound]
     let restored = first.isWritable ? ptes.dropFirst() : ptes[...]
     guard let frames = m.allocVmemmapFrames(restored.count, for: folio) else { return false }
-    let source = UnsafeRawPointer(m.memory.frame(first.frame))
+    // The frame the tail vmemmap pages map holds no per-page state of the head (the
+    // classic era's is the head frame, whose fill corrects the head's struct pages).
     let oldTail = m.vmemmapTable[ptes.upperBound - 1].frame
+    let source = UnsafeRawPointer(m.memory.frame(oldTail))
     var next = frames.makeIterator()
     m.vmemmapTable.remap(restored.startIndex..<restored.endIndex) { _, _ in
       let f = next.next()!

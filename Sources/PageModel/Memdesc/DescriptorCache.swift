@@ -4,20 +4,25 @@ public enum DescriptorKind: String, CaseIterable, Sendable {
   case folio
   /// `struct folio` with the large-folio fields (`folio_large_slab`).
   case largeFolio = "large_folio"
+  /// `struct folio` with the HugeTLB words as well.
+  case hugetlbFolio = "hugetlb_folio"
   /// `struct slab`.
   case slab
   /// `struct ptdesc`.
   case ptdesc
+  /// `struct hwpoison` (memdesc8: a poisoned page's own memdesc).
+  case hwpoison
 
   /// Object size in bytes: multiples of 16, as memdescs must be (their low 4 bits carry
-  /// the type). The small folio is the 80 bytes of Wilcox's Path page; the rest are the
-  /// model's layouts (see `MemdescFolioLayout`).
+  /// the type). The layouts say where each size comes from.
   public var objectSize: Int {
     switch self {
     case .folio: MemdescFolioLayout.smallSize
-    case .largeFolio: MemdescFolioLayout.size
+    case .largeFolio: MemdescFolioLayout.largeSize
+    case .hugetlbFolio: MemdescFolioLayout.size
     case .slab: SlabDescriptorLayout.size
     case .ptdesc: PtdescLayout.size
+    case .hwpoison: HWPoisonLayout.size
     }
   }
 }

@@ -123,8 +123,10 @@ extension DescriptorKind {
     switch self {
     case .folio: 0
     case .largeFolio: 1
-    case .slab: 2
-    case .ptdesc: 3
+    case .hugetlbFolio: 2
+    case .slab: 3
+    case .ptdesc: 4
+    case .hwpoison: 5
     }
   }
 }

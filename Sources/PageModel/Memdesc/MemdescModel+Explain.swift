@@ -26,7 +26,7 @@ extension MemdescModel {
     if let f {
       folioFlags = MemFlag.allCases.filter { $0.home == .folio && folioTest(f, $0) }.map { "\($0)" }
       let dptr = folioPointer(f)
-      if dptr.load(fromByteOffset: MemdescFolioLayout.hugetlbPrivate, as: UInt64.self) & MemdescFolioLayout.hugetlbFolio != 0 && folioOrder(f) > 0 {
+      if isHugetlbDescriptor(dptr) {
         folioFlags.append("(hugetlb" + (hugetlb.optimized.contains(f.pfn) ? ", HVO-optimised)" : ")"))
       }
       d.append("page_folio(): the descriptor's pfn field = \(hex(f.pfn.rawValue)); order \(folioOrder(f)) from the descriptor")

@@ -44,9 +44,11 @@ extension MemdescModel {
     return Folio(pfn: pfn)
   }
 
-  /// Writes a new folio descriptor and points every page of the folio at it.
+  /// Writes a new folio descriptor and points every page of the folio at it. A large
+  /// folio from the page allocator is rmappable (`folio_prep_large_rmappable()`); a
+  /// HugeTLB folio never is.
   /// Kernel (plan): the body of `FolioAlloc`'s `alloc_folio()`.
-  func initFolio(_ desc: UInt64, pfn: PFN, order: Int, kind: FolioKind) {
+  func initFolio(_ desc: UInt64, pfn: PFN, order: Int, kind: FolioKind, hugetlb: Bool = false) {
     let d = descriptorPointer(desc)
     let zone = machine.zones[machine.zoneIndex(of: pfn)]
     d.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
@@ -63,9 +65,10 @@ extension MemdescModel {
       let list = desc &+ UInt64(MemdescFolioLayout.deferredList)
       d.storeBytes(of: list, toByteOffset: MemdescFolioLayout.deferredList, as: UInt64.self)
       d.storeBytes(of: list, toByteOffset: MemdescFolioLayout.deferredList + 8, as: UInt64.self)
-      var flags = d.load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
-      flags |= MemFlag.largeRmappable.folioBit
-      d.storeBytes(of: flags, toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+      if !hugetlb {
+        let flags = d.load(fromByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+        d.storeBytes(of: flags | MemFlag.largeRmappable.folioBit, toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
+      }
     }
     let word = desc | Format.tag(kind == .anon ? .anon : .file)
     for i in 0..<(1 << order) {

@@ -23,10 +23,12 @@ extension MemdescModel {
     let d = descriptorPointer(desc)
     let zone = machine.zones[machine.zoneIndex(of: pfn)]
     d.storeBytes(of: PageFlagsLayout.links(zone: zone.type, node: zone.node), as: UInt64.self)
-    if kind == .slab { d.storeBytes(of: StandIn.kmallocCache, toByteOffset: SlabDescriptorLayout.cache, as: UInt64.self) }
-    // The order, in the high bits of the word at 40 (`counters` of a slab, the ptdesc's
-    // spare word: the model keeps both there).
-    d.storeBytes(of: UInt64(order) << 48, toByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
+    if kind == .slab {
+      d.storeBytes(of: StandIn.kmallocCache, toByteOffset: SlabDescriptorLayout.cache, as: UInt64.self)
+      // The order, in the high bits of `counters`, which the kernel leaves unused on
+      // 64-bit (it reads the order from the cache's `oo`).
+      d.storeBytes(of: UInt64(order) << 48, toByteOffset: SlabDescriptorLayout.counters, as: UInt64.self)
+    }
     let word = desc | Format.tag(type)
     for i in 0..<(1 << order) { memmap.set(memmap.address(of: pfn + i), Format.memdescOffset, word) }
     return pfn
@@ -35,8 +37,8 @@ extension MemdescModel {
   func freeOwned(_ pfn: PFN) {
     let word = memdescWord(pfn)
     let desc = word & ~MemdescType.mask
-    let d = descriptorPointer(desc)
-    let order = Int(d.load(fromByteOffset: SlabDescriptorLayout.counters, as: UInt64.self) >> 48)
+    // A page table is one page; a slab keeps its order in `counters`.
+    let order = Format.type(of: word) == .slab ? Int(descriptorPointer(desc).load(fromByteOffset: SlabDescriptorLayout.counters, as: UInt64.self) >> 48) : 0
     machine.freeFrozenPages(pfn, order: order)
     descriptorFree(desc)
   }

@@ -47,14 +47,16 @@ extension EraCost {
   /// numbers a model machine counts when it holds that population, without building it
   /// (so it runs for any machine size in constant memory).
   ///
-  /// - memmap: 512, 256 or 64 frames per present section, less what HVO frees (per huge
-  ///   page: 7 or 4095 frames in the 64-byte eras, 3 or 2047 in memdesc32, 0 or 511 in
-  ///   memdesc8), plus the mask era's shared tail frame per zone and order;
-  /// - descriptors (memdesc eras): one 80-byte descriptor per order-0 folio (51 a page),
-  ///   one 128-byte descriptor per larger or HugeTLB folio (32 a page), one 48-byte
-  ///   `struct ptdesc` per page table (85 a page), and one 48-byte `struct slab` per slab
-  ///   page of every cache and per kernel slab, in slab-cache pages that each hold their
-  ///   own descriptor and 84 more.
+  /// - memmap: 512, 256 or 64 frames per present section, less what HVO frees
+  ///   (`Hstate.optimizablePages`: per huge page 7 or 4095 frames in the 64-byte eras,
+  ///   2 or 2046 in memdesc32, 0 or 510 in memdesc8), plus the mask era's shared tail
+  ///   frame per zone and order;
+  /// - descriptors (memdesc eras), by the layouts' sizes: one 80-byte descriptor per
+  ///   order-0 folio (51 a page), one 128-byte descriptor per larger folio (32 a page),
+  ///   one 160-byte one per HugeTLB folio (25 a page), one 48-byte `struct ptdesc` per
+  ///   page table (85 a page), and one 64-byte `struct slab` per slab page of every
+  ///   cache and per kernel slab, in slab-cache pages that each hold their own
+  ///   descriptor and 63 more.
   public static func project(_ population: Population, era: Era, layout: PhysicalLayout) -> EraCost {
     let full = MachineConfig(layout: layout, era: era).memmapFrames
     var saved = 0
@@ -75,10 +77,11 @@ extension EraCost {
       for kind in FolioKind.allCases {
         for (order, n) in population.folios[kind] ?? [:] { if order == 0 { small += n } else { large += n } }
       }
-      large += population.hugetlb.values.reduce(0, +)
       let kernelSlabs = population.slabs.values.reduce(0, +)
       descriptors[.folio] = pages(small, .folio)
       descriptors[.largeFolio] = pages(large, .largeFolio)
+      descriptors[.hugetlbFolio] = pages(population.hugetlb.values.reduce(0, +), .hugetlbFolio)
+      descriptors[.hwpoison] = 0
       descriptors[.ptdesc] = pages(population.pageTables, .ptdesc)
       let others = descriptors.values.reduce(0, +)
       let perSlabPage = Kernel.pageSize / DescriptorKind.slab.objectSize - 1
