@@ -94,7 +94,32 @@ import Testing
     c.hostMemoryLimit = nil
     c.era = .memdesc8
     try c.validate()
-    c.layout = try .flat(ramBytes: 1 << 40)
-    #expect(throws: MachineError.tooLargeForEra(.memdesc8, maxBytes: 1 << 40)) { try c.validate() }
+    // memdesc8's free-list links reach any machine size (one list per 1 TiB arena).
+    c.layout = try .flat(ramBytes: 64 << 40)
+    try c.validate()
+  }
+
+  /// Issue 14: memdesc8 past 1 TiB. RAM in three places of a 64 TiB physical address
+  /// space: low memory, a range across the 1 TiB arena boundary (PFN 2^28) and the last
+  /// 256 MiB below 64 TiB. Every page can be taken and given back, free lists link only
+  /// within an arena, and blocks on both sides of 2^28 merge back to what boot made.
+  @Test func memdesc8PastOneTebibyte() throws {
+    let arena: UInt64 = 1 << 28
+    let top: UInt64 = 1 << 34  // 64 TiB in frames
+    let ram = [PFN(0)..<PFN(0x8000), PFN(arena - 0x8000)..<PFN(arena + 0x8000), PFN(top - 0x10000)..<PFN(top)]
+    let m = try MemdescModel<Memdesc8Format>(MachineConfig(layout: PhysicalLayout(ram: ram), era: .memdesc8))
+    #expect(m.machine.arenaCount == 64)
+    let boot = try m.checkBuddyInvariants()
+    var taken: [PFN] = []
+    while let p = m.allocPages(order: 0) { taken.append(p) }
+    #expect(taken.contains { $0.rawValue >= top - 0x10000 } && taken.contains { $0.rawValue >= arena && $0.rawValue < top / 2 }
+      && taken.contains { $0.rawValue < arena && $0.rawValue >= arena - 0x8000 })
+    for p in taken.reversed() { m.freePages(p, order: 0) }
+    m.drainAllPages()
+    #expect(try m.checkBuddyInvariants() == boot)
+    // A block on each side of the boundary: the two halves never merge across it.
+    let below = try #require(m.machine.freeBlock(containing: PFN(arena - 1)))
+    let above = try #require(m.machine.freeBlock(containing: PFN(arena)))
+    #expect(below.head.rawValue + (1 << below.order) == arena && above.head == PFN(arena))
   }
 }

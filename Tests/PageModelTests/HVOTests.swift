@@ -99,4 +99,49 @@ import Testing
     }
     if era == .classic { try body(flatMachine(ClassicEncoding.self, ram: 128 << 20)) } else { try body(flatMachine(MaskEncoding.self, ram: 128 << 20)) }
   }
+
+  /// Issue 14: in the memdesc eras an optimised page keeps its head's vmemmap page on a
+  /// writable frame of its own and maps every other one read-only onto one copy of its
+  /// own: a write to the head's struct page succeeds (the per-page flags HugeTLB keeps
+  /// there), a write to a tail's faults and changes nothing, and HWPoison of a tail goes
+  /// to the folio's raw list without touching the tail's struct page (as the kernel's
+  /// `folio_set_hugetlb_hwpoison()` does). Restore gives the tails their own frames
+  /// again, filled from the read-only copy, not from the head.
+  @Test(arguments: [Era.memdesc32, .memdesc8])
+  func memdescHeadWritableTailsReadOnly(era: Era) throws {
+    func body<F: MemdescFormat>(_ m: MemdescModel<F>, tail: Int) throws {
+      let before = m.memmapFrames
+      m.hugetlb.optimizeVmemmap = true
+      m.setNrHugePages(order: Hstate.pud, count: 1)
+      let f = try #require(m.hugetlb.hstates[1].folios.first)
+      let ptes = m.machine.vmemmapPTERange(f, order: Hstate.pud)
+      let head = m.machine.vmemmapTable[ptes.lowerBound], shared = m.machine.vmemmapTable[ptes.lowerBound + 1]
+      #expect(head.isWritable && !shared.isWritable && head.frame != shared.frame)
+      for i in ptes.dropFirst() { #expect(m.machine.vmemmapTable[i] == shared) }
+      #expect(before - m.memmapFrames == ptes.count - 2)
+      // The head's struct page takes a write; a tail's faults.
+      let word = m.memdescWord(f.pfn)
+      try m.memmap.store(m.page(f.pfn), F.memdescOffset, word)
+      let t = m.page(f.pfn + tail)
+      let bytes = m.memmap.bytes(ofPageAt: t)
+      #expect(throws: VmemmapFault.self) { try m.memmap.store(t, F.memdescOffset, UInt64(0)) }
+      #expect(m.memmap.bytes(ofPageAt: t) == bytes)
+      // HWPoison of that tail: recorded in the folio, the tail's bytes untouched.
+      try m.setPageFlag(f.pfn + tail, .hwPoison)
+      #expect(m.testPageFlag(f.pfn + tail, .hwPoison) && !m.testPageFlag(f.pfn + tail + 1, .hwPoison))
+      #expect(m.testHeadPageFlag(f, .hwPoison) && m.memmap.bytes(ofPageAt: t) == bytes)
+      #expect(throws: MemdescBug.hugetlbTailFlag(.anonExclusive, f.pfn + tail)) { try m.setPageFlag(f.pfn + tail, .anonExclusive) }
+      #expect(m.setNrHugePages(order: Hstate.pud, count: 0) == 1)  // a poisoned page stays
+      try m.setPageFlag(f.pfn + tail, .hwPoison, false)
+      #expect(!m.testHeadPageFlag(f, .hwPoison))
+      if F.hasPageFlags { try m.setPageFlag(f.pfn, .anonExclusive) }  // the head's own flag
+      #expect(m.hugetlbVmemmapRestoreFolio(f))
+      #expect(m.memmap.bytes(ofPageAt: m.page(f.pfn + tail)) == bytes)
+      if F.hasPageFlags { #expect(m.testPageFlag(f.pfn, .anonExclusive) && !m.testPageFlag(f.pfn + (1 << 12), .anonExclusive)) }
+      #expect(m.memmapFrames == before)
+      #expect(m.setNrHugePages(order: Hstate.pud, count: 0) == 0)
+      _ = try m.checkBuddyInvariants()
+    }
+    if era == .memdesc32 { try body(flatMachine(Memdesc32Format.self, ram: 4 << 30), tail: 4097) } else { try body(flatMachine(Memdesc8Format.self, ram: 4 << 30), tail: 4097) }
+  }
 }

@@ -25,13 +25,44 @@ import Testing
     #expect(m32.folioTest(g, .dirty))
     try m32.setPageFlag(g.pfn + 1, .hwPoison)
     #expect(m32.testPageFlag(g.pfn + 1, .hwPoison) && !m32.testPageFlag(g.pfn, .hwPoison))
-    #expect(throws: MemdescBug.noPageFlags(.hwPoison, .memdesc8)) { try m8.setPageFlag(f.pfn, .hwPoison) }
+    // memdesc8 has no flags word: AnonExclusive is refused, HWPoison is a retype.
+    #expect(throws: MemdescBug.noPageFlags(.anonExclusive, .memdesc8)) { try m8.setPageFlag(f.pfn, .anonExclusive) }
+    #expect(throws: MemdescBug.hwPoisonFreePage(PFN(m8.machine.freeBlock(containing: bare + 1).map { $0.head.rawValue } ?? 0))) {
+      try m8.setPageFlag(PFN(m8.machine.freeBlock(containing: bare + 1).map { $0.head.rawValue } ?? 0), .hwPoison)
+    }
 
     // The 64-byte eras still accept a folio flag through a page: PF_HEAD sends it to the head.
     let c = try flatMachine(ClassicEncoding.self, ram: 64 << 20)
     let h = try #require(c.allocFolio(order: 2, kind: .file))
     try c.setPageFlag(h.pfn + 3, .dirty)
     #expect(c.folioTest(h, .dirty))
+  }
+
+  /// Issue 14: HWPoison in memdesc8 as the plan has it: the page's word becomes type
+  /// HWPoison (9) pointing at a `struct hwpoison` that keeps the old word, so the page
+  /// stays in its folio; unpoisoning puts the word back and frees the descriptor.
+  @Test func memdesc8HWPoisonRetypesOnePage() throws {
+    let m = try flatMachine(Memdesc8Format.self, ram: 64 << 20)
+    let f = try #require(m.allocFolio(order: 2, kind: .anon))
+    let before = m.memmap.load(m.page(f.pfn + 1), 0, as: UInt64.self)
+    try m.setPageFlag(f.pfn + 1, .hwPoison)
+    let word = m.memmap.load(m.page(f.pfn + 1), 0, as: UInt64.self)
+    #expect(word & MemdescType.mask == 9 && Memdesc8Format.type(of: word) == .hwPoison)
+    #expect(m.descriptorPointer(word & ~MemdescType.mask).load(fromByteOffset: HWPoisonLayout.memdesc, as: UInt64.self) == before)
+    #expect(m.descriptorPointer(word & ~MemdescType.mask).load(fromByteOffset: HWPoisonLayout.pfn, as: UInt64.self) == (f.pfn + 1).rawValue)
+    #expect(m.testPageFlag(f.pfn + 1, .hwPoison) && !m.testPageFlag(f.pfn, .hwPoison) && !m.testPageFlag(f.pfn + 2, .hwPoison))
+    #expect(m.memmap.load(m.page(f.pfn + 2), 0, as: UInt64.self) == before)  // only that page is retyped
+    #expect(m.pageFolio(f.pfn + 1) == f && m.folioOrder(f) == 2)
+    #expect(throws: MemdescBug.compoundHeadOnOwnedPage(f.pfn + 1, .anon)) { try m.compoundHead(f.pfn + 1) }
+    #expect(m.descriptorStats.first { $0.kind == .hwpoison }?.objects == 1)
+    try m.setPageFlag(f.pfn + 1, .hwPoison, false)
+    #expect(m.memmap.load(m.page(f.pfn + 1), 0, as: UInt64.self) == before && !m.testPageFlag(f.pfn + 1, .hwPoison))
+    #expect(m.descriptorStats.first { $0.kind == .hwpoison }?.objects == 0)
+    // A folio freed with a poisoned page gives the allocator words it knows.
+    try m.setPageFlag(f.pfn + 3, .hwPoison)
+    m.folioPut(f)
+    _ = try m.checkBuddyInvariants()
+    #expect(m.descriptorStats.first { $0.kind == .hwpoison }?.objects == 0)
   }
 
   /// put_page() on a folio page drops the folio's reference; page refcounts stay 0.

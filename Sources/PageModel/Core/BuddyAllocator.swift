@@ -46,14 +46,14 @@ extension Machine {
       let buddyPFN = pfn ^ (1 << UInt64(order))
       let buddy = memmap.address(of: PFN(buddyPFN))
       guard pageIsBuddy(buddy, order: order, zone: zone) else { break }
-      listDel(buddy, list(zone, ZoneLists.freeArea(order)))
+      listDel(buddy, list(zone, ZoneLists.freeArea(order), for: buddy))
       clearBuddy(buddy)
       pfn &= buddyPFN
       order += 1
     }
     let head = memmap.address(of: PFN(pfn))
     setBuddyOrder(head, order)
-    listAdd(head, list(zone, ZoneLists.freeArea(order)))
+    listAdd(head, list(zone, ZoneLists.freeArea(order), for: head))
     zoneCounters[zone].freePages &+= pages
   }
 
@@ -66,8 +66,7 @@ extension Machine {
   func rmqueueSmallest(zone: Int, order: Int) -> PFN? {
     var current = order
     while current <= Kernel.maxPageOrder {
-      let area = list(zone, ZoneLists.freeArea(current))
-      if let page = listFirst(area) {
+      if let (page, area) = firstListed(zone, ZoneLists.freeArea(current)) {
         listDel(page, area)
         clearBuddy(page)
         let pfn = memmap.pfn(ofPageAt: page)
@@ -91,7 +90,7 @@ extension Machine {
       size >>= 1
       let half = memmap.address(of: pfn + size)
       setBuddyOrder(half, high)
-      listAdd(half, list(zone, ZoneLists.freeArea(high)))
+      listAdd(half, list(zone, ZoneLists.freeArea(high), for: half))
     }
   }
 
@@ -111,7 +110,7 @@ extension Machine {
     while pfn < range.upperBound {
       let (head, order) = freeBlock(containing: pfn)!
       let headPage = memmap.address(of: head)
-      listDel(headPage, list(zone, ZoneLists.freeArea(order)))
+      listDel(headPage, list(zone, ZoneLists.freeArea(order), for: headPage))
       clearBuddy(headPage)
       zoneCounters[zone].freePages -= 1 << order
       // Give back what lies outside the range, in aligned pieces.

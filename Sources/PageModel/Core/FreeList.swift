@@ -5,10 +5,58 @@
 /// pages; the pages record their neighbours through the era's ``PageFormat`` hooks, with
 /// the head's own address standing for the head, so the bytes in the memmap are what the
 /// kernel would have there.
+///
+/// A format whose links are narrower than a PFN (``PageFormat/linkArenaShift``) gets one
+/// list per arena of 2^shift frames for each free area and per-CPU list, so that a link
+/// only ever names a page of its own arena: buddies never cross an arena (it is aligned
+/// far above MAX_PAGE_ORDER), and taking a block looks at the arenas from the lowest up.
+/// The kernel keeps several lists per order too (one per migrate type); every other
+/// format has one arena.
 extension Machine {
+  /// The arena of a listed page. Constant 0 for formats with full-width links.
   @inlinable @inline(__always)
-  func list(_ zone: Int, _ index: Int) -> UnsafeMutablePointer<ListHead> {
-    lists + (zone &* ZoneLists.perZone &+ index)
+  func arena(of page: UInt64) -> Int {
+    Format.linkArenaShift >= 64 ? 0 : Int(truncatingIfNeeded: memmap.pfn(ofPageAt: page).rawValue >> UInt64(Format.linkArenaShift))
+  }
+
+  /// The list head of `index` (``ZoneLists``) in `zone` for pages of `arena`.
+  @inlinable @inline(__always)
+  func list(_ zone: Int, _ index: Int, arena: Int) -> UnsafeMutablePointer<ListHead> {
+    lists + ((zone &* ZoneLists.perZone &+ index) &* arenaCount &+ arena)
+  }
+
+  /// The list head that `page` goes on (or is on).
+  @inlinable @inline(__always)
+  func list(_ zone: Int, _ index: Int, for page: UInt64) -> UnsafeMutablePointer<ListHead> {
+    list(zone, index, arena: arena(of: page))
+  }
+
+  /// The first page listed in any arena's list of `index`, lowest arena first, and its
+  /// list head. Kernel: `list_first_entry_or_null()` (over the migrate types' lists).
+  @inlinable @inline(__always)
+  func firstListed(_ zone: Int, _ index: Int) -> (page: UInt64, head: UnsafeMutablePointer<ListHead>)? {
+    for a in 0..<arenaCount {
+      let head = list(zone, index, arena: a)
+      if let page = listFirst(head) { return (page, head) }
+    }
+    return nil
+  }
+
+  /// The last page listed in any arena's list of `index`, highest arena first.
+  @inlinable @inline(__always)
+  func lastListed(_ zone: Int, _ index: Int) -> (page: UInt64, head: UnsafeMutablePointer<ListHead>)? {
+    var a = arenaCount
+    while a > 0 {
+      a -= 1
+      let head = list(zone, index, arena: a)
+      if let page = listLast(head) { return (page, head) }
+    }
+    return nil
+  }
+
+  /// Blocks on the lists of `index` in all arenas. Kernel: `free_area->nr_free`.
+  func listedCount(_ zone: Int, _ index: Int) -> Int {
+    (0..<arenaCount).reduce(0) { $0 + list(zone, index, arena: $1).pointee.count }
   }
 
   /// Kernel: `list_add()` at the head.

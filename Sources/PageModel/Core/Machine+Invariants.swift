@@ -19,49 +19,52 @@ extension Machine {
       for index in 0..<ZoneLists.perZone {
         let isPCP = index >= Kernel.nrPageOrders
         let order = isPCP ? index - Kernel.nrPageOrders : index
-        let head = list(zone.index, index)
-        let sentinel = head.pointee.address
-        var page = head.pointee.next
-        var prevPage = sentinel
-        var count = 0
-        while page != sentinel {
-          guard memmap.isMapped(page) else { throw InvariantViolation("list entry 0x\(String(page, radix: 16)) is not a struct page") }
-          let pfn = memmap.pfn(ofPageAt: page)
-          let links = Format.listLinks(memmap, page, sentinel: sentinel)
-          guard links.prev == prevPage else { throw InvariantViolation("broken prev link at PFN \(pfn)") }
-          guard pfn.isAligned(toOrder: order) else { throw InvariantViolation("free block at PFN \(pfn) not aligned to order \(order)") }
-          guard zone.span.contains(pfn), zone.span.contains(pfn + ((1 << order) - 1)) else {
-            throw InvariantViolation("free block at PFN \(pfn) order \(order) outside zone \(zone.name)")
-          }
-          guard zoneIndex(ofPage: page) == zone.index else { throw InvariantViolation("PFN \(pfn) on zone \(zone.name)'s list but its flags name another zone") }
-          if isPCP {
-            guard !isBuddy(page) else { throw InvariantViolation("per-CPU page at PFN \(pfn) is marked buddy") }
-            pcp.append(.init(pfn: pfn, order: order))
-          } else {
-            guard isBuddy(page), buddyOrder(page) == order else { throw InvariantViolation("free block at PFN \(pfn) on the order-\(order) list is not PageBuddy with that order") }
-            if order < Kernel.maxPageOrder {
-              let buddyPage = memmap.address(of: PFN(pfn.rawValue ^ (1 << UInt64(order))))
-              if memmap.isMapped(buddyPage) && pageIsBuddy(buddyPage, order: order, zone: zone.index) {
-                throw InvariantViolation("free block at PFN \(pfn) and its buddy are both free at order \(order): not merged")
-              }
+        for arena in 0..<arenaCount {
+          let head = list(zone.index, index, arena: arena)
+          let sentinel = head.pointee.address
+          var page = head.pointee.next
+          var prevPage = sentinel
+          var count = 0
+          while page != sentinel {
+            guard memmap.isMapped(page) else { throw InvariantViolation("list entry 0x\(String(page, radix: 16)) is not a struct page") }
+            let pfn = memmap.pfn(ofPageAt: page)
+            let links = Format.listLinks(memmap, page, sentinel: sentinel)
+            guard links.prev == prevPage else { throw InvariantViolation("broken prev link at PFN \(pfn)") }
+            guard pfn.isAligned(toOrder: order) else { throw InvariantViolation("free block at PFN \(pfn) not aligned to order \(order)") }
+            guard zone.span.contains(pfn), zone.span.contains(pfn + ((1 << order) - 1)) else {
+              throw InvariantViolation("free block at PFN \(pfn) order \(order) outside zone \(zone.name)")
             }
-            buddy.append(.init(pfn: pfn, order: order))
-            pages += 1 << order
+            guard zoneIndex(ofPage: page) == zone.index else { throw InvariantViolation("PFN \(pfn) on zone \(zone.name)'s list but its flags name another zone") }
+            guard self.arena(of: page) == arena else { throw InvariantViolation("PFN \(pfn) on the list of link arena \(arena), not its own") }
+            if isPCP {
+              guard !isBuddy(page) else { throw InvariantViolation("per-CPU page at PFN \(pfn) is marked buddy") }
+              pcp.append(.init(pfn: pfn, order: order))
+            } else {
+              guard isBuddy(page), buddyOrder(page) == order else { throw InvariantViolation("free block at PFN \(pfn) on the order-\(order) list is not PageBuddy with that order") }
+              if order < Kernel.maxPageOrder {
+                let buddyPage = memmap.address(of: PFN(pfn.rawValue ^ (1 << UInt64(order))))
+                if memmap.isMapped(buddyPage) && pageIsBuddy(buddyPage, order: order, zone: zone.index) {
+                  throw InvariantViolation("free block at PFN \(pfn) and its buddy are both free at order \(order): not merged")
+                }
+              }
+              buddy.append(.init(pfn: pfn, order: order))
+              pages += 1 << order
+            }
+            for i in 0..<(1 << order) {
+              let p = pfn.rawValue + UInt64(i)
+              let (word, bit) = (Int(p >> 6), UInt64(1) << (p & 63))
+              guard seen[word] & bit == 0 else { throw InvariantViolation("PFN \(PFN(p)) is in two free blocks") }
+              seen[word] |= bit
+              if i > 0 && isBuddy(memmap.address(of: PFN(p))) { throw InvariantViolation("PFN \(PFN(p)) inside a free block is marked buddy") }
+            }
+            prevPage = page
+            page = links.next
+            count += 1
+            guard count <= zone.presentPages else { throw InvariantViolation("cycle in a free list of zone \(zone.name)") }
           }
-          for i in 0..<(1 << order) {
-            let p = pfn.rawValue + UInt64(i)
-            let (word, bit) = (Int(p >> 6), UInt64(1) << (p & 63))
-            guard seen[word] & bit == 0 else { throw InvariantViolation("PFN \(PFN(p)) is in two free blocks") }
-            seen[word] |= bit
-            if i > 0 && isBuddy(memmap.address(of: PFN(p))) { throw InvariantViolation("PFN \(PFN(p)) inside a free block is marked buddy") }
-          }
-          prevPage = page
-          page = links.next
-          count += 1
-          guard count <= zone.presentPages else { throw InvariantViolation("cycle in a free list of zone \(zone.name)") }
+          guard head.pointee.prev == prevPage else { throw InvariantViolation("list tail pointer wrong in zone \(zone.name) list \(index)") }
+          guard head.pointee.count == count else { throw InvariantViolation("zone \(zone.name) list \(index) count \(head.pointee.count) but \(count) entries") }
         }
-        guard head.pointee.prev == prevPage else { throw InvariantViolation("list tail pointer wrong in zone \(zone.name) list \(index)") }
-        guard head.pointee.count == count else { throw InvariantViolation("zone \(zone.name) list \(index) count \(head.pointee.count) but \(count) entries") }
       }
       guard pages == zoneCounters[zone.index].freePages else {
         throw InvariantViolation("zone \(zone.name) NR_FREE_PAGES \(zoneCounters[zone.index].freePages) but lists hold \(pages)")

@@ -34,6 +34,9 @@ public final class Machine<Format: PageFormat> {
   public let hugetlb = HugetlbState()
 
   @usableFromInline let lists: UnsafeMutablePointer<ListHead>
+  /// Lists per free area and per-CPU list: one per arena of the format's links (1 for
+  /// every format but memdesc8; see `FreeList.swift`).
+  @usableFromInline let arenaCount: Int
   @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>
   @usableFromInline let counters: UnsafeMutablePointer<MachineCounters>
   /// One byte per section of the PFN span: the section's node, or 0xff where the section
@@ -92,8 +95,10 @@ public final class Machine<Format: PageFormat> {
       for (j, z) in list.enumerated() { zonelistTable[i * zonelistStride + 1 + j] = z }
     }
 
-    lists = .allocate(capacity: max(zones.count, 1) * ZoneLists.perZone)
-    for i in 0..<(max(zones.count, 1) * ZoneLists.perZone) {
+    let arenaFrames = Format.linkArenaShift >= 64 ? UInt64.max : UInt64(1) << UInt64(Format.linkArenaShift)
+    arenaCount = arenaFrames == .max ? 1 : Int((layout.endPFN.rawValue + arenaFrames - 1) / arenaFrames)
+    lists = .allocate(capacity: max(zones.count, 1) * ZoneLists.perZone * arenaCount)
+    for i in 0..<(max(zones.count, 1) * ZoneLists.perZone * arenaCount) {
       // Addresses in the kernel image's data for the list heads inside each `struct zone`.
       (lists + i).initialize(to: ListHead(address: Kernel.startKernelMap + 0x0200_0000 + UInt64(i) * 16))
     }
@@ -201,6 +206,6 @@ public final class Machine<Format: PageFormat> {
   }
   /// Free blocks per order of one zone. Kernel: `/proc/buddyinfo`.
   public func freeBlocks(zone: Int) -> [Int] {
-    (0..<Kernel.nrPageOrders).map { lists[zone * ZoneLists.perZone + ZoneLists.freeArea($0)].count }
+    (0..<Kernel.nrPageOrders).map { listedCount(zone, ZoneLists.freeArea($0)) }
   }
 }

@@ -22,9 +22,6 @@ public struct MachineConfig: Sendable {
 
   /// Checks everything that can be checked before any memory is touched.
   public func validate() throws(MachineError) {
-    if era == .memdesc8 && layout.endPFN.rawValue >= Memdesc8Format.linkMask {
-      throw .tooLargeForEra(era, maxBytes: (Memdesc8Format.linkMask + 1) << UInt64(Kernel.pageShift))
-    }
     guard vmemmapBase % UInt64(Kernel.pageSize) == 0 else { throw .vmemmapBaseNotPageAligned(vmemmapBase) }
     if let limit = hostMemoryLimit {
       let need = UInt64(memmapFrames) * UInt64(Kernel.pageSize)

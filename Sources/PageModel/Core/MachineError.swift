@@ -18,7 +18,6 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
   case hostMapFailed(bytes: UInt64, errno: Int32)
   case memmapAllocationFailed(node: Int, needed: Int)
   case invalidPFN(PFN)
-  case tooLargeForEra(Era, maxBytes: UInt64)
 
   public var description: String {
     switch self {
@@ -36,8 +35,6 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
     case .memmapAllocationFailed(let node, let needed):
       return "node \(node) has too little RAM to hold its own memmap (\(needed) frames)"
     case .invalidPFN(let pfn): return "PFN \(pfn) has no struct page in this machine"
-    case .tooLargeForEra(let era, let max):
-      return "era '\(era.rawValue)' links free blocks by 28-bit PFNs in the model, so physical memory must end below \(ByteSize.human(max))"
     }
   }
 }

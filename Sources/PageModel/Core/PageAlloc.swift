@@ -59,7 +59,7 @@ extension Machine {
     Format.freePagesPrepare(memmap, head, order: order)
     let zone = zoneIndex(of: pfn)
     if order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 {
-      listAdd(head, list(zone, ZoneLists.pcp(order)))
+      listAdd(head, list(zone, ZoneLists.pcp(order), for: head))
       zoneCounters[zone].pcpCount &+= 1 << order
       if zoneCounters[zone].pcpCount >= zoneCounters[zone].pcpHigh { freePCPPagesBulk(zone: zone) }
     } else {
@@ -73,17 +73,18 @@ extension Machine {
     guard order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 else {
       return rmqueueSmallest(zone: zone, order: order)
     }
-    let pcp = list(zone, ZoneLists.pcp(order))
-    if listFirst(pcp) == nil {
+    let index = ZoneLists.pcp(order)
+    if firstListed(zone, index) == nil {
       // Kernel: `rmqueue_bulk()` with `nr_pcp_alloc()`'s batch.
       let count = order == 0 ? zoneCounters[zone].pcpBatch : max(zoneCounters[zone].pcpBatch >> order, 2)
       for _ in 0..<count {
         guard let pfn = rmqueueSmallest(zone: zone, order: order) else { break }
-        listAddTail(memmap.address(of: pfn), pcp)
+        let page = memmap.address(of: pfn)
+        listAddTail(page, list(zone, index, for: page))
         zoneCounters[zone].pcpCount &+= 1 << order
       }
     }
-    guard let page = listFirst(pcp) else { return nil }
+    guard let (page, pcp) = firstListed(zone, index) else { return nil }
     listDel(page, pcp)
     zoneCounters[zone].pcpCount &-= 1 << order
     return memmap.pfn(ofPageAt: page)
@@ -97,8 +98,7 @@ extension Machine {
     var order = 0
     var idle = 0
     while toFree > 0 && zoneCounters[zone].pcpCount > 0 && idle <= ZoneLists.pcpOrders {
-      let pcp = list(zone, ZoneLists.pcp(order))
-      if let page = listLast(pcp) {
+      if let (page, pcp) = lastListed(zone, ZoneLists.pcp(order)) {
         listDel(page, pcp)
         zoneCounters[zone].pcpCount -= 1 << order
         toFree -= 1 << order
@@ -115,8 +115,7 @@ extension Machine {
   public func drainAllPages() {
     for zone in zones.indices {
       for order in 0..<ZoneLists.pcpOrders {
-        let pcp = list(zone, ZoneLists.pcp(order))
-        while let page = listLast(pcp) {
+        while let (page, pcp) = lastListed(zone, ZoneLists.pcp(order)) {
           listDel(page, pcp)
           zoneCounters[zone].pcpCount -= 1 << order
           freeOneBlock(memmap.pfn(ofPageAt: page), order: order, zone: zone)

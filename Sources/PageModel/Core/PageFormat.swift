@@ -31,6 +31,10 @@ public protocol PageFormat {
   static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64)
   /// Unlinked: the kernel poisons `list_del()`ed entries.
   static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64)
+  /// log2 of the frames a list link can reach: a listed page's neighbours are pages of
+  /// its own arena of 2^shift frames, and the machine keeps one list per arena. 64 (one
+  /// arena) where a link is a full pointer.
+  static var linkArenaShift: Int { get }
 
   /// Whether a page is reserved (memblock memory, such as the boot memmap).
   /// Kernel: `PageReserved()`.
@@ -51,6 +55,7 @@ public protocol PageFormat {
 }
 
 extension PageFormat {
+  @inlinable public static var linkArenaShift: Int { 64 }
   /// Kernel: `sizeof(struct page)`.
   @inlinable public static var structPageSize: Int { 1 << structPageShift }
   /// struct pages in one 4 KiB vmemmap page.

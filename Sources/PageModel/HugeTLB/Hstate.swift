@@ -56,6 +56,9 @@ public final class HugetlbState {
   public var optimizeVmemmap = false
   /// Folios whose vmemmap is optimised. Kernel: `HPG_vmemmap_optimized`.
   public internal(set) var optimized = Set<PFN>()
+  /// Raw HWPoison pages of each HugeTLB folio, by folio. Kernel: the `raw_hwp_page`
+  /// list at `folio->_hugetlb_hwpoison`.
+  public internal(set) var rawHWPoison: [PFN: Set<PFN>] = [:]
   /// The mask era's shared read-only tail frames. Kernel: `zone->vmemmap_tails[order - 7]`.
   public internal(set) var vmemmapTails: [Key: PFN] = [:]
   public struct Key: Hashable, Sendable {

@@ -34,6 +34,13 @@ public protocol HugetlbFamily: MemoryModel {
   /// Takes the frames for an optimisation (after the mark is set, so that a copy of the
   /// head's vmemmap page carries it); nil when the era cannot have them.
   func hvoFrames(_ folio: Folio, order: Int, ptes: Range<Int>) -> HVOFrames?
+  /// Whether a folio is a HugeTLB folio. Kernel: `folio_test_hugetlb()`.
+  func isHugetlbFolio(_ folio: Folio) -> Bool
+  /// Sets or clears a per-page flag on the head page of a HugeTLB folio (the folio's
+  /// HWPoison, AnonExclusive), where the era keeps it.
+  func setHeadPageFlag(_ folio: Folio, _ flag: MemFlag, _ on: Bool) throws(MemdescBug)
+  /// Whether the head page of a HugeTLB folio has a per-page flag.
+  func testHeadPageFlag(_ folio: Folio, _ flag: MemFlag) -> Bool
   /// Fills a restored vmemmap page from the frame the tail vmemmap pages mapped (the
   /// head's in the classic era, the zone's shared one in the mask era, the folio's own
   /// read-only copy in the memdesc eras).
@@ -43,7 +50,7 @@ public protocol HugetlbFamily: MemoryModel {
 extension HugetlbFamily {
   /// Grows or shrinks the pool of `order` towards `count`, optimising new pages while
   /// `vm.hugetlb_optimize_vmemmap` is on; a page whose vmemmap cannot be restored stays
-  /// in the pool, as the kernel keeps it.
+  /// in the pool, as the kernel keeps it, and so does a page with HWPoison.
   ///
   /// Kernel: `set_max_huge_pages()`, `update_and_free_hugetlb_folio()`.
   @discardableResult
@@ -57,7 +64,9 @@ extension HugetlbFamily {
     }
     var kept: [Folio] = []
     while pools.hstates[h].nrHugePages - kept.count > count, let folio = pools.hstates[h].folios.popLast() {
-      if pools.optimized.contains(folio.pfn) && !hugetlbVmemmapRestoreFolio(folio) {
+      // A poisoned page stays too: the kernel dissolves it and keeps the raw pages out
+      // of the allocator, which the model's allocator has no way to do.
+      if pools.rawHWPoison[folio.pfn] != nil || pools.optimized.contains(folio.pfn) && !hugetlbVmemmapRestoreFolio(folio) {
         kept.append(folio)
         continue
       }

@@ -81,7 +81,11 @@ public enum Memdesc8Format: PageFormat {
   public static let era = Era.memdesc8
   public static let structPageShift = 3
 
-  /// Largest PFN the 28-bit links can name; all ones is the list head.
+  /// A link is the low 28 bits of a PFN in the listed page's own arena of 2^28 frames
+  /// (1 TiB); the machine keeps one list per arena (`linkArenaShift`), so any machine
+  /// size fits the word. A link to the list head is the page's own PFN (no page is its
+  /// own neighbour), so all 2^28 values name pages.
+  public static let linkArenaShift = 28
   public static let linkMask: UInt64 = (1 << 28) - 1
   public static let insideFreeBlock: UInt64 = MemdescType.buddy.rawValue | 0xf << 4
 
@@ -118,33 +122,40 @@ public enum Memdesc8Format: PageFormat {
   @inlinable
   public static func clearBuddy(_ m: Memmap<Self>, _ page: UInt64) { m.set(page, 0, insideFreeBlock) }
 
+  /// The link from `page` to `target` (a listed page of the same arena, or the head).
   @inlinable
-  static func encode(_ m: Memmap<Self>, _ page: UInt64, _ sentinel: UInt64) -> UInt64 {
-    page == sentinel ? linkMask : m.pfn(ofPageAt: page).rawValue
+  static func encode(_ m: Memmap<Self>, _ page: UInt64, _ target: UInt64, _ sentinel: UInt64) -> UInt64 {
+    let own = m.pfn(ofPageAt: page).rawValue
+    guard target != sentinel else { return own & linkMask }
+    let pfn = m.pfn(ofPageAt: target).rawValue
+    vmBugOn(pfn >> UInt64(linkArenaShift) != own >> UInt64(linkArenaShift), "free-list link from PFN \(own) to PFN \(pfn) in another arena")
+    return pfn & linkMask
   }
+  /// The page (or the head) a link of `page` names.
   @inlinable
-  static func decode(_ m: Memmap<Self>, _ field: UInt64, _ sentinel: UInt64) -> UInt64 {
-    field == linkMask ? sentinel : m.address(of: PFN(field))
+  static func decode(_ m: Memmap<Self>, _ page: UInt64, _ field: UInt64, _ sentinel: UInt64) -> UInt64 {
+    let own = m.pfn(ofPageAt: page).rawValue
+    return field == own & linkMask ? sentinel : m.address(of: PFN(own & ~linkMask | field))
   }
   @inlinable
   public static func listLinks(_ m: Memmap<Self>, _ page: UInt64, sentinel: UInt64) -> (next: UInt64, prev: UInt64) {
     let word: UInt64 = m.load(page, 0)
-    return (decode(m, (word >> 8) & linkMask, sentinel), decode(m, word >> 36, sentinel))
+    return (decode(m, page, (word >> 8) & linkMask, sentinel), decode(m, page, word >> 36, sentinel))
   }
   @inlinable
   public static func setListLinks(_ m: Memmap<Self>, _ page: UInt64, next: UInt64, prev: UInt64, sentinel: UInt64) {
     let word: UInt64 = m.load(page, 0)
-    m.set(page, 0, (word & 0xff) | encode(m, next, sentinel) << 8 | encode(m, prev, sentinel) << 36)
+    m.set(page, 0, (word & 0xff) | encode(m, page, next, sentinel) << 8 | encode(m, page, prev, sentinel) << 36)
   }
   @inlinable
   public static func setListNext(_ m: Memmap<Self>, _ page: UInt64, _ next: UInt64, sentinel: UInt64) {
     let word: UInt64 = m.load(page, 0)
-    m.set(page, 0, (word & ~(linkMask << 8)) | encode(m, next, sentinel) << 8)
+    m.set(page, 0, (word & ~(linkMask << 8)) | encode(m, page, next, sentinel) << 8)
   }
   @inlinable
   public static func setListPrev(_ m: Memmap<Self>, _ page: UInt64, _ prev: UInt64, sentinel: UInt64) {
     let word: UInt64 = m.load(page, 0)
-    m.set(page, 0, (word & ~(linkMask << 36)) | encode(m, prev, sentinel) << 36)
+    m.set(page, 0, (word & ~(linkMask << 36)) | encode(m, page, prev, sentinel) << 36)
   }
   @inlinable
   public static func poisonListLinks(_ m: Memmap<Self>, _ page: UInt64) {

@@ -8,11 +8,25 @@ extension MemdescModel {
     return machine.memory.frame(pfn) + offset
   }
 
+  /// The page's memdesc: its word, or for a page memdesc8 has retyped HWPoison the word
+  /// it had before, which its `struct hwpoison` keeps (the page still belongs there).
   @inlinable @inline(__always)
-  func memdescWord(_ pfn: PFN) -> UInt64 { memmap.load(memmap.address(of: pfn), Format.memdescOffset) }
+  func memdescWord(_ pfn: PFN) -> UInt64 {
+    let word: UInt64 = memmap.load(memmap.address(of: pfn), Format.memdescOffset)
+    guard !Format.hasPageFlags, Format.type(of: word) == .hwPoison else { return word }
+    return descriptorPointer(word & ~MemdescType.mask).load(fromByteOffset: HWPoisonLayout.memdesc, as: UInt64.self)
+  }
 
   @inlinable @inline(__always)
-  func setMemdescWord(_ pfn: PFN, _ word: UInt64) { memmap.set(memmap.address(of: pfn), Format.memdescOffset, word) }
+  func setMemdescWord(_ pfn: PFN, _ word: UInt64) {
+    let p = memmap.address(of: pfn)
+    let old: UInt64 = memmap.load(p, Format.memdescOffset)
+    if !Format.hasPageFlags, Format.type(of: old) == .hwPoison {
+      descriptorPointer(old & ~MemdescType.mask).storeBytes(of: word, toByteOffset: HWPoisonLayout.memdesc, as: UInt64.self)
+    } else {
+      memmap.set(p, Format.memdescOffset, word)
+    }
+  }
 
   /// Allocates a descriptor of `kind`; nil when the machine has no page for a new slab.
   /// Kernel: `kmem_cache_alloc()`.

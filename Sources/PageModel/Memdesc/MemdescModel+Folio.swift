@@ -141,6 +141,7 @@ extension MemdescModel {
     d.storeBytes(of: ref - 1, toByteOffset: MemdescFolioLayout.refcount, as: UInt32.self)
     guard ref == 1 else { return }
     let order = folioOrder(folio)
+    dropHWPoison(folio.pfn, order: order)
     machine.freeFrozenPages(folio.pfn, order: order)
     descriptorFree(desc)
   }
@@ -165,23 +166,52 @@ extension MemdescModel {
     d.storeBytes(of: on ? flags | flag.folioBit : flags & ~flag.folioBit, toByteOffset: MemdescFolioLayout.flags, as: UInt64.self)
   }
 
-  /// Sets or clears a flag on one page: only the per-page flags, and only where the
-  /// struct page has a flags word. Kernel: `SetPageHWPoison()` and friends.
+  /// Sets or clears a flag on one page: only the per-page flags. memdesc32 keeps them in
+  /// the page's flags word; memdesc8 has none, and retypes a poisoned page to HWPoison
+  /// (below), while AnonExclusive, whose place at 8 bytes the plan leaves open, is
+  /// refused. A HugeTLB page's go where the kernel puts them (`HugetlbHWPoison`).
+  /// Kernel: `SetPageHWPoison()` and friends.
   public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
     switch flag.home {
     case .gone: throw .goneFlag(flag)
     case .folio: throw .folioFlagOnPage(flag, pfn)
     case .page:
-      guard Format.hasPageFlags else { throw .noPageFlags(flag, Format.era) }
-      let p = memmap.address(of: pfn)
-      let flags: UInt64 = memmap.load(p, 0)
-      memmap.set(p, 0, on ? flags | flag.pageFlag.mask : flags & ~flag.pageFlag.mask)
+      if let f = hugetlbFolio(containing: pfn) { return try setHugetlbPageFlag(f, pfn, flag, on) }
+      if Format.hasPageFlags { return try setHeadPageFlag(Folio(pfn: pfn), flag, on) }
+      guard flag == .hwPoison else { throw .noPageFlags(flag, Format.era) }
+      try on ? hwPoisonRetype(pfn) : hwPoisonRestore(pfn)
     }
   }
 
   /// Whether a per-page flag is set on a page.
   public func testPageFlag(_ pfn: PFN, _ flag: MemFlag) -> Bool {
-    guard flag.home == .page, Format.hasPageFlags else { return false }
-    return memmap.load(memmap.address(of: pfn), 0, as: UInt64.self) & flag.pageFlag.mask != 0
+    guard flag.home == .page else { return false }
+    if let f = hugetlbFolio(containing: pfn) { return testHugetlbPageFlag(f, pfn, flag) }
+    if Format.hasPageFlags { return testHeadPageFlag(Folio(pfn: pfn), flag) }
+    return flag == .hwPoison && Format.type(of: memmap.load(page(pfn), Format.memdescOffset)) == .hwPoison
   }
+
+  /// memdesc32: the flag in the struct page of `folio.pfn`. memdesc8: only a HugeTLB
+  /// folio's HWPoison, as the head of its raw list in the descriptor.
+  public func setHeadPageFlag(_ folio: Folio, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
+    if Format.hasPageFlags {
+      let p = memmap.address(of: folio.pfn)
+      let flags: UInt64 = memmap.load(p, 0)
+      memmap.set(p, 0, on ? flags | flag.pageFlag.mask : flags & ~flag.pageFlag.mask)
+      return
+    }
+    guard flag == .hwPoison, isHugetlbFolio(folio) else { throw .noPageFlags(flag, Format.era) }
+    folioPointer(folio).storeBytes(of: on ? StandIn.rawHWPoisonList : 0, toByteOffset: MemdescFolioLayout.hugetlbHwpoison, as: UInt64.self)
+  }
+
+  /// Whether `folio.pfn`'s struct page has a per-page flag (memdesc8: a HugeTLB
+  /// folio's HWPoison, from the descriptor).
+  public func testHeadPageFlag(_ folio: Folio, _ flag: MemFlag) -> Bool {
+    if Format.hasPageFlags { return memmap.load(memmap.address(of: folio.pfn), 0, as: UInt64.self) & flag.pageFlag.mask != 0 }
+    return flag == .hwPoison && isHugetlbFolio(folio)
+      && folioPointer(folio).load(fromByteOffset: MemdescFolioLayout.hugetlbHwpoison, as: UInt64.self) != 0
+  }
+
+  /// Kernel: `folio_test_hugetlb()`.
+  public func isHugetlbFolio(_ folio: Folio) -> Bool { isHugetlbDescriptor(folioPointer(folio)) }
 }

@@ -39,6 +39,7 @@ extension MemdescModel {
     let desc = word & ~MemdescType.mask
     // A page table is one page; a slab keeps its order in `counters`.
     let order = Format.type(of: word) == .slab ? Int(descriptorPointer(desc).load(fromByteOffset: SlabDescriptorLayout.counters, as: UInt64.self) >> 48) : 0
+    dropHWPoison(pfn, order: order)
     machine.freeFrozenPages(pfn, order: order)
     descriptorFree(desc)
   }

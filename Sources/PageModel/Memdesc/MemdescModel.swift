@@ -14,6 +14,8 @@ public final class MemdescModel<Format: MemdescFormat>: MemoryModel {
   @usableFromInline let memmap: Memmap<Format>
   /// Descriptor caches, by `DescriptorKind` case order.
   let descriptorCaches = DescriptorKind.allCases.map { DescriptorCache(kind: $0) }
+  /// Pages retyped HWPoison (memdesc8), so that freeing skips the scan when there are none.
+  @usableFromInline var hwPoisonPages = 0
 
   public init(_ config: MachineConfig) throws(MachineError) {
     machine = try Machine<Format>(config)

@@ -36,13 +36,18 @@ public enum Memdesc32PageLayout: StructLayout {
 /// ```
 /// bits 0-3  type Buddy (1)
 /// bits 4-7  order (15 marks a page inside a free block, not its first)
-/// bits 8-35 PFN of the next free block on the list (all ones: the list head)
-/// bits 36-63 PFN of the previous one
+/// bits 8-35 the next free block on the list: the low 28 bits of its PFN
+/// bits 36-63 the previous one
 /// ```
 ///
-/// so a free list needs no memory outside the memmap, for machines up to 2^28 frames
-/// (1 TiB). Pages inside a free block carry the order-15 mark, so whether a page is free
-/// is one load, not a walk.
+/// so a free list needs no memory outside the memmap. 28 bits reach the page's own
+/// arena of 2^28 frames (1 TiB): the machine keeps one list per arena for each order
+/// (as the kernel keeps one per migrate type), so a list never links across arenas, and
+/// a link equal to the page's own PFN is the list head. Any machine size fits, with the
+/// word as the plan sizes it; the cost is a look at up to one list head per TiB when the
+/// lowest arena's list is empty. (Wider links cannot fit: an order-0 free page has one
+/// word, and two links to 2^34 frames, for 64 TiB, need 68 bits.) Pages inside a free
+/// block carry the order-15 mark, so whether a page is free is one load, not a walk.
 public enum Memdesc8PageLayout: StructLayout {
   public static let name = "struct page (memdesc8)"
   public static let size = 8

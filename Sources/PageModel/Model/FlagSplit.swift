@@ -94,6 +94,15 @@ public enum MemdescBug: Error, Equatable, CustomStringConvertible {
   case notAFolio(PFN)
   /// A first-tail (`PF_SECOND`) flag on a folio of one page.
   case notLarge(MemFlag, PFN)
+  /// A per-page flag other than HWPoison on a tail of a HugeTLB folio: HugeTLB keeps it
+  /// on the head. Kernel: `VM_BUG_ON_PGFLAGS(PageHuge(page) && !PageHead(page))` in
+  /// `SetPageAnonExclusive()`.
+  case hugetlbTailFlag(MemFlag, PFN)
+  /// HWPoison on a free page of the 8-byte era: the retype needs the page off the free
+  /// lists (`take_page_off_buddy()`), which the model does not do.
+  case hwPoisonFreePage(PFN)
+  /// No memory for the descriptor the operation needs.
+  case noDescriptorMemory(DescriptorKind)
 
   public var description: String {
     switch self {
@@ -103,6 +112,9 @@ public enum MemdescBug: Error, Equatable, CustomStringConvertible {
     case .noPageFlags(let f, let era): "era \(era.rawValue) has no per-page flags word for \(f)"
     case .notAFolio(let pfn): "PFN \(pfn) is not in a folio"
     case .notLarge(let f, let pfn): "\(f) is a large-folio flag and the folio at \(pfn) has one page"
+    case .hugetlbTailFlag(let f, let pfn): "\(f) of a HugeTLB folio lives on its head page, not on tail \(pfn)"
+    case .hwPoisonFreePage(let pfn): "PFN \(pfn) is free: the 8-byte era poisons only pages taken off the free lists"
+    case .noDescriptorMemory(let k): "no memory for a \(k.rawValue) descriptor"
     }
   }
 }

@@ -8,4 +8,7 @@ public enum StandIn {
   public static var fileMapping: UInt64 { Kernel.startKernelMap + 0x0400_1000 }
   /// A `struct kmem_cache`, for the slabs workloads allocate.
   public static var kmallocCache: UInt64 { Kernel.startKernelMap + 0x0400_2000 }
+  /// The first `raw_hwp_page` of a poisoned HugeTLB folio's list (memdesc8 keeps the
+  /// raw pages in `HugetlbState`).
+  public static var rawHWPoisonList: UInt64 { Kernel.startKernelMap + 0x0400_3000 }
 }

@@ -228,10 +228,17 @@ extension Page64Model {
 
   /// Sets a flag through one page: per-page flags on the page itself (`PF_ANY`), folio
   /// flags on its folio (`PF_HEAD`, `PF_SECOND`), as the kernel's page-flag policies do.
+  /// A HugeTLB page's per-page flags go where the kernel puts them (`HugetlbHWPoison`).
   public func setPageFlag(_ pfn: PFN, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
     if flag == .head { throw .goneFlag(flag) }
     if flag.home == .folio { return try folioSet(Folio(pfn: compoundHead(pfn)), flag, on) }
-    let p = page(pfn)
+    if let f = hugetlbFolio(containing: pfn) { return try setHugetlbPageFlag(f, pfn, flag, on) }
+    try setHeadPageFlag(Folio(pfn: pfn), flag, on)
+  }
+
+  /// Writes a per-page flag into the struct page of `folio.pfn` (any page, here).
+  public func setHeadPageFlag(_ folio: Folio, _ flag: MemFlag, _ on: Bool) throws(MemdescBug) {
+    let p = page(folio.pfn)
     let flags: UInt64 = memmap.load(p, StructPageLayout.flags)
     memmap.set(p, StructPageLayout.flags, on ? flags | flag.pageFlag.mask : flags & ~flag.pageFlag.mask)
   }
@@ -239,7 +246,18 @@ extension Page64Model {
   /// Whether a flag reads as set on the page itself. AnonExclusive shares its bit with
   /// Owner2 and means something only on anonymous pages. Kernel: `PageAnonExclusive()`.
   public func testPageFlag(_ pfn: PFN, _ flag: MemFlag) -> Bool {
+    if let f = hugetlbFolio(containing: pfn) { return testHugetlbPageFlag(f, pfn, flag) }
     if flag == .anonExclusive, let f = folio(containing: pfn), folioKind(f) != .anon { return false }
-    return memmap.load(page(pfn), StructPageLayout.flags, as: UInt64.self) & flag.pageFlag.mask != 0
+    return testHeadPageFlag(Folio(pfn: pfn), flag)
+  }
+
+  /// Whether the struct page of `folio.pfn` has a per-page flag.
+  public func testHeadPageFlag(_ folio: Folio, _ flag: MemFlag) -> Bool {
+    memmap.load(page(folio.pfn), StructPageLayout.flags, as: UInt64.self) & flag.pageFlag.mask != 0
+  }
+
+  /// Kernel: `folio_test_hugetlb()`: the head's page type.
+  public func isHugetlbFolio(_ folio: Folio) -> Bool {
+    PageType.of(memmap.load(page(folio.pfn), StructPageLayout.mapcount)) == .hugetlb
   }
 }
