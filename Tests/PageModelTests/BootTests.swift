@@ -101,19 +101,19 @@ import Testing
 
   /// Issue 14: memdesc8 past 1 TiB. RAM in three places of a 64 TiB physical address
   /// space: low memory, a range across the 1 TiB arena boundary (PFN 2^28) and the last
-  /// 256 MiB below 64 TiB. Every page can be taken and given back, free lists link only
+  /// 64 MiB below 64 TiB. Every page can be taken and given back, free lists link only
   /// within an arena, and blocks on both sides of 2^28 merge back to what boot made.
   @Test func memdesc8PastOneTebibyte() throws {
     let arena: UInt64 = 1 << 28
     let top: UInt64 = 1 << 34  // 64 TiB in frames
-    let ram = [PFN(0)..<PFN(0x8000), PFN(arena - 0x8000)..<PFN(arena + 0x8000), PFN(top - 0x10000)..<PFN(top)]
+    let ram = [PFN(0)..<PFN(0x8000), PFN(arena - 0x2000)..<PFN(arena + 0x2000), PFN(top - 0x4000)..<PFN(top)]
     let m = try MemdescModel<Memdesc8Format>(MachineConfig(layout: PhysicalLayout(ram: ram), era: .memdesc8))
     #expect(m.machine.arenaCount == 64)
     let boot = try m.checkBuddyInvariants()
     var taken: [PFN] = []
     while let p = m.allocPages(order: 0) { taken.append(p) }
-    #expect(taken.contains { $0.rawValue >= top - 0x10000 } && taken.contains { $0.rawValue >= arena && $0.rawValue < top / 2 }
-      && taken.contains { $0.rawValue < arena && $0.rawValue >= arena - 0x8000 })
+    #expect(taken.contains { $0.rawValue >= top - 0x4000 } && taken.contains { $0.rawValue >= arena && $0.rawValue < top / 2 }
+      && taken.contains { $0.rawValue < arena && $0.rawValue >= arena - 0x2000 })
     for p in taken.reversed() { m.freePages(p, order: 0) }
     m.drainAllPages()
     #expect(try m.checkBuddyInvariants() == boot)

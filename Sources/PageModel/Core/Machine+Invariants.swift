@@ -11,7 +11,11 @@ extension Machine {
   public func checkBuddyInvariants() throws(InvariantViolation) -> BuddyFreeState {
     var state = BuddyFreeState(buddyBlocks: [], pcpBlocks: [])
     // One bit per PFN of the span: pages already found in a free block.
-    var seen = [UInt64](repeating: 0, count: (Int(layout.endPFN.rawValue) + 63) / 64)
+    // One bit per PFN of the present sections (a sparse machine's span can be 64 TiB):
+    // a section's bits start at its rank among the present sections.
+    var rank = [Int](repeating: -1, count: sectionCount)
+    for (i, s) in layout.presentSections.enumerated() { rank[s] = i }
+    var seen = [UInt64](repeating: 0, count: layout.presentSections.count * Kernel.pagesPerSection / 64)
     for zone in zones {
       var buddy: [BuddyFreeState.Block] = []
       var pcp: [BuddyFreeState.Block] = []
@@ -52,7 +56,8 @@ extension Machine {
             }
             for i in 0..<(1 << order) {
               let p = pfn.rawValue + UInt64(i)
-              let (word, bit) = (Int(p >> 6), UInt64(1) << (p & 63))
+              let bitIndex = rank[Int(p >> UInt64(Kernel.pfnSectionShift))] * Kernel.pagesPerSection + Int(p & UInt64(Kernel.pagesPerSection - 1))
+              let (word, bit) = (bitIndex >> 6, UInt64(1) << UInt64(bitIndex & 63))
               guard seen[word] & bit == 0 else { throw InvariantViolation("PFN \(PFN(p)) is in two free blocks") }
               seen[word] |= bit
               if i > 0 && isBuddy(memmap.address(of: PFN(p))) { throw InvariantViolation("PFN \(PFN(p)) inside a free block is marked buddy") }
