@@ -247,7 +247,7 @@ extension SnapshotReport {
     let colors: [HVOPicture.Mapping: String] = [.private: "#93c47d", .headAlias: "#f6b26b", .sharedTail: "#8e7cc3", .sharedFolio: "#76a5af"]
     let labels: [HVOPicture.Mapping: String] = [
       .private: "own frame, writable", .headAlias: "read-only alias of the head's frame (fake heads)",
-      .sharedTail: "read-only shared tail frame (one per zone and order)", .sharedFolio: "read-only frame shared by the whole folio",
+      .sharedTail: "read-only shared tail frame (one per zone and order)", .sharedFolio: "read-only frame shared by the folio's tail vmemmap pages",
     ]
     let box = 46.0, gap = 6.0, left = 190.0, rowH = 66.0
     let height = Double(hvo.count) * rowH + 50

@@ -11,8 +11,9 @@ public struct HVOPicture: Sendable, Equatable {
     case headAlias = "head_alias"
     /// Read-only onto the one shared tail frame of this zone and order (mask era).
     case sharedTail = "shared_tail"
-    /// Read-only onto one frame that all the folio's vmemmap pages share (memdesc eras:
-    /// every struct page of the folio is the same).
+    /// Read-only onto one frame that the folio's vmemmap pages after the head's share
+    /// (memdesc eras: every tail struct page of the folio is the same; the head's stays
+    /// writable for its per-page flags).
     case sharedFolio = "shared_folio"
   }
 

@@ -14,7 +14,7 @@ extension Machine {
       Int((memmap.address(of: headPFN) &- memmap.base) >> UInt64(Kernel.pageShift)) != ownIndex {
       role = "the head's frame: this vmemmap page is a read-only alias of the head's vmemmap page (HVO)"
     } else if mappedBy > 1 {
-      role = "a read-only frame shared by the folio's vmemmap pages (HVO)"
+      role = "a read-only frame shared by the folio's tail vmemmap pages (HVO; the head's vmemmap page keeps a writable frame)"
     } else {
       role = "its own frame"
     }
