@@ -19,23 +19,32 @@ extension Machine {
     Format.linkArenaShift >= 64 ? 0 : Int(truncatingIfNeeded: memmap.pfn(ofPageAt: page).rawValue >> UInt64(Format.linkArenaShift))
   }
 
-  /// The list head of `index` (``ZoneLists``) in `zone` for pages of `arena`.
+  /// Whether the machine has more than one arena; false at compile time for formats
+  /// with full-width links, so their allocator is what it was without arenas.
+  @inlinable @inline(__always)
+  var hasArenas: Bool { Format.linkArenaShift < 64 && arenaCount > 1 }
+
+  /// The list head of `index` (``ZoneLists``) in `zone` for pages of `arena`. The lists
+  /// are arena-major, so arena 0's are where a machine without arenas has its own.
   @inlinable @inline(__always)
   func list(_ zone: Int, _ index: Int, arena: Int) -> UnsafeMutablePointer<ListHead> {
-    lists + ((zone &* ZoneLists.perZone &+ index) &* arenaCount &+ arena)
+    lists + (zone &* ZoneLists.perZone &+ index &+ arena &* listsPerArena)
   }
 
   /// The list head that `page` goes on (or is on).
   @inlinable @inline(__always)
   func list(_ zone: Int, _ index: Int, for page: UInt64) -> UnsafeMutablePointer<ListHead> {
-    list(zone, index, arena: arena(of: page))
+    hasArenas ? list(zone, index, arena: arena(of: page)) : lists + (zone &* ZoneLists.perZone &+ index)
   }
 
   /// The first page listed in any arena's list of `index`, lowest arena first, and its
   /// list head. Kernel: `list_first_entry_or_null()` (over the migrate types' lists).
   @inlinable @inline(__always)
   func firstListed(_ zone: Int, _ index: Int) -> (page: UInt64, head: UnsafeMutablePointer<ListHead>)? {
-    for a in 0..<arenaCount {
+    let first = lists + (zone &* ZoneLists.perZone &+ index)
+    if let page = listFirst(first) { return (page, first) }
+    guard hasArenas else { return nil }
+    for a in 1..<arenaCount {
       let head = list(zone, index, arena: a)
       if let page = listFirst(head) { return (page, head) }
     }
@@ -45,7 +54,7 @@ extension Machine {
   /// The last page listed in any arena's list of `index`, highest arena first.
   @inlinable @inline(__always)
   func lastListed(_ zone: Int, _ index: Int) -> (page: UInt64, head: UnsafeMutablePointer<ListHead>)? {
-    var a = arenaCount
+    var a = hasArenas ? arenaCount : 1
     while a > 0 {
       a -= 1
       let head = list(zone, index, arena: a)

@@ -37,6 +37,8 @@ public final class Machine<Format: PageFormat> {
   /// Lists per free area and per-CPU list: one per arena of the format's links (1 for
   /// every format but memdesc8; see `FreeList.swift`).
   @usableFromInline let arenaCount: Int
+  /// List heads of one arena: every zone's free areas and per-CPU lists.
+  @usableFromInline let listsPerArena: Int
   @usableFromInline let zoneCounters: UnsafeMutablePointer<ZoneCounters>
   @usableFromInline let counters: UnsafeMutablePointer<MachineCounters>
   /// One byte per section of the PFN span: the section's node, or 0xff where the section
@@ -97,6 +99,7 @@ public final class Machine<Format: PageFormat> {
 
     let arenaFrames = Format.linkArenaShift >= 64 ? UInt64.max : UInt64(1) << UInt64(Format.linkArenaShift)
     arenaCount = arenaFrames == .max ? 1 : Int((layout.endPFN.rawValue + arenaFrames - 1) / arenaFrames)
+    listsPerArena = max(zones.count, 1) * ZoneLists.perZone
     lists = .allocate(capacity: max(zones.count, 1) * ZoneLists.perZone * arenaCount)
     for i in 0..<(max(zones.count, 1) * ZoneLists.perZone * arenaCount) {
       // Addresses in the kernel image's data for the list heads inside each `struct zone`.
