@@ -21,7 +21,11 @@ extension Memdesc {
     @Option(name: .shortAndLong, help: "The HTML file to write.")
     var output: String
 
+    func validate() throws { try validateOutputArgument(output) }
+
     func run() throws {
+      // Before any work: an unusable -o is refused before the source is read.
+      try FileIO.checkOutput(output)
       let snapshot = try options.source.open()
       let report = try SnapshotReport.of(snapshot, eras: options.eras.eras, hvo: HVOPicture.all(), preface: options.source.preface)
       let html = report.html()
