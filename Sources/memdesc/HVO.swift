@@ -49,43 +49,19 @@ extension Memdesc {
   }
 }
 
-/// `--hugepages SIZE:COUNT[,SIZE:COUNT]`, read by ArgumentParser. What cannot be read is
-/// kept as a message for `validate()`, which throws it as a usage error naming the entry
-/// (a failable initialiser would only say that the value is invalid).
+/// `--hugepages SIZE:COUNT[,SIZE:COUNT]`, read by ArgumentParser through
+/// `HugepagesSpec`. What cannot be read is kept as a message for `validate()`, which
+/// throws it as a usage error naming the entry (a failable initialiser would only say
+/// that the value is invalid).
 struct HugepagesRequest: ExpressibleByArgument {
   var pools: [(order: Int, count: Int)] = []
   var problem: String?
 
   init?(argument: String) {
-    var seen: [Int: Substring] = [:]
-    for part in argument.split(separator: ",", omittingEmptySubsequences: false) {
-      let kv = part.split(separator: ":", omittingEmptySubsequences: false)
-      guard kv.count == 2, !kv[1].isEmpty, kv[1].allSatisfy({ $0.isASCII && $0.isNumber }), let count = Int(kv[1]) else {
-        if kv.count == 2, !kv[1].isEmpty, kv[1].allSatisfy({ $0.isASCII && $0.isNumber }) {
-          problem = "huge page count \(kv[1]) in --hugepages is too large"
-        } else {
-          problem = "cannot read --hugepages entry '\(part)': expected SIZE:COUNT such as 2M:1000"
-        }
-        return
-      }
-      let order: Int
-      switch kv[0].uppercased() {
-      case "2M", "2048K", "2048KB": order = Hstate.pmd
-      case "1G", "1048576K", "1048576KB": order = Hstate.pud
-      default:
-        problem = "unsupported huge page size '\(kv[0])' in --hugepages: x86-64 has 2M and 1G"
-        return
-      }
-      guard count <= Int(UInt32.max) else {
-        problem = "huge page count \(count) in --hugepages is too large"
-        return
-      }
-      if let first = seen[order] {
-        problem = "--hugepages gives the \(order == Hstate.pmd ? "2M" : "1G") pool twice ('\(first)' and '\(part)'): give each size once"
-        return
-      }
-      seen[order] = part
-      pools.append((order, count))
+    do {
+      pools = try HugepagesSpec.parse(argument)
+    } catch {
+      problem = error.description
     }
   }
 
