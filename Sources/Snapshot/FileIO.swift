@@ -138,7 +138,8 @@ public enum FileIO {
       var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
       let n = readlink(current, &buffer, buffer.count - 1)
       if n < 0 {
-        if errno == EINVAL || errno == ENOENT { return current }
+        // Not a link, not there yet, or under a non-directory: the checks that follow name it.
+        if errno == EINVAL || errno == ENOENT || errno == ENOTDIR { return current }
         throw error("readlink", path: current, Errno(rawValue: errno))
       }
       let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -49,7 +49,8 @@ import Testing
     ("zoneinfo", "Node 0, zone DMA\nNode zero\n", "line 2 'Node zero': expected 'Node N, zone NAME'"),
   ])
   func damageIsNamed(file: String, text: String, message: String) {
-    expectSnapshotError(.badText, [file + ": " + message]) {
+    let named = message.hasPrefix("line ") ? [file + ": " + message] : [file + ": line ", message]
+    expectSnapshotError(.badText, named) {
       switch file {
       case "meminfo", "vmstat": _ = try ProcText.counters(text, path: file)
       case "buddyinfo": _ = try ProcText.buddyinfo(text, path: file)
