@@ -287,6 +287,8 @@ import Testing
     (["boot", "--ram", "-1"], .usage, "Error: cannot read RAM size '-1': expected a number with an optional K, M, G or T suffix, such as 4G"),
     (["boot", "--ram", "1G", "--nodes", "-1"], .failure, "memdesc: error: cannot split RAM into -1 nodes: it spans 0 memory sections of 128 MiB, and each node needs at least one"),
     (["boot", "--ram", "1G", "--ram-ranges", "-0x10"], .failure, "memdesc: error: cannot read RAM range '-0x10': expected FIRST-LAST PFNs such as 0x100-0xbffff"),
+    // The argument fuzzer's first finding: 2^52 PFNs were accepted and walked section by section.
+    (["boot", "--ram", "4G", "--ram-ranges", "0-88888999888888"], .failure, "memdesc: error: cannot read RAM range '0-88888999888888': expected FIRST-LAST PFNs such as 0x100-0xbffff"),
     (["simulate", "--ram", "1G", "--workload", "anon-order0", "--eras", "classic, bogus"], .usage, "Error: unknown era 'bogus' in --eras; expected some of: classic, mask, memdesc32, memdesc8"),
   ])
   func reproducer(args: [String], exit: CLIExit, line: String) throws {
