@@ -55,14 +55,13 @@ public struct SnapshotAnalysis: Sendable {
     let population = census.population()
     let all = census.population(allHVO: true)
     let classic = EraCost.project(population, era: .classic, layout: layout)
-    let vmstat = snapshot.texts["vmstat"].map(ProcText.counters)
-    let vmstatMemmap = vmstat.flatMap(ProcText.memmapPages)
+    let (vmstat, vmstatMemmap) = try snapshot.vmstatMemmap()
     return SnapshotAnalysis(
       source: snapshot.origin.description, kernelRelease: snapshot.metadata.kernelRelease, census: census, layout: layout, population: population,
       eras: eras.map { EraCost.project(population, era: $0, layout: layout) },
       erasAllHVO: eras.map { EraCost.project(all, era: $0, layout: layout) },
       vmstatMemmapPages: vmstatMemmap,
-      crosschecks: Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames),
+      crosschecks: try Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames),
       pageSize: snapshot.metadata.pageSize)
   }
 

@@ -36,10 +36,16 @@ extension Crosscheck {
   /// 64-byte-era model of the same RAM with HVO as found), and free pages (buddyinfo).
   /// A check whose kernel file or line is missing is left out.
   /// `vmstat` is the snapshot's vmstat as `ProcText.counters` read it (the caller has it).
-  public static func all(census c: Census, snapshot: PageSnapshot, vmstat: [String: Int]?, modelMemmapFrames: Int) -> [Crosscheck] {
-    let meminfo = snapshot.texts["meminfo"].map(ProcText.counters)
-    let meminfoAfter = snapshot.texts["meminfo.after"].map(ProcText.counters)
-    let vmstatAfter = snapshot.texts["vmstat.after"].map(ProcText.counters)
+  /// A kernel file that cannot be read is an error (`ProcText`), not a check left out.
+  public static func all(census c: Census, snapshot: PageSnapshot, vmstat: [String: Int]?, modelMemmapFrames: Int) throws -> [Crosscheck] {
+    func read(_ name: String) throws -> [String: Int]? {
+      try snapshot.texts[name].map { try ProcText.counters($0, path: snapshot.describePath(name)) }
+    }
+    let meminfo = try read("meminfo")
+    let meminfoAfter = try read("meminfo.after")
+    let vmstatAfter = try read("vmstat.after")
+    let memmapLimit = snapshot.pfnCount
+    let vmstatPath = snapshot.describePath("vmstat"), vmstatAfterPath = snapshot.describePath("vmstat.after")
     let kB = snapshot.metadata.pageSize / 1024
     let pmd = ((2 << 20) / snapshot.metadata.pageSize).trailingZeroBitCount
     var deferred = ""
@@ -69,10 +75,10 @@ extension Crosscheck {
                  note: "shmem PMD-order folios; \(race)\(deferred)")
     meminfoCheck("Shmem", census: c.folioPages(.shmem) * kB,
                  note: "shmem pages of every order (SWAPBACKED without ANON); shmem pages in the swap cache are not in this counter; \(race)\(deferred)")
-    if let memmap = vmstat.flatMap(ProcText.memmapPages) {
+    if let vmstat, let memmap = try ProcText.memmapPages(vmstat, path: vmstatPath, limit: memmapLimit) {
       checks.append(Crosscheck(
         name: "memmap", source: "vmstat nr_memmap_boot_pages + nr_memmap_pages", unit: "pages", census: modelMemmapFrames, kernel: memmap,
-        kernelAfter: vmstatAfter.flatMap(ProcText.memmapPages), exact: true,
+        kernelAfter: try vmstatAfter.flatMap { try ProcText.memmapPages($0, path: vmstatAfterPath, limit: memmapLimit) }, exact: true,
         note: "the census side is the model's 64-byte-era memmap of the same RAM (512 frames per present 128 MiB section, less what HVO frees for the huge pages found optimised); a difference comes from HugeTLB pages allocated or freed during the capture, memory hot-plug, or a kernel whose struct page is not 64 bytes"))
     }
     if let total = c.buddyinfoPages {

@@ -8,9 +8,9 @@ import SystemPackage
 
 /// The one file-access layer of the readers and writers (over swift-system): every call
 /// names its path in the error it throws, and nothing here traps on a failed system call.
-enum FileIO {
-  typealias Descriptor = FileDescriptor
-  enum FileType { case regular, directory, other }
+public enum FileIO {
+  public typealias Descriptor = FileDescriptor
+  public enum FileType: Sendable { case regular, directory, other }
 
   static func error(_ call: String, path: String, _ e: Errno) -> SnapshotError {
     SnapshotError.system(call, path: path, errno: e.rawValue)
@@ -26,7 +26,7 @@ enum FileIO {
   }
 
   /// The type of `path` (following symlinks), or nil if it does not exist.
-  static func fileType(_ path: String) throws -> FileType? {
+  public static func fileType(_ path: String) throws -> FileType? {
     let st: Stat
     do {
       st = try FilePath(path).stat()
@@ -106,54 +106,206 @@ enum FileIO {
     String(decoding: try readAll(path, limit: 1 << 26), as: UTF8.self)
   }
 
-  /// Writes `chunks` to `path` atomically: into a new temporary file in the same
-  /// directory, flushed to disk, then renamed over `path`. A writer killed half-way
-  /// leaves at most the temporary file (`.NAME.tmp-PID-N`), never a partial `path`.
-  /// The temporary file exists before `produce` runs; it is removed on any error.
-  static func writeAtomically(_ path: String, mode: mode_t = 0o644, produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
-    let dir = directoryName(path)
-    let base = baseName(path)
+  /// `O_TMPFILE` on x86-64 and most Linux architectures (`__O_TMPFILE | O_DIRECTORY`,
+  /// 0o20000000 | 0o200000); Swift does not import the composite macro.
+  static let oTmpfile: Int32 = 0o20_200_000
+
+  /// Checks, before any work, that `path` can be written by `writeAtomically`: not
+  /// empty, its directory exists and is writable, and it is not a directory. A symbolic
+  /// link is checked at the file it points to.
+  public static func checkOutput(_ path: String) throws {
+    guard !path.isEmpty else { throw SnapshotError(.notFound, path: path, "an empty output path names no file") }
+    let target = try resolveLinks(path)
+    let dir = directoryName(target)
     switch try fileType(dir) {
     case nil: throw SnapshotError(.notFound, path: path, "directory '\(dir)' does not exist (no such file or directory)")
     case .directory: break
     default: throw SnapshotError(.wrongFileType, path: path, "'\(dir)' is not a directory")
     }
-    if try fileType(path) == .directory {
+    if try fileType(target) == .directory {
       throw SnapshotError(.wrongFileType, path: path, "is a directory; give a file name to write to")
     }
-    var tmp = ""
-    var created: Descriptor?
-    for attempt in 0..<100 {
-      tmp = dir + "/." + base + ".tmp-\(getpid())-\(attempt)"
-      do {
-        created = try .open(FilePath(tmp), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: FilePermissions(rawValue: mode))
-        break
-      } catch let e as Errno where e == .fileExists {
-        continue
-      } catch let e as Errno {
-        throw Self.error("open", path: tmp, e)
+    guard access(dir, W_OK | X_OK) == 0 else { throw error("access", path: dir, Errno(rawValue: errno)) }
+  }
+
+  /// The file a path names after following symbolic links in its last component (a
+  /// chain of them, relative ones against their own directory); `path` itself when it
+  /// is not a link. A dangling link resolves to the path it points to, which is where a
+  /// new file is created.
+  static func resolveLinks(_ path: String) throws -> String {
+    var current = path
+    for _ in 0..<40 {  // the kernel's MAXSYMLINKS
+      var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+      let n = readlink(current, &buffer, buffer.count - 1)
+      if n < 0 {
+        // Not a link, not there yet, or under a non-directory: the checks that follow name it.
+        if errno == EINVAL || errno == ENOENT || errno == ENOTDIR { return current }
+        throw error("readlink", path: current, Errno(rawValue: errno))
       }
+      let link = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      current = link.hasPrefix("/") ? link : join(directoryName(current), link)
     }
-    guard let fd = created else { throw SnapshotError(.io, path: dir, "cannot create a temporary file next to \(base)") }
+    throw error("readlink", path: path, Errno(rawValue: ELOOP))
+  }
+
+  /// Writes to `path` atomically: a killed writer leaves neither a partial `path` nor a
+  /// temporary file, and `path` through a symbolic link replaces the file it points to.
+  ///
+  /// The bytes go into an unnamed file (`O_TMPFILE`) in the target's directory, which
+  /// is flushed (`fsync`) and only then given a name: `linkat` of its /proc/self/fd
+  /// entry straight to the target when there is none, else to `.NAME.tmp-PID-N` and
+  /// `rename` over the target. A writer killed before the link leaves nothing (the
+  /// kernel frees an unnamed file with its last descriptor); one killed in the
+  /// microseconds between link and rename leaves a `.NAME.tmp-PID-N` whose PID is dead,
+  /// which the next write to the same directory removes. Where `O_TMPFILE` is not
+  /// supported (some file systems), the temporary file is named from the start.
+  /// On any error nothing is left at `path` (an old file there stays).
+  public static func writeAtomically(_ path: String, mode: mode_t = 0o644, produce: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+    try checkOutput(path)
+    let target = try resolveLinks(path)
+    let dir = directoryName(target)
+    let base = baseName(target)
+    removeStaleTemporaries(dir: dir, base: base)
+    let dfd = try call("open", dir) { try Descriptor.open(FilePath(dir), .readOnly, options: [.directory, .closeOnExec]) }
+    defer { try? dfd.close() }
+    var named: String?
+    var raw = openat(dfd.rawValue, ".", oTmpfile | O_WRONLY | O_CLOEXEC, mode)
+    if raw < 0 {
+      guard [EOPNOTSUPP, EISDIR, EINVAL, ENOENT].contains(errno) else { throw error("open(O_TMPFILE)", path: dir, Errno(rawValue: errno)) }
+      (raw, named) = try createNamedTemporary(dir: dfd, dirPath: dir, base: base, mode: mode)
+    }
+    let fd = Descriptor(rawValue: raw)
     var open = true
-    var ok = false
+    var linked: String? = named
     defer {
       if open { try? fd.close() }
-      if !ok { unlink(tmp) }
+      if let linked { unlinkat(dfd.rawValue, linked, 0) }
     }
+    let shown = named.map { join(dir, $0) } ?? target
     try produce { bytes in
-      _ = try call("write", tmp) { try fd.writeAll(bytes) }
+      _ = try call("write", shown) { try fd.writeAll(bytes) }
     }
-    guard fsync(fd.rawValue) == 0 else { throw SnapshotError.system("fsync", path: tmp, errno: errno) }
+    guard fsync(fd.rawValue) == 0 else { throw SnapshotError.system("fsync", path: shown, errno: errno) }
+    if named == nil {
+      let proc = "/proc/self/fd/\(fd.rawValue)"
+      if linkat(AT_FDCWD, proc, dfd.rawValue, base, AT_SYMLINK_FOLLOW) == 0 {
+        open = false
+        try call("close", target) { try fd.close() }
+        _ = fsync(dfd.rawValue)
+        return
+      }
+      guard errno == EEXIST else { throw SnapshotError.system("linkat", path: target, errno: errno) }
+      let tmp = try linkTemporary(proc, dir: dfd, dirPath: dir, base: base)
+      linked = tmp
+    }
     open = false
-    try call("close", tmp) { try fd.close() }
-    guard rename(tmp, path) == 0 else { throw SnapshotError.system("rename", path: path, errno: errno) }
-    ok = true
-    // Make the rename itself durable.
-    if let dfd = try? Descriptor.open(FilePath(dir), .readOnly, options: [.directory, .closeOnExec]) {
-      _ = fsync(dfd.rawValue)
-      try? dfd.close()
+    try call("close", shown) { try fd.close() }
+    guard renameat(dfd.rawValue, linked!, dfd.rawValue, base) == 0 else { throw SnapshotError.system("rename", path: target, errno: errno) }
+    linked = nil
+    // Make the new name durable.
+    _ = fsync(dfd.rawValue)
+  }
+
+  static func temporaryName(_ base: String, attempt: Int) -> String { ".\(base).tmp-\(getpid())-\(attempt)" }
+
+  /// Links an unnamed file to a free temporary name in the directory.
+  static func linkTemporary(_ proc: String, dir: Descriptor, dirPath: String, base: String) throws -> String {
+    for attempt in 0..<100 {
+      let name = temporaryName(base, attempt: attempt)
+      if linkat(AT_FDCWD, proc, dir.rawValue, name, AT_SYMLINK_FOLLOW) == 0 { return name }
+      guard errno == EEXIST else { throw SnapshotError.system("linkat", path: join(dirPath, name), errno: errno) }
     }
+    throw SnapshotError(.io, path: dirPath, "cannot name a temporary file next to \(base)")
+  }
+
+  /// The fallback where `O_TMPFILE` is unsupported: a named, exclusive temporary file.
+  static func createNamedTemporary(dir: Descriptor, dirPath: String, base: String, mode: mode_t) throws -> (Int32, String) {
+    for attempt in 0..<100 {
+      let name = temporaryName(base, attempt: attempt)
+      let fd = openat(dir.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+      if fd >= 0 { return (fd, name) }
+      guard errno == EEXIST else { throw SnapshotError.system("open", path: join(dirPath, name), errno: errno) }
+    }
+    throw SnapshotError(.io, path: dirPath, "cannot create a temporary file next to \(base)")
+  }
+
+  /// Removes `.BASE.tmp-PID-N` files in `dir` whose PID no longer runs: what a writer
+  /// killed between link and rename (or in the named fallback) left.
+  static func removeStaleTemporaries(dir: String, base: String) {
+    guard let d = opendir(dir) else { return }
+    defer { closedir(d) }
+    let prefix = ".\(base).tmp-"
+    while let entry = readdir(d) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      guard name.hasPrefix(prefix) else { continue }
+      let rest = name.dropFirst(prefix.count).split(separator: "-")
+      guard rest.count == 2, let pid = pid_t(rest[0]), Int(rest[1]) != nil, pid > 0 else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { unlink(join(dir, name)) }
+    }
+  }
+
+  /// Whether the first `bytes` bytes of `path` can be read (the live kpage files need root).
+  public static func canRead(_ path: String, bytes: Int = 8) -> Bool {
+    guard let fd = try? Descriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking]) else { return false }
+    defer { try? fd.close() }
+    var buffer = [UInt8](repeating: 0, count: bytes)
+    let n = try? buffer.withUnsafeMutableBytes { try pread(fd, path: path, into: $0.baseAddress!, count: bytes, offset: 0) }
+    return n == bytes
+  }
+
+  /// Reads a text file line by line with bounded memory: one line at a time (split at
+  /// '\n', a '\r' before it dropped), each at most `maxLineBytes`, the file at most
+  /// `maxBytes`. Only a regular file is read, refused at once otherwise (a FIFO would
+  /// block, a device need never end); `-` reads standard input. `body` gets the line
+  /// number (from 1) and the line.
+  public static func forEachLine(_ path: String, maxLineBytes: Int = 1 << 16, maxBytes: UInt64 = 1 << 30, _ body: (Int, Substring) throws -> Void) throws {
+    let shown = path == "-" ? "standard input" : path
+    let fd: Descriptor
+    var close = false
+    if path == "-" {
+      fd = Descriptor(rawValue: STDIN_FILENO)
+    } else {
+      switch try fileType(path) {
+      case nil: throw SnapshotError(.notFound, path: path, "no such file or directory")
+      case .directory: throw SnapshotError(.wrongFileType, path: path, "is a directory, expected a text file")
+      case .other: throw SnapshotError(.wrongFileType, path: path, "is not a regular file (a FIFO or a device); give a text file, or - for standard input")
+      case .regular: break
+      }
+      // Non-blocking: a FIFO swapped in after the check must not block the open.
+      fd = try call("open", path) { try Descriptor.open(FilePath(path), .readOnly, options: [.closeOnExec, .nonBlocking]) }
+      close = true
+      guard (try? fd.stat().type) == .regular else {
+        try? fd.close()
+        throw SnapshotError(.wrongFileType, path: path, "is not a regular file; give a text file, or - for standard input")
+      }
+    }
+    defer { if close { try? fd.close() } }
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var line: [UInt8] = []
+    var number = 0
+    var total: UInt64 = 0
+    func emit() throws {
+      number += 1
+      if line.last == 13 { line.removeLast() }
+      try body(number, Substring(decoding: line, as: UTF8.self))
+      line.removeAll(keepingCapacity: true)
+    }
+    while true {
+      let n = try call("read", shown) { try chunk.withUnsafeMutableBytes { try fd.read(into: $0) } }
+      if n == 0 { break }
+      total += UInt64(n)
+      guard total <= maxBytes else { throw SnapshotError(.badSize, path: shown, "is longer than \(maxBytes) bytes") }
+      var start = 0
+      for i in 0..<n where chunk[i] == 10 {
+        line.append(contentsOf: chunk[start..<i])
+        guard line.count <= maxLineBytes else { throw SnapshotError(.badText, path: shown, "line \(number + 1) is longer than \(maxLineBytes) bytes") }
+        try emit()
+        start = i + 1
+      }
+      line.append(contentsOf: chunk[start..<n])
+      guard line.count <= maxLineBytes else { throw SnapshotError(.badText, path: shown, "line \(number + 1) is longer than \(maxLineBytes) bytes") }
+    }
+    if !line.isEmpty { try emit() }
   }
 
   static func directoryName(_ path: String) -> String {

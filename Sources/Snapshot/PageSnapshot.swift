@@ -233,6 +233,8 @@ public struct HugepagesInfo: Equatable, Sendable {
       guard let first = fields.first, first.hasPrefix("hugepages-"), first.hasSuffix("kB"),
         let size = Int(first.dropFirst("hugepages-".count).dropLast(2)), size > 0
       else { throw bad("expected 'hugepages-<size>kB key=value ...' or 'vm.hugetlb_optimize_vmemmap=N'") }
+      // Bounded so that sizes in bytes and pages cannot overflow (the largest hstate of any architecture is 16 GiB).
+      guard size <= 1 << 40 else { throw bad("huge page size \(size) kB is larger than 1 PiB") }
       var values: [String: Int] = [:]
       for f in fields.dropFirst() {
         let kv = f.split(separator: "=", maxSplits: 1)

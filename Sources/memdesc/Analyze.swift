@@ -3,12 +3,6 @@ import PageModel
 import Render
 import Snapshot
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
-
 extension Memdesc {
   struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,12 +52,6 @@ extension Memdesc {
       }
     }
 
-    static func kpageflagsReadable(_ path: String = "/proc/kpageflags") -> Bool {
-      let fd = open(path, O_RDONLY)
-      guard fd >= 0 else { return false }
-      defer { close(fd) }
-      var word: UInt64 = 0
-      return pread(fd, &word, 8, 0) == 8
-    }
+    static func kpageflagsReadable(_ path: String = "/proc/kpageflags") -> Bool { FileIO.canRead(path, bytes: 8) }
   }
 }

@@ -20,7 +20,7 @@ extension Memdesc {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "Model machine RAM size instead of a snapshot (64M, 8G, 1T).")
+    @Option(parsing: .unconditional, help: "Model machine RAM size instead of a snapshot (64M, 8G, 1T).")
     var ram: String?
 
     @Option(help: "With --ram: physical layout.")
@@ -74,13 +74,18 @@ extension Memdesc {
       guard physical.ram.contains(where: { $0.contains(target) }) else {
         throw DataError("PFN \(pfn.text) is not RAM in the model machine (RAM: \(ExplainOutput.ram(physical)))")
       }
-      writeStdout(out)
-      for e in era.map({ [$0] }) ?? Era.allCases {
+      // Every era's machine is checked before any is booted, and the output is written
+      // only when all are explained: a failure is one line on stderr, nothing half-printed.
+      let configs = (era.map { [$0] } ?? Era.allCases).map { e in
         var config = MachineConfig(layout: physical, era: e)
         config.hostMemoryLimit = modelMemoryLimit()
-        let r = try PageExplainer.explain(pfn: target, config: config, situation: situation)
-        writeStdout(ExplainOutput.result(r))
+        return config
       }
+      for config in configs { try config.validate() }
+      for config in configs {
+        out += ExplainOutput.result(try PageExplainer.explain(pfn: target, config: config, situation: situation))
+      }
+      writeStdout(out)
     }
   }
 }

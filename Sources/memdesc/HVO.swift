@@ -10,8 +10,8 @@ extension Memdesc {
 
     @OptionGroup var machine: MachineOptions
 
-    @Option(help: "Pools to allocate: SIZE:COUNT[,SIZE:COUNT], SIZE 2M or 1G (e.g. 2M:1000,1G:2).")
-    var hugepages: String
+    @Option(parsing: .unconditional, help: "Pools to allocate: SIZE:COUNT[,SIZE:COUNT], SIZE 2M or 1G, each size once (e.g. 2M:1000,1G:2).")
+    var hugepages: HugepagesRequest
 
     @Flag(inversion: .prefixedNo, help: "Set vm.hugetlb_optimize_vmemmap before allocating.")
     var optimize = false
@@ -19,10 +19,10 @@ extension Memdesc {
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
-    func validate() throws { _ = try HugepagesRequest.parse(hugepages) }
+    func validate() throws { try hugepages.validate() }
 
     func run() throws {
-      let requests = try HugepagesRequest.parse(hugepages)
+      let requests = hugepages.pools
       let config = try machine.config()
       try report(bootModel(config), requests)
     }
@@ -33,11 +33,12 @@ extension Memdesc {
       var got: [Int: Int] = [:]
       for r in requests { got[r.order] = m.setNrHugePages(order: r.order, count: r.count) }
       // Like writing nr_hugepages: a pool that cannot grow keeps what it got and says so.
-      let requested = Dictionary(requests.map { ($0.order, $0.count) }, uniquingKeysWith: { $1 })
+      let requested = Dictionary(uniqueKeysWithValues: requests.map { ($0.order, $0.count) })
       let kpfHeads = m.hugetlbKPageFlagsHeads()
       let fakeHeads = m.countFakeHeads()
       let after = m.memmapFrames
-      let hstates = m.hugetlb.hstates.filter { $0.nrHugePages > 0 }.map { h in
+      // A requested pool is listed even when it got nothing (count 0 of N requested).
+      let hstates = m.hugetlb.hstates.filter { $0.nrHugePages > 0 || requested[$0.order] != nil }.map { h in
         HVOOutput.Pool(name: h.name, sizeKB: h.sizeKB, requested: requested[h.order] ?? 0, count: h.nrHugePages,
                        vmemmapFramesPerPage: h.vmemmapPages(m.era), freedFramesPerPage: optimize ? h.optimizablePages(m.era) : 0)
       }
@@ -48,23 +49,23 @@ extension Memdesc {
   }
 }
 
-enum HugepagesRequest {
-  static func parse(_ text: String) throws -> [(order: Int, count: Int)] {
-    var out: [(Int, Int)] = []
-    for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-      let kv = part.split(separator: ":", omittingEmptySubsequences: false)
-      guard kv.count == 2, let count = Int(kv[1]), count >= 0 else {
-        throw ValidationError("cannot read --hugepages entry '\(part)': expected SIZE:COUNT such as 2M:1000")
-      }
-      let order: Int
-      switch kv[0].uppercased() {
-      case "2M", "2048K", "2048KB": order = 9
-      case "1G", "1048576K", "1048576KB": order = 18
-      default: throw ValidationError("unsupported huge page size '\(kv[0])' in --hugepages: x86-64 has 2M and 1G")
-      }
-      guard count <= Int(UInt32.max) else { throw ValidationError("huge page count \(count) in --hugepages is too large") }
-      out.append((order, count))
+/// `--hugepages SIZE:COUNT[,SIZE:COUNT]`, read by ArgumentParser through
+/// `HugepagesSpec`. What cannot be read is kept as a message for `validate()`, which
+/// throws it as a usage error naming the entry (a failable initialiser would only say
+/// that the value is invalid).
+struct HugepagesRequest: ExpressibleByArgument {
+  var pools: [(order: Int, count: Int)] = []
+  var problem: String?
+
+  init?(argument: String) {
+    do {
+      pools = try HugepagesSpec.parse(argument)
+    } catch {
+      problem = error.description
     }
-    return out
+  }
+
+  func validate() throws {
+    if let problem { throw ValidationError(problem) }
   }
 }

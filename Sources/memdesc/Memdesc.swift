@@ -92,6 +92,11 @@ struct EraList: ExpressibleByArgument {
   }
 }
 
+/// An output path (`-o`): an empty one is a usage error, found while parsing.
+func validateOutputArgument(_ path: String?, option: String = "-o") throws {
+  if let path, path.isEmpty { throw ValidationError("\(option) '' names no file: give the file to write") }
+}
+
 /// A RAM size such as `64M` or `8G`, checked in `validate()` so that the message names it.
 func parseRAM(_ text: String, example: String = "4G") throws -> UInt64 {
   guard let bytes = ByteSize.parse(text) else {
@@ -137,7 +142,7 @@ struct SourceOptions: ParsableArguments {
 struct AnalysisOptions: ParsableArguments {
   @OptionGroup var source: SourceOptions
 
-  @Option(help: "Eras to cost, comma-separated.")
+  @Option(parsing: .unconditional, help: "Eras to cost, comma-separated (spaces around names ignored, each era once).")
   var eras: EraList = .all
 
   func validate() throws {
@@ -148,22 +153,24 @@ struct AnalysisOptions: ParsableArguments {
 
 /// Options that describe the machine to boot, shared by the subcommands that boot one.
 struct MachineOptions: ParsableArguments {
-  @Option(help: "RAM size: a number of bytes with an optional K, M, G, T suffix (64M, 24G, 1T).")
+  // `.unconditional`: a value that starts with '-' ('--ram -1') is the value, so the
+  // message names it, instead of ArgumentParser's "Missing value".
+  @Option(parsing: .unconditional, help: "RAM size: a number of bytes with an optional K, M, G, T suffix (64M, 24G, 1T).")
   var ram: String
 
   @Option(help: "Physical layout: 'flat' (RAM from PFN 0, no holes) or 'pc' (the fixtures' x86 PC layout with the legacy and 3-4 GiB PCI holes).")
   var layout: LayoutKind = .flat
 
-  @Option(name: .customLong("ram-ranges"), help: "Explicit System RAM ranges as inclusive PFNs, e.g. 0x1-0x9e,0x100-0xbffff,0x100000-0x63ffff (overrides --ram's placement).")
+  @Option(name: .customLong("ram-ranges"), parsing: .unconditional, help: "Explicit System RAM ranges as inclusive PFNs, e.g. 0x1-0x9e,0x100-0xbffff,0x100000-0x63ffff (overrides --ram's placement).")
   var ramRanges: String?
 
-  @Option(help: "NUMA nodes to split RAM into (whole 128 MiB sections each).")
+  @Option(parsing: .unconditional, help: "NUMA nodes to split RAM into (whole 128 MiB sections each).")
   var nodes: Int = 1
 
   @Option(help: "Era.")
   var era: Era = .mask
 
-  @Option(name: .customLong("vmemmap-base"), help: "vmemmap base virtual address in hex (default 0xffffea0000000000).")
+  @Option(name: .customLong("vmemmap-base"), parsing: .unconditional, help: "vmemmap base virtual address in hex (default 0xffffea0000000000).")
   var vmemmapBase: String?
 
   @Flag(name: .customLong("allow-misaligned-vmemmap"), help: "Boot the mask era even when the vmemmap base is not 256 MiB aligned.")

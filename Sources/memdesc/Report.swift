@@ -21,7 +21,15 @@ extension Memdesc {
     @Option(name: .shortAndLong, help: "The HTML file to write.")
     var output: String
 
+    func validate() throws { try validateOutputArgument(output) }
+
     func run() throws {
+      // Before any work: an unusable -o is refused before the source is read.
+      do {
+        try FileIO.checkOutput(output)
+      } catch let e as SnapshotError {
+        throw SnapshotError(e.kind, path: output, "cannot write the report: \(e.message)")
+      }
       let snapshot = try options.source.open()
       let report = try SnapshotReport.of(snapshot, eras: options.eras.eras, hvo: HVOPicture.all(), preface: options.source.preface)
       let html = report.html()

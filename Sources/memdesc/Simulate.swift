@@ -1,6 +1,7 @@
 import ArgumentParser
 import PageModel
 import Render
+import Snapshot
 
 #if canImport(Glibc)
   import Glibc
@@ -16,19 +17,19 @@ extension Memdesc {
         'alloc p1 pagetable', 'free a1', 'hvo on', 'hugepages 2M 100' ('#' starts a comment).
         """)
 
-    @Option(help: "RAM size: a number of bytes with an optional K, M, G, T suffix.")
+    @Option(parsing: .unconditional, help: "RAM size: a number of bytes with an optional K, M, G, T suffix.")
     var ram: String
 
     @Option(help: "A built-in workload.")
     var workload: Workload?
 
-    @Option(help: "An allocation trace file to replay instead of a workload.")
+    @Option(parsing: .unconditional, help: "An allocation trace file to replay instead of a workload ('-' reads standard input).")
     var trace: String?
 
-    @Option(help: "Eras to run, comma-separated.")
+    @Option(parsing: .unconditional, help: "Eras to run, comma-separated (spaces around names ignored, each era once).")
     var eras: EraList = .all
 
-    @Option(help: "Seed of the workload generator.")
+    @Option(parsing: .unconditional, help: "Seed of the workload generator.")
     var seed: UInt64 = 1
 
     @Option(help: "Output format.")
@@ -42,17 +43,24 @@ extension Memdesc {
 
     func run() throws {
       let layout = try PhysicalLayout.flat(ramBytes: parseRAM(ram))
+      // Every era's machine is checked before any runs: a limit known at the start
+      // (memdesc8's 1 TiB, this host's memory) fails at once, not after the other eras.
+      let configs = eras.eras.map { era in
+        var config = MachineConfig(layout: layout, era: era)
+        config.hostMemoryLimit = modelMemoryLimit()
+        return config
+      }
+      for config in configs { try config.validate() }
       let traceValue: Trace
       if let trace {
-        traceValue = try Trace.parse(try readTextFile(trace), name: trace)
+        traceValue = try readTrace(trace)
       } else {
         traceValue = workload!.trace(ramPages: layout.ramPages, seed: seed)
       }
       let showProgress = isatty(STDERR_FILENO) == 1
       var costs: [EraCost] = []
-      for era in eras.eras {
-        var config = MachineConfig(layout: layout, era: era)
-        config.hostMemoryLimit = modelMemoryLimit()
+      for config in configs {
+        let era = config.era
         let model = try bootModel(config)
         let cost = try Simulator.run(traceValue, on: model) { done, total in
           guard showProgress, total > 0 else { return }
@@ -71,26 +79,10 @@ extension Memdesc {
   }
 }
 
-/// Reads a text file for the CLI, with an error that names it.
-func readTextFile(_ path: String, limit: Int = 1 << 30) throws -> String {
-  // A FIFO would block open() and a device (/dev/zero) never ends: only regular files,
-  // checked before opening, and no more than `limit` bytes.
-  var st = stat()
-  if stat(path, &st) == 0 {
-    guard st.st_mode & S_IFMT == S_IFREG else { throw DataError("'\(path)' is not a regular file; a trace is a text file") }
-    guard st.st_size <= limit else { throw DataError("'\(path)' is \(st.st_size) bytes, more than a trace may be (\(limit))") }
-  }
-  let fd = open(path, O_RDONLY)
-  guard fd >= 0 else { throw DataError("cannot open '\(path)': \(String(cString: strerror(errno)))") }
-  defer { close(fd) }
-  var bytes: [UInt8] = []
-  var chunk = [UInt8](repeating: 0, count: 1 << 16)
-  while true {
-    let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    if n < 0 { throw DataError("cannot read '\(path)': \(String(cString: strerror(errno)))") }
-    if n == 0 { break }
-    bytes.append(contentsOf: chunk[0..<n])
-    if bytes.count > limit { throw DataError("'\(path)' grew past \(limit) bytes while read") }
-  }
-  return String(decoding: bytes, as: UTF8.self)
+/// Reads a trace file (or standard input for `-`) line by line through Snapshot's
+/// FileIO: only a regular file, lines of at most 4 KiB, at most 1 GiB.
+func readTrace(_ path: String) throws -> Trace {
+  var parser = TraceParser(name: path == "-" ? "standard input" : path)
+  try FileIO.forEachLine(path, maxLineBytes: 4096, maxBytes: 1 << 30) { number, line in try parser.add(line, number: number) }
+  return parser.finish()
 }

@@ -24,7 +24,7 @@ extension Memdesc {
 
 /// How many threads read and code kpage chunks.
 struct ThreadOptions: ParsableArguments {
-  @Option(help: "Threads that read and code kpage chunks (default: the online CPUs).")
+  @Option(parsing: .unconditional, help: "Threads that read and code kpage chunks (default: the online CPUs).")
   var threads: Int?
 
   func validate() throws { _ = try count() }
@@ -44,11 +44,18 @@ func requireSource(_ source: String?, live: Bool) throws {
   if source != nil && live { throw ValidationError("give either a SOURCE or --live, not both") }
 }
 
+/// Every text file of a source read by its validating reader first, so that any command
+/// refuses a damaged one in the same words (and `capture --from` never copies one).
+func validated(_ s: PageSnapshot) throws -> PageSnapshot {
+  try s.validateTexts()
+  return s
+}
+
 /// Opens a SOURCE argument, or this machine with --live.
 func openSource(_ source: String?, live: Bool) throws -> PageSnapshot {
   switch (source, live) {
-  case (nil, true): return try PageSnapshot.live()
-  case (let s?, false): return try PageSnapshot.open(s)
+  case (nil, true): return try validated(PageSnapshot.live())
+  case (let s?, false): return try validated(PageSnapshot.open(s))
   case (nil, false): throw DataError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live")
   case (_?, true): throw DataError("give either a SOURCE or --live, not both")
   }
@@ -67,7 +74,7 @@ extension Memdesc.Snapshot {
     @Option(name: .shortAndLong, help: "The snapshot file to write (default: memdesc-HOST-TIME.mdsnap).")
     var output: String?
 
-    @Option(help: "Convert this saved source instead of capturing the live machine.")
+    @Option(parsing: .unconditional, help: "Convert this saved source instead of capturing the live machine.")
     var from: String?
 
     @Flag(inversion: .prefixedNo, help: "Show a progress bar on stderr (default: when stderr is a terminal).")
@@ -75,15 +82,19 @@ extension Memdesc.Snapshot {
 
     @OptionGroup var threads: ThreadOptions
 
+    func validate() throws { try validateOutputArgument(output) }
+
     func run() throws {
       let threadCount = try threads.count()
+      // Before any work: an unusable -o is refused before the machine is read.
+      if let output { try FileIO.checkOutput(output) }
       let showProgress = progress ?? (isatty(STDERR_FILENO) == 1)
       let bar = showProgress ? ProgressBar(label: from == nil ? "capture" : "convert") : nil
       let start = HostInfo.monotonicSeconds()
       let report: SnapshotFormat.WriteReport
       var pfns = 0
       if let from {
-        let source = try PageSnapshot.open(from)
+        let source = try validated(PageSnapshot.open(from))
         pfns = source.pfnCount
         report = try SnapshotFormat.write(source, to: output ?? defaultName(source.metadata.hostName), threads: threadCount, progress: bar?.update)
       } else {

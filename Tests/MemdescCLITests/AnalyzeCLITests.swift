@@ -83,7 +83,7 @@ import Testing
     let flags = Data(repeating: 0, count: 8 * 4096)
     try flags.write(to: URL(fileURLWithPath: dir + "/kpageflags"))
     try "Node 0, zone DMA one two\n".write(toFile: dir + "/buddyinfo", atomically: true, encoding: .utf8)
-    try cli.run(["analyze", dir], exit: .failure, stderrLine: "memdesc: error: \(dir)/buddyinfo: line 1: cannot read 'one' as a count")
+    try cli.run(["analyze", dir], exit: .failure, stderrLine: "memdesc: error: \(dir)/buddyinfo: line 1 'Node 0, zone DMA one two': 'one' is not a count (unsigned decimal)")
     try FileManager.default.removeItem(atPath: dir + "/buddyinfo")
     // All zero and no iomem: no RAM to model.
     try cli.run(["analyze", dir], exit: .failure, stderrLine: "memdesc: error: \(dir)/kpageflags: cannot model this machine's RAM: the layout has no RAM (kpageflags reads all zero and there is no iomem?)")

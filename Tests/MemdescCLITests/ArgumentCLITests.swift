@@ -22,7 +22,7 @@ import Testing
 
   @Test(arguments: [
     (["analyze", "/nonexistent/snap"], "memdesc: error: /nonexistent/snap: no such file or directory"),
-    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], "memdesc: error: cannot open '/nonexistent/x.trace'"),
+    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], "memdesc: error: /nonexistent/x.trace: no such file or directory"),
     (["explain", "0x8000000000000000", "--demo"], "memdesc: error: PFN 0x8000000000000000 is beyond the snapshot's"),
     (["explain", "0x900000", "--ram", "8G"], "memdesc: error: PFN 0x900000 is not RAM in the model machine"),
   ])

@@ -51,7 +51,7 @@ import Testing
     (["simulate", "--ram", "1G", "--workload", "banana"], CLIExit.usage, "Error: The value 'banana' is invalid for '--workload <workload>'. Please provide one of the following:"),
     (["simulate", "--ram", "1G", "--workload", "mixed", "--eras", "classic,tomorrow"], .usage, "Error: unknown era 'tomorrow' in --eras; expected some of: classic, mask, memdesc32, memdesc8"),
     (["simulate", "--ram", "1G"], .usage, "Error: give exactly one of --workload NAME or --trace FILE"),
-    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], .failure, "memdesc: error: cannot open '/nonexistent/x.trace': No such file or directory"),
+    (["simulate", "--ram", "1G", "--trace", "/nonexistent/x.trace"], .failure, "memdesc: error: /nonexistent/x.trace: no such file or directory"),
     (["simulate", "--ram", "lots", "--workload", "mixed"], .usage, "Error: cannot read RAM size 'lots': expected a number with an optional K, M, G or T suffix, such as 16G"),
   ])
   func badInput(args: [String], exit: CLIExit, line: String) throws {
@@ -67,7 +67,7 @@ import Testing
     #expect(mkfifo(fifo, 0o600) == 0)
     for path in [fifo, "/dev/zero"] {
       try cli.run(["simulate", "--ram", "1G", "--trace", path], exit: .failure,
-                  stderrLine: "memdesc: error: '\(path)' is not a regular file; a trace is a text file")
+                  stderrLine: "memdesc: error: \(path): is not a regular file (a FIFO or a device); give a text file, or - for standard input")
     }
   }
 }

@@ -40,7 +40,7 @@ extension MemoryModel {
       folio = placeFolio(at: head, order: order, kind: kind)
       let placed = folio != nil
       if folio == nil { folio = allocFolio(order: order, kind: kind) }
-      guard let folio else { throw MachineError.outOfMemory("a folio of order \(order)", era: era) }
+      guard let folio else { throw MachineError.outOfMemory("a folio of order \(order) (\(placementObstacle(head: head, order: order)))", era: era) }
       what = placed ? "a \(kind) folio of order \(order) (\(sizeName(order)))" : "a \(kind) folio of order \(order)"
       _ = folio
     case .hugetlb(let h, let o, let hvo):
@@ -48,7 +48,9 @@ extension MemoryModel {
       setHugetlbOptimizeVmemmap(hvo)
       folio = placeHugetlbFolio(at: head, order: order)
       if folio == nil, setNrHugePages(order: order, count: 1) == 1 { folio = hugetlbFolios(order: order).first?.folio }
-      guard let f = folio else { throw MachineError.outOfMemory("a \(sizeName(order)) HugeTLB page", era: era) }
+      guard let f = folio else {
+        throw MachineError.outOfMemory("a \(sizeName(order)) HugeTLB page (\(placementObstacle(head: head, order: order)); nowhere else either)", era: era)
+      }
       let optimisable = !hvo || hugetlb.optimized.contains(f.pfn)
       what = "a \(sizeName(order)) HugeTLB page \(hvo ? "with" : "without") HVO\(optimisable ? "" : " (not optimisable in this era)")"
     }
@@ -56,7 +58,30 @@ extension MemoryModel {
     let p = placedAt + Int(pfn.rawValue &- head.rawValue)
     let whereText = placedAt == head
       ? "at PFN \(hex(head.rawValue)), the PFN given"
-      : "at PFN \(hex(placedAt.rawValue)) (PFN \(hex(head.rawValue)) is not free in the model: it holds the model's memmap); explained the same page of it, PFN \(hex(p.rawValue))"
+      : "at PFN \(hex(placedAt.rawValue)) (not at PFN \(hex(head.rawValue)): \(placementObstacle(head: head, order: order))); explained the same page of it, PFN \(hex(p.rawValue))"
     return ExplainResult(explanation: explain(p), reproduced: what + " " + whereText, pfn: p)
+  }
+}
+
+extension MemoryModel {
+  /// Why 2^order pages at `head` cannot be taken as one block in the model, in words:
+  /// not all RAM, across a zone boundary (a block, like `alloc_contig_range()`'s range,
+  /// lies in one zone), on the model's own memmap, or in use.
+  func placementObstacle(head: PFN, order: Int) -> String {
+    let count = UInt64(1) << UInt64(order)
+    let (last, overflow) = head.rawValue.addingReportingOverflow(count - 1)
+    let range = "PFNs \(hex(head.rawValue))-\(overflow ? "beyond" : hex(last))"
+    guard !overflow, pfnValid(head), pfnValid(PFN(last)),
+      layout.ram.contains(where: { $0.contains(head) && $0.contains(PFN(last)) })
+    else { return "\(range) are not all RAM in the model" }
+    let first = machine.zoneIndex(of: head), end = machine.zoneIndex(of: PFN(last))
+    if first != end {
+      return "\(range) span zones \(machine.zones[first].name) and \(machine.zones[end].name); a huge page or folio lies in one zone"
+    }
+    let block = head..<PFN(last + 1)
+    if machine.memmapFrameRanges.contains(where: { $0.overlaps(block) }) {
+      return "\(range) hold some of the model's memmap"
+    }
+    return "\(range) are not all free in the model"
   }
 }

@@ -138,7 +138,9 @@ public struct PhysicalLayout: Sendable, Equatable {
     for part in text.split(separator: ",") {
       let ends = part.split(separator: "-", omittingEmptySubsequences: false)
       guard ends.count == 2, let a = parseUnsigned(String(ends[0])), let b = parseUnsigned(String(ends[1])),
-        a <= b, b < (UInt64(1) << 52)
+        // PFNs of a 52-bit physical address space (the bound was once 2^52 PFNs, and a
+        // range that large took the section walk beyond any time limit).
+        a <= b, b < (UInt64(1) << 52) >> UInt64(Kernel.pageShift)
       else { throw .badRangeList(String(part)) }
       result.append(PFN(a)..<PFN(b + 1))
     }

@@ -1,0 +1,47 @@
+// libFuzzer targets for the readers of the kernel's text files (Snapshot's ProcText and
+// HugepagesInfo), linked against an instrumented Snapshot by Fuzz/run.sh, which builds
+// this file once per reader with one of -D FUZZ_MEMINFO (meminfo and vmstat counters,
+// and the memmap sum), FUZZ_BUDDYINFO, FUZZ_IOMEM (System RAM, then the RAM clipped and
+// modelled as a layout), FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE. The input is
+// the file. Every input must end in a value or a SnapshotError; the values must hold
+// what the reader promises (bounded counts, sorted disjoint ranges).
+
+import PageModel
+import Snapshot
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func procTextFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+  let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+  #if FUZZ_MEMINFO
+    if let c = try? ProcText.counters(text, path: "fuzz") {
+      precondition(c.values.allSatisfy { $0 >= 0 }, "a negative count")
+      if let m = try? ProcText.memmapPages(c, path: "fuzz", limit: 1 << 30) { precondition(m >= 0 && m <= 1 << 30, "memmap beyond its limit") }
+    }
+  #elseif FUZZ_BUDDYINFO
+    if let blocks = try? ProcText.buddyinfo(text, path: "fuzz") {
+      precondition(blocks.count == ProcText.pageOrders, "not one count per order")
+      let pages = blocks.enumerated().reduce(0) { $0 + ($1.element << $1.offset) }
+      precondition(pages >= 0 && pages <= ProcText.maxPages, "free pages beyond a 52-bit address space")
+    }
+  #elseif FUZZ_IOMEM
+    if let ram = try? ProcText.systemRAM(text, path: "fuzz") {
+      for (a, b) in zip(ram, ram.dropFirst()) { precondition(a.upperBound <= b.lowerBound, "System RAM ranges overlap or are unsorted") }
+      let clipped = ram.compactMap { r -> PFNRange? in
+        let hi = min(r.upperBound, PFN(1 << 22))
+        return r.lowerBound < hi ? r.lowerBound..<hi : nil
+      }
+      if !clipped.isEmpty { _ = try? PhysicalLayout(ram: clipped, nodeCount: 1) }
+    }
+  #elseif FUZZ_ZONEINFO
+    _ = try? ProcText.zoneinfo(text, path: "fuzz")
+  #elseif FUZZ_HUGEPAGES
+    if let info = try? HugepagesInfo.parse(text, path: "fuzz") {
+      for h in info.hstates { precondition(h.sizeKB > 0 && h.sizeKB <= 1 << 40, "hstate size out of bounds") }
+    }
+  #elseif FUZZ_KERNEL_RELEASE
+    try? ProcText.kernelRelease(text, path: "fuzz")
+  #else
+    #error("build with one of -D FUZZ_MEMINFO, FUZZ_BUDDYINFO, FUZZ_IOMEM, FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE")
+  #endif
+  return 0
+}
