@@ -54,8 +54,8 @@ import Testing
     (["boot", "--ram", "4G", "--vmemmap-base", "0xffffea0000000100"], .failure, "memdesc: error: vmemmap base 0xffffea0000000100 is not aligned to the 4 KiB page size"),
     (["boot", "--ram", "1000"], .failure, "memdesc: error: RAM size 1000 bytes is not a multiple of the 4 KiB page size"),
     (["boot", "--ram", "4G", "--ram-ranges", "0x10-0x1"], .failure, "memdesc: error: cannot read RAM range '0x10-0x1': expected FIRST-LAST PFNs such as 0x100-0xbffff"),
-    (["boot", "--ram", "64M", "--nodes", "3"], .failure, "memdesc: error: cannot split RAM into 3 nodes: it spans 1 memory sections of 128 MiB, and each node needs at least one"),
-    (["boot", "--ram", "4G", "--nodes", "0"], .failure, "memdesc: error: cannot split RAM into 0 nodes: it spans 0 memory sections of 128 MiB, and each node needs at least one"),
+    (["boot", "--ram", "64M", "--nodes", "3"], .failure, "memdesc: error: cannot split RAM into 3 nodes: it spans 1 memory section of 128 MiB, and each node needs at least one"),
+    (["boot", "--ram", "4G", "--nodes", "0"], .failure, "memdesc: error: cannot split RAM into 0 nodes: a machine has at least one node"),
     (["boot"], .usage, "Error: Missing expected argument '--ram <ram>'"),
   ])
   func badInput(args: [String], exit: CLIExit, line: String) throws {

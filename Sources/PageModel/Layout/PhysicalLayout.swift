@@ -79,7 +79,7 @@ public struct PhysicalLayout: Sendable, Equatable {
     for (a, b) in zip(sorted, sorted.dropFirst()) where a.upperBound > b.lowerBound {
       throw .overlappingRanges(a, b)
     }
-    guard nodeCount >= 1 else { throw .badNodeCount(nodeCount, sections: 0) }
+    guard nodeCount >= 1 else { throw .nodeCountBelowOne(nodeCount) }
     self.ram = sorted
     let sections = PhysicalLayout.sections(of: sorted)
     guard nodeCount <= sections.count else { throw .badNodeCount(nodeCount, sections: sections.count) }
@@ -166,6 +166,7 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
   case overlappingRanges(PFNRange, PFNRange)
   case badRangeList(String)
   case badNodeCount(Int, sections: Int)
+  case nodeCountBelowOne(Int)
 
   public var description: String {
     switch self {
@@ -175,7 +176,8 @@ public enum LayoutError: Error, Equatable, CustomStringConvertible {
     case .tooLarge(let b): "RAM size \(ByteSize.format(b)) is beyond x86-64's 52-bit physical address space (4P)"
     case .overlappingRanges(let a, let b): "RAM ranges \(a) and \(b) overlap"
     case .badRangeList(let s): "cannot read RAM range '\(s)': expected FIRST-LAST PFNs such as 0x100-0xbffff"
-    case .badNodeCount(let n, let s): "cannot split RAM into \(n) nodes: it spans \(s) memory sections of 128 MiB, and each node needs at least one"
+    case .badNodeCount(let n, let s): "cannot split RAM into \(n) nodes: it spans \(s) memory section\(s == 1 ? "" : "s") of 128 MiB, and each node needs at least one"
+    case .nodeCountBelowOne(let n): "cannot split RAM into \(n) nodes: a machine has at least one node"
     }
   }
 }
