@@ -97,24 +97,19 @@ public enum FleetRows {
 
   /// A JSON string literal (RFC 8259: quote, backslash and control characters escaped).
   static func jsonString(_ s: String) -> String {
-    var o = "\""
-    for u in s.unicodeScalars {
+    "\"" + escaping(s) { u in
       switch u {
-      case "\"": o += "\\\""
-      case "\\": o += "\\\\"
-      case "\n": o += "\\n"
-      case "\r": o += "\\r"
-      case "\t": o += "\\t"
+      case "\"": return "\\\""
+      case "\\": return "\\\\"
+      case "\n": return "\\n"
+      case "\r": return "\\r"
+      case "\t": return "\\t"
       default:
-        if u.value < 0x20 {
-          let hex = String(u.value, radix: 16)
-          o += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          o.unicodeScalars.append(u)
-        }
+        guard u.value < 0x20 else { return nil }
+        let hex = String(u.value, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
       }
-    }
-    return o + "\""
+    } + "\""
   }
 
   /// A row that cannot be written under this schema.

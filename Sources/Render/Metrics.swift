@@ -208,28 +208,22 @@ public enum MetricsOutput {
   /// Seconds with millisecond-or-better precision and no exponent.
   static func formatSeconds(_ s: Double) -> String { formatFixed(max(0, s), decimals: 6) }
 
+  /// A label value: backslash, quote and newline escaped (both formats).
   static func escapeLabel(_ s: String) -> String {
-    var o = ""
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "\\": o += "\\\\"
-      case "\"": o += "\\\""
-      case "\n": o += "\\n"
-      default: o.unicodeScalars.append(ch)
-      }
-    }
-    return o
+    escaping(s) { $0 == "\\" ? "\\\\" : $0 == "\"" ? "\\\"" : $0 == "\n" ? "\\n" : nil }
   }
 
+  /// HELP text: backslash and newline escaped.
   static func escapeHelp(_ s: String) -> String {
-    s.replacingAll("\\", with: "\\\\").replacingAll("\n", with: "\\n")
+    escaping(s) { $0 == "\\" ? "\\\\" : $0 == "\n" ? "\\n" : nil }
   }
 }
 
-extension String {
-  fileprivate func replacingAll(_ a: Character, with b: String) -> String {
-    var o = ""
-    for ch in self { if ch == a { o += b } else { o.append(ch) } }
-    return o
+/// `s` with every scalar that `replace` maps replaced by its escape sequence.
+func escaping(_ s: String, _ replace: (Unicode.Scalar) -> String?) -> String {
+  var o = ""
+  for u in s.unicodeScalars {
+    if let r = replace(u) { o += r } else { o.unicodeScalars.append(u) }
   }
+  return o
 }

@@ -141,6 +141,20 @@ struct FleetOfFixtures {
     }
   }
 
+  /// A seeded fleet in a scratch folder, fleet.py on `engine` over it, the results
+  /// against the JSON documents' sums; the engine's wall time printed.
+  static func engineEqualsJSON(_ engine: String, python: String, test: String) throws {
+    let dir = try ScratchDirectory("fleet-\(engine)")
+    defer { dir.remove() }
+    let fleet = try FleetOfFixtures(root: dir.file("rows"), seed: testSeed(test))
+    let start = Date()
+    let (r, j) = try query(engine: engine, root: dir.file("rows"), python: python)
+    print("\(test): fleet.py --engine \(engine) took \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    #expect(r.ok, "\(r.stderr.suffix(3000))")
+    #expect(j?["files"] as? Int ?? 0 >= hosts * dates.count)
+    check(try #require(j?["results"] as? [String: Any]), try fleet.expected(), engine: engine)
+  }
+
   /// Runs contrib/fleet.py on `root`.
   static func query(engine: String, root: String, python: String) throws -> (ProcessResult, [String: Any]?) {
     let r = try FleetTools.run(python, [FleetTools.fleetPy, "--engine", engine, root])
@@ -154,16 +168,7 @@ struct FleetOfFixtures {
 @Suite struct FleetRowsDuckDBTests {
   @Test(.enabled(if: FleetTools.duckdbPython != nil, "python3 with the duckdb module is not installed (pip install duckdb)"))
   func duckdbEqualsJSON() throws {
-    let dir = try ScratchDirectory("fleet-duckdb")
-    defer { dir.remove() }
-    let fleet = try FleetOfFixtures(root: dir.file("rows"), seed: testSeed("FleetRowsDuckDBTests.duckdbEqualsJSON"))
-    let start = Date()
-    let (r, j) = try FleetOfFixtures.query(engine: "duckdb", root: dir.file("rows"), python: FleetTools.duckdbPython!)
-    print("FleetRowsDuckDBTests: fleet.py --engine duckdb took \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
-    #expect(r.ok, "\(r.stderr)")
-    let results = try #require(j?["results"] as? [String: Any])
-    #expect(j?["files"] as? Int ?? 0 >= 300)
-    FleetOfFixtures.check(results, try fleet.expected(), engine: "duckdb")
+    try FleetOfFixtures.engineEqualsJSON("duckdb", python: FleetTools.duckdbPython!, test: "FleetRowsDuckDBTests.duckdbEqualsJSON")
   }
 
   func writeRows(_ dir: ScratchDirectory, _ bad: String) throws -> String {
@@ -207,13 +212,6 @@ struct FleetOfFixtures {
 @Suite struct FleetRowsSparkTests {
   @Test(.enabled(if: FleetTools.sparkPython != nil, "python3 with pyspark, or java, is not installed (pip install pyspark; Java 17)"))
   func sparkEqualsJSON() throws {
-    let dir = try ScratchDirectory("fleet-spark")
-    defer { dir.remove() }
-    let fleet = try FleetOfFixtures(root: dir.file("rows"), seed: testSeed("FleetRowsSparkTests.sparkEqualsJSON"))
-    let start = Date()
-    let (r, j) = try FleetOfFixtures.query(engine: "spark", root: dir.file("rows"), python: FleetTools.sparkPython!)
-    print("FleetRowsSparkTests: fleet.py --engine spark took \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
-    #expect(r.ok, "\(r.stderr.suffix(3000))")
-    FleetOfFixtures.check(try #require(j?["results"] as? [String: Any]), try fleet.expected(), engine: "spark")
+    try FleetOfFixtures.engineEqualsJSON("spark", python: FleetTools.sparkPython!, test: "FleetRowsSparkTests.sparkEqualsJSON")
   }
 }
