@@ -18,12 +18,16 @@ extension Memdesc {
     @OptionGroup var options: AnalysisOptions
 
     @Option(help: "Output format.")
-    var format: TableFormat = .text
+    var format: AnalyzeFormat = .text
 
     func run() throws {
       let snapshot = try options.source.open()
+      let start = HostInfo.monotonicSeconds()
       let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras)
+      let run = RunInfo(snapshot, scanSeconds: HostInfo.monotonicSeconds() - start)
       switch format {
+      case .openmetrics: writeStdout(MetricsOutput.render(analysis, run: run, dialect: .openMetrics))
+      case .jsonl: writeStdout(try FleetRows.line(analysis, run: run))
       case .json: print(try AnalysisOutput.json(analysis))
       case .csv: writeStdout(AnalysisOutput.csv(analysis))
       case .text:

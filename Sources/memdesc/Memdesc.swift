@@ -21,8 +21,8 @@ struct Memdesc: ParsableCommand {
       0 on success, 64 for a usage error (with the usage text), 1 when the data or the \
       environment is bad (one line: memdesc: error: ...).
       """,
-    version: "0.1.0",
-    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self],
+    version: memdescVersion,
+    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self, Export.self],
     defaultSubcommand: Default.self)
 
   /// One exit-code rule: whatever parsing and `validate()` reject is a usage error
@@ -212,3 +212,8 @@ func modelMemoryLimit() -> UInt64? { HostMemory.availableBytes().map { $0 / 4 * 
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 enum TableFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+/// `analyze --format`: the tables, and the fleet formats (OpenMetrics, one JSON row).
+enum AnalyzeFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv, openmetrics, jsonl }
+
+/// The version `--version` prints and the metrics and rows carry.
+let memdescVersion = "0.1.0"
