@@ -191,8 +191,10 @@ final class GzipWords: @unchecked Sendable {
     var next = spacing
     var checkpoints: [GzipReader.Checkpoint] = []
     while true {
-      let n = try counter.read(into: scratch.baseAddress!, count: scratch.count)
-      if n < scratch.count { break }
+      // Up to the next checkpoint, so that checkpoints land `spacing` apart exactly.
+      let want = min(scratch.count, next - counter.produced)
+      let n = try counter.read(into: scratch.baseAddress!, count: want)
+      if n < want { break }
       if counter.produced >= next {
         checkpoints.append(try counter.checkpoint())
         next += spacing

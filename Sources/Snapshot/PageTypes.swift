@@ -211,7 +211,7 @@ public struct PageTypesSummary: Equatable, Sendable {
   static let namedBits: [Int] = flagNames.keys.sorted()
   static let namedMask: UInt64 = namedBits.reduce(0) { $0 | 1 << UInt64($1) }
   /// The bits of a raw kpageflags word that page-types has no name for: 27-31, 42-46,
-  /// 49, 52-60 (`0x1ff4_7c00_f800_0000`). A word with one makes `page-types -r` stop;
+  /// 49, 52-60 (`0x1ff2_7c00_f800_0000`). A word with one makes `page-types -r` stop;
   /// every reader of a kpageflags array refuses it unless told otherwise
   /// (`KPageArray.refusedBits`). page-types' raw-mode rewrites only move bits between
   /// named positions, so this test on the raw word is exactly `-r`'s.
