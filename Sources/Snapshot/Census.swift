@@ -22,6 +22,20 @@ public enum CensusFolioKind: String, CaseIterable, Sendable {
   /// without a type bit (kmalloc_large, docs/kpageflags.md point 11).
   case other
 
+  /// The kind's position in `allCases`, for flat counters.
+  @inline(__always)
+  var index: Int {
+    switch self {
+    case .anonTHP: 0
+    case .anonMTHP: 1
+    case .anon: 2
+    case .fileLarge: 3
+    case .file: 4
+    case .shmem: 5
+    case .other: 6
+    }
+  }
+
   /// The model's folio kind for the projection: anonymous or not (the cost does not
   /// depend on it).
   public var modelKind: FolioKind {
@@ -196,6 +210,14 @@ struct CensusScanner {
   var hugeZoneBits: [Int: Int] = [:]
   var ambiguousZoneBits = 0
 
+  // Counted once per run, so flat arrays indexed by small integers (kind x order, order),
+  // not dictionaries: hashing an enum's String raw value per run was half of a scan.
+  // Orders are the trailing zeros of a run length, below 64. `finish` fills `Census`'s
+  // dictionaries from them, with an entry exactly where a count is not zero.
+  static let orders = 64
+  var folioCounts = [Int](repeating: 0, count: CensusFolioKind.allCases.count * CensusScanner.orders)
+  var slabCounts = [Int](repeating: 0, count: CensusScanner.orders)
+
   init(pfns: Int, ram: [PFNRange]?, hugeOrders: [Int], pmdOrder: Int) {
     c.pfns = pfns
     self.ram = ram
@@ -276,16 +298,21 @@ struct CensusScanner {
     case .hugetlb: c.irregularCompoundPages += n
     case .offline: c.offlinePages += n
     case .reserved: c.reservedPages += n
-    case .anon: c.folios[.anon, default: [:]][0, default: 0] += n
-    case .shmem: c.folios[.shmem, default: [:]][0, default: 0] += n
-    case .file: c.folios[.file, default: [:]][0, default: 0] += n
-    case .other, .zero: c.folios[.other, default: [:]][0, default: 0] += n
+    case .anon: folio(.anon, order: 0, n)
+    case .shmem: folio(.shmem, order: 0, n)
+    case .file: folio(.file, order: 0, n)
+    case .other, .zero: folio(.other, order: 0, n)
     }
+  }
+
+  @inline(__always)
+  mutating func folio(_ kind: CensusFolioKind, order: Int, _ n: Int) {
+    folioCounts[kind.index &* Self.orders &+ order] &+= n
   }
 
   mutating func slab(_ w: UInt64, order: Int, pages: Int, count: Int) {
     c.slabPages += pages
-    c.slabs[order, default: 0] += count
+    slabCounts[order] &+= count
     if w & KPF.anon.mask != 0 { c.slabSpuriousAnonPages += pages }
     if w & KPF.ksm.mask != 0 { c.slabSpuriousKSMPages += pages }
   }
@@ -317,7 +344,7 @@ struct CensusScanner {
     case .file: kind = .fileLarge
     default: kind = .other
     }
-    c.folios[kind, default: [:]][order, default: 0] += 1
+    folio(kind, order: order, 1)
   }
 
   static func zoneBit(_ pfn: Int) -> Int {
@@ -389,6 +416,12 @@ struct CensusScanner {
   mutating func finish(hugeOrders pools: [(name: String, order: Int, pool: Int?)], pageSize: Int) -> Census {
     if headPFN >= 0 { compound(headWord, headPFN, headLength); headPFN = -1 }
     closeStretch()
+    for kind in CensusFolioKind.allCases {
+      for order in 0..<Self.orders where folioCounts[kind.index * Self.orders + order] != 0 {
+        c.folios[kind, default: [:]][order] = folioCounts[kind.index * Self.orders + order]
+      }
+    }
+    for order in 0..<Self.orders where slabCounts[order] != 0 { c.slabs[order] = slabCounts[order] }
     // Ambiguous HVO blocks: as many huge pages of the largest order as its pool has
     // beyond those already found, the rest as pages of the next order.
     if c.hugetlbAmbiguousBlocks > 0, pools.count > 1 {

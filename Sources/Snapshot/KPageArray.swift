@@ -161,6 +161,10 @@ public final class KPageArray: @unchecked Sendable {
       }
       return
     }
+    if chunkCount > 1 && Parallel.defaultThreads > 1 {
+      try ReadAhead.run(self, body)
+      return
+    }
     let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkWords)
     defer { buffer.deallocate() }
     for i in 0..<chunkCount {
@@ -243,4 +247,61 @@ final class ParallelState: Sendable {
   let next = Atomic<Int>(0)
   let failed = Atomic<Bool>(false)
   let failure = Mutex<(any Error)?>(nil)
+}
+
+/// The read-ahead behind `forEachChunk`: one thread reads (and checks) chunks into a ring
+/// of `depth` buffers while the caller's thread scans them in PFN order, so that a scan
+/// costs about the larger of the read (a `pread` copy, an inflate, a block decode) and the
+/// scan, not their sum. Two semaphores hand buffers back and forth; the memory is
+/// `depth` chunks whatever the array's size.
+enum ReadAhead {
+  static let depth = 4
+
+  /// Buffers and the reader's outcome, shared with the reading thread.
+  final class Ring: @unchecked Sendable {
+    let buffers: [UnsafeMutablePointer<UInt64>]
+    let free = DispatchSemaphore(value: ReadAhead.depth)
+    let full = DispatchSemaphore(value: 0)
+    let stop = Atomic<Bool>(false)
+    /// The chunk the reader failed on (Int.max: none) and why.
+    let failedChunk = Atomic<Int>(.max)
+    var failure: (any Error)?
+
+    init(words: Int) { buffers = (0..<ReadAhead.depth).map { _ in .allocate(capacity: words) } }
+    deinit { for b in buffers { b.deallocate() } }
+  }
+
+  static func run(_ array: KPageArray, _ body: (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void) throws {
+    let ring = Ring(words: array.chunkWords)
+    let done = DispatchGroup()
+    let chunks = array.chunkCount
+    DispatchQueue.global().async(group: done) {
+      for i in 0..<chunks {
+        ring.free.wait()
+        if ring.stop.load(ordering: .acquiring) { return }
+        do {
+          try array.read(array.chunkRange(i), into: ring.buffers[i % depth])
+        } catch {
+          ring.failure = error
+          ring.failedChunk.store(i, ordering: .releasing)
+          ring.full.signal()
+          return
+        }
+        ring.full.signal()
+      }
+    }
+    defer {
+      // Stop the reader (it may wait for a buffer) and wait for it before the ring goes.
+      ring.stop.store(true, ordering: .releasing)
+      ring.free.signal()
+      done.wait()
+    }
+    for i in 0..<chunks {
+      ring.full.wait()
+      if ring.failedChunk.load(ordering: .acquiring) == i, let e = ring.failure { throw e }
+      let r = array.chunkRange(i)
+      try body(r.lowerBound, UnsafeBufferPointer(start: ring.buffers[i % depth], count: r.count))
+      ring.free.signal()
+    }
+  }
 }
