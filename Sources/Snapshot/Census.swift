@@ -269,9 +269,16 @@ struct CensusScanner {
     single(w, n)
   }
 
+  /// The last section marked: runs mostly stay in one section, and a dump without long
+  /// runs has one run per word, so the common case is one compare.
+  var markedSection = -1
+
+  @inline(__always)
   mutating func markNonzero(_ pfn: Int, _ n: Int) {
-    let first = pfn >> Self.sectionShift, last = (pfn + n - 1) >> Self.sectionShift
+    let first = pfn >> Self.sectionShift, last = (pfn &+ n &- 1) >> Self.sectionShift
+    if first == markedSection && last == first { return }
     for s in first...last { nonzeroSections[s >> 6] |= 1 << UInt64(s & 63) }
+    markedSection = last
   }
 
   mutating func zero(_ pfn: Int, _ n: Int) {
