@@ -253,50 +253,74 @@ final class ParallelState: Sendable {
 /// of `depth` buffers while the caller's thread scans them in PFN order, so that a scan
 /// costs about the larger of the read (a `pread` copy, an inflate, a block decode) and the
 /// scan, not their sum. Two semaphores hand buffers back and forth; the memory is
-/// `depth` chunks whatever the array's size.
+/// `depth` chunks whatever the array's size. The reader is a thread of its own (pthread),
+/// not a task on a shared pool: a scan called from pool threads that all wait for their
+/// readers must not be able to starve them.
 enum ReadAhead {
   static let depth = 4
 
   /// Buffers and the reader's outcome, shared with the reading thread.
   final class Ring: @unchecked Sendable {
+    let array: KPageArray
     let buffers: [UnsafeMutablePointer<UInt64>]
-    let free = DispatchSemaphore(value: ReadAhead.depth)
+    /// Created at 0 and signalled `depth` times: libdispatch traps when a semaphore goes
+    /// below the value it was created with at its end, as `free` does after a stop.
+    let free = DispatchSemaphore(value: 0)
     let full = DispatchSemaphore(value: 0)
     let stop = Atomic<Bool>(false)
     /// The chunk the reader failed on (Int.max: none) and why.
     let failedChunk = Atomic<Int>(.max)
     var failure: (any Error)?
 
-    init(words: Int) { buffers = (0..<ReadAhead.depth).map { _ in .allocate(capacity: words) } }
+    init(_ array: KPageArray) {
+      self.array = array
+      buffers = (0..<ReadAhead.depth).map { _ in .allocate(capacity: array.chunkWords) }
+      for _ in 0..<ReadAhead.depth { free.signal() }
+    }
     deinit { for b in buffers { b.deallocate() } }
+
+    func read() {
+      for i in 0..<array.chunkCount {
+        free.wait()
+        if stop.load(ordering: .acquiring) { return }
+        do {
+          try array.read(array.chunkRange(i), into: buffers[i % ReadAhead.depth])
+        } catch {
+          failure = error
+          failedChunk.store(i, ordering: .releasing)
+          full.signal()
+          return
+        }
+        full.signal()
+      }
+    }
   }
 
   static func run(_ array: KPageArray, _ body: (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void) throws {
-    let ring = Ring(words: array.chunkWords)
-    let done = DispatchGroup()
-    let chunks = array.chunkCount
-    DispatchQueue.global().async(group: done) {
-      for i in 0..<chunks {
-        ring.free.wait()
-        if ring.stop.load(ordering: .acquiring) { return }
-        do {
-          try array.read(array.chunkRange(i), into: ring.buffers[i % depth])
-        } catch {
-          ring.failure = error
-          ring.failedChunk.store(i, ordering: .releasing)
-          ring.full.signal()
-          return
-        }
-        ring.full.signal()
+    let ring = Ring(array)
+    var thread = pthread_t()
+    let arg = Unmanaged.passRetained(ring).toOpaque()
+    let started = pthread_create(&thread, nil, { arg in
+      Unmanaged<Ring>.fromOpaque(arg!).takeRetainedValue().read()
+      return nil
+    }, arg)
+    guard started == 0 else {
+      // No thread to be had: read on this one.
+      Unmanaged<Ring>.fromOpaque(arg).release()
+      for i in 0..<array.chunkCount {
+        let r = array.chunkRange(i)
+        try array.read(r, into: ring.buffers[0])
+        try body(r.lowerBound, UnsafeBufferPointer(start: ring.buffers[0], count: r.count))
       }
+      return
     }
     defer {
       // Stop the reader (it may wait for a buffer) and wait for it before the ring goes.
       ring.stop.store(true, ordering: .releasing)
       ring.free.signal()
-      done.wait()
+      pthread_join(thread, nil)
     }
-    for i in 0..<chunks {
+    for i in 0..<array.chunkCount {
       ring.full.wait()
       if ring.failedChunk.load(ordering: .acquiring) == i, let e = ring.failure { throw e }
       let r = array.chunkRange(i)

@@ -70,6 +70,39 @@ import Testing
     expectSnapshotError(.unknownFlagBit, ["PFN 20 ", "bit 55"]) { _ = try PageTypesSummary.of(two, mode: .wellKnown) }
   }
 
+  /// A file's chunks are read ahead on another thread: the chunks still come in order,
+  /// an unknown bit is reported at its own chunk after the ones before it, and a body that
+  /// throws stops the reader.
+  @Test func readAheadKeepsOrderAndErrors() throws {
+    try withScratchDirectory("read-ahead") { dir in
+      let pfns = 40 * (1 << 14) + 123
+      let words = Self.dump(bit: 57, pfn: 30 * (1 << 14) + 5, pfns: pfns)
+      try words.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: dir.file("d"))) }
+      let array = try PageSnapshot.openKPageFile(.kpageflags, path: dir.file("d"))
+      var seen: [Int] = []
+      expectSnapshotError(.unknownFlagBit, ["PFN \(30 * (1 << 14) + 5)", "bit 57"]) {
+        try array.forEachChunk { start, _ in seen.append(start) }
+      }
+      #expect(seen == (0..<30).map { $0 << 14 })
+      struct Stop: Error {}
+      var calls = 0
+      #expect(throws: Stop.self) {
+        try array.forEachChunk { _, _ in
+          calls += 1
+          if calls == 3 { throw Stop() }
+        }
+      }
+      #expect(calls == 3)
+      array.refusedBits = 0
+      var total = 0
+      try array.forEachChunk { start, chunk in
+        #expect(start == total)
+        total += chunk.count
+      }
+      #expect(total == pfns)
+    }
+  }
+
   /// kpagecount and kpagecgroup hold counts and inode numbers: no bit is refused there.
   @Test func onlyKPageflagsIsChecked() throws {
     let count = KPageArray(file: .kpagecount, words: [UInt64.max, 1 << 60], path: "c")
