@@ -217,6 +217,7 @@ struct CensusScanner {
   static let orders = 64
   var folioCounts = [Int](repeating: 0, count: CensusFolioKind.allCases.count * CensusScanner.orders)
   var slabCounts = [Int](repeating: 0, count: CensusScanner.orders)
+  let singles = SingleClassCache()
 
   init(pfns: Int, ram: [PFNRange]?, hugeOrders: [Int], pmdOrder: Int) {
     c.pfns = pfns
@@ -232,8 +233,10 @@ struct CensusScanner {
     let n = words.count
     var i = 0
     while i < n {
-      let j = KPageRuns.end(p, from: i, count: n)
-      run(p[i], startPFN &+ i, j &- i)
+      let v = p[i]
+      // A run of one (every word of a dump without runs) needs no run search.
+      let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
+      run(v, startPFN &+ i, j &- i)
       i = j
     }
   }
@@ -296,19 +299,52 @@ struct CensusScanner {
 
   /// Order-0 pages (runs of `n` with one word), by ``PageClassifier``'s class. HUGE
   /// without a compound bit is no HugeTLB page: counted as irregular.
+  ///
+  /// A dump without long runs has a run per word drawn from a few distinct words, so the
+  /// class of recent words is cached (64 slots by a hash of the word): a hit is one
+  /// compare and one add into `singles.counts`, which `finish` folds into the census.
+  @inline(__always)
   mutating func single(_ w: UInt64, _ n: Int) {
-    switch PageClassifier.classify(w) {
-    case .free: c.buddyPages += n
-    case .slab: slab(w, order: 0, pages: n, count: n)
-    case .pageTable: c.pgtablePages += n
-    case .zeroPage: c.zeroPagePages += n
-    case .hugetlb: c.irregularCompoundPages += n
-    case .offline: c.offlinePages += n
-    case .reserved: c.reservedPages += n
-    case .anon: folio(.anon, order: 0, n)
-    case .shmem: folio(.shmem, order: 0, n)
-    case .file: folio(.file, order: 0, n)
-    case .other, .zero: folio(.other, order: 0, n)
+    let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    let t = singles
+    if t.words[h] == w {
+      t.counts[Int(t.slots[h])] &+= n
+      return
+    }
+    singleMiss(w, n, h)
+  }
+
+  @inline(never)
+  mutating func singleMiss(_ w: UInt64, _ n: Int, _ h: Int) {
+    let cls = PageClassifier.classify(w)
+    // Slabs also count their spurious ANON and KSM bits: not cached.
+    if cls == .slab {
+      slab(w, order: 0, pages: n, count: n)
+      return
+    }
+    singles.words[h] = w
+    singles.slots[h] = cls.rawValue
+    singles.counts[Int(cls.rawValue)] &+= n
+  }
+
+  /// Folds the cached singles' counts into the census, by class as `singleMiss` stored them.
+  mutating func foldSingles() {
+    for cls in PageClass.allCases {
+      let n = singles.counts[Int(cls.rawValue)]
+      guard n != 0 else { continue }
+      switch cls {
+      case .free: c.buddyPages += n
+      case .slab: break
+      case .pageTable: c.pgtablePages += n
+      case .zeroPage: c.zeroPagePages += n
+      case .hugetlb: c.irregularCompoundPages += n
+      case .offline: c.offlinePages += n
+      case .reserved: c.reservedPages += n
+      case .anon: folio(.anon, order: 0, n)
+      case .shmem: folio(.shmem, order: 0, n)
+      case .file: folio(.file, order: 0, n)
+      case .other, .zero: folio(.other, order: 0, n)
+      }
     }
   }
 
@@ -423,6 +459,7 @@ struct CensusScanner {
   mutating func finish(hugeOrders pools: [(name: String, order: Int, pool: Int?)], pageSize: Int) -> Census {
     if headPFN >= 0 { compound(headWord, headPFN, headLength); headPFN = -1 }
     closeStretch()
+    foldSingles()
     for kind in CensusFolioKind.allCases {
       for order in 0..<Self.orders where folioCounts[kind.index * Self.orders + order] != 0 {
         c.folios[kind, default: [:]][order] = folioCounts[kind.index * Self.orders + order]
@@ -489,5 +526,29 @@ struct CensusScanner {
       }
     }
     return c
+  }
+}
+
+/// The census scanner's cache of recent single-page words and their class, and the pages
+/// counted by class through it (raw memory: looked at once per run).
+final class SingleClassCache {
+  static let slots = 64
+  let words: UnsafeMutablePointer<UInt64>
+  let slots: UnsafeMutablePointer<UInt8>
+  let counts: UnsafeMutablePointer<Int>
+
+  init() {
+    words = .allocate(capacity: Self.slots)
+    words.initialize(repeating: 0, count: Self.slots)  // 0 is never a single's word
+    slots = .allocate(capacity: Self.slots)
+    slots.initialize(repeating: 0, count: Self.slots)
+    counts = .allocate(capacity: PageClass.allCases.count)
+    counts.initialize(repeating: 0, count: PageClass.allCases.count)
+  }
+
+  deinit {
+    words.deallocate()
+    slots.deallocate()
+    counts.deallocate()
   }
 }
