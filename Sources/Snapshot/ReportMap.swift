@@ -80,8 +80,17 @@ public final class PhysicalMapBuilder {
   let sectionCellCount: Int
   var sectionIndex = 0
   var sectionNonzero = false
-  var sectionCells: [Int]
+  /// sectionCellCount x classCount counts (raw memory: touched once per run).
+  let sectionCells: UnsafeMutablePointer<Int>
   var ramIndex = 0
+  /// The cell the last run ended in, as a PFN window and its offset in `sectionCells`:
+  /// a run that falls inside it (most runs) is one add. Empty after a section flush.
+  var fastLo = 0
+  var fastHi = -1
+  var fastBase = 0
+  /// Recent words and their class (64 slots by a hash of the word; 0 is `.hole`).
+  let classWords: UnsafeMutablePointer<UInt64>
+  let wordClasses: UnsafeMutablePointer<UInt8>
 
   // Per level: the block being summed, the open run (class -1: none), the closed runs,
   // and whether the level gave up.
@@ -103,7 +112,12 @@ public final class PhysicalMapBuilder {
     totalCells = (pfns + cellPFNs - 1) / cellPFNs
     sectionPFNs = max(cellPFNs, Kernel.pagesPerSection * 4096 / pageSize)
     sectionCellCount = sectionPFNs / cellPFNs
-    sectionCells = Array(repeating: 0, count: sectionCellCount * Self.classCount)
+    sectionCells = .allocate(capacity: sectionCellCount * Self.classCount)
+    sectionCells.initialize(repeating: 0, count: sectionCellCount * Self.classCount)
+    classWords = .allocate(capacity: 64)
+    classWords.initialize(repeating: 0, count: 64)
+    wordClasses = .allocate(capacity: 64)
+    wordClasses.initialize(repeating: UInt8(MapClass.hole.rawValue), count: 64)
     blockCounts = Array(repeating: 0, count: Self.levelCount * Self.classCount)
     openClass = Array(repeating: -1, count: Self.levelCount)
     openFirst = Array(repeating: 0, count: Self.levelCount)
@@ -114,20 +128,48 @@ public final class PhysicalMapBuilder {
     totals = Array(repeating: 0, count: Self.classCount)
   }
 
+  deinit {
+    sectionCells.deallocate()
+    classWords.deallocate()
+    wordClasses.deallocate()
+  }
+
   /// Adds one chunk of kpageflags words starting at `startPFN`; chunks come in order.
   public func add(startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) {
     guard let p = words.baseAddress else { return }
     let n = words.count
     var i = 0
     while i < n {
-      let j = KPageRuns.end(p, from: i, count: n)
-      run(MapClass.of(p[i]), startPFN &+ i, j &- i)
+      let v = p[i]
+      // A run of one (every word of a dump without runs) needs no run search.
+      let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
+      run(mapClass(v), startPFN &+ i, j &- i)
       i = j
     }
   }
 
   @inline(__always)
+  func mapClass(_ w: UInt64) -> MapClass {
+    let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    if classWords[h] == w { return MapClass(rawValue: Int(wordClasses[h]))! }
+    let c = MapClass.of(w)
+    classWords[h] = w
+    wordClasses[h] = UInt8(c.rawValue)
+    return c
+  }
+
+  @inline(__always)
   func run(_ c: MapClass, _ pfn: Int, _ n: Int) {
+    if pfn >= fastLo && pfn &+ n <= fastHi {
+      sectionCells[fastBase &+ c.rawValue] &+= n
+      if c != .hole { sectionNonzero = true }
+      return
+    }
+    runAcrossCells(c, pfn, n)
+  }
+
+  func runAcrossCells(_ c: MapClass, _ pfn: Int, _ n: Int) {
+    let last = pfn + n - 1
     var pfn = pfn, n = n
     let classes = Self.classCount
     while n > 0 {
@@ -138,19 +180,21 @@ public final class PhysicalMapBuilder {
       if c != .hole { sectionNonzero = true }
       // Split over cells.
       var q = pfn, left = take
-      sectionCells.withUnsafeMutableBufferPointer { cells in
-        while left > 0 {
-          let cell = (q % sectionPFNs) / cellPFNs
-          let cellEnd = (q / cellPFNs &+ 1) &* cellPFNs
-          let k = min(left, cellEnd &- q)
-          cells[cell &* classes &+ c.rawValue] &+= k
-          q &+= k
-          left &-= k
-        }
+      while left > 0 {
+        let cell = (q % sectionPFNs) / cellPFNs
+        let cellEnd = (q / cellPFNs &+ 1) &* cellPFNs
+        let k = min(left, cellEnd &- q)
+        sectionCells[cell &* classes &+ c.rawValue] &+= k
+        q &+= k
+        left &-= k
       }
       pfn &+= take
       n &-= take
     }
+    // The cell of the run's last PFN (in the section now buffered) takes the next runs.
+    fastLo = last / cellPFNs * cellPFNs
+    fastHi = min(fastLo + cellPFNs, (sectionIndex + 1) * sectionPFNs)
+    fastBase = ((last % sectionPFNs) / cellPFNs) * classes
   }
 
   /// RAM PFNs in `lo..<hi` (ranges sorted, visited in increasing order).
@@ -190,9 +234,10 @@ public final class PhysicalMapBuilder {
       sectionCells[base + zeroRAMIndex] += zero - hole
       cell(at: base)
     }
-    for i in sectionCells.indices { sectionCells[i] = 0 }
+    sectionCells.update(repeating: 0, count: sectionCellCount * classes)
     sectionNonzero = false
     sectionIndex = next
+    fastHi = -1
   }
 
   /// The first class with the most pages among `counts[0..<classCount]`.
@@ -213,8 +258,8 @@ public final class PhysicalMapBuilder {
     nextCell += 1
     let classes = Self.classCount
     let last = index + 1 == totalCells
-    sectionCells.withUnsafeBufferPointer { cellBuffer in
-      let counts = cellBuffer.baseAddress! + base
+    do {
+      let counts = UnsafePointer(sectionCells + base)
       for k in 0..<classes { totals[k] &+= counts[k] }
       blockCounts.withUnsafeMutableBufferPointer { blocks in
         let b = blocks.baseAddress!
