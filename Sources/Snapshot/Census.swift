@@ -22,6 +22,20 @@ public enum CensusFolioKind: String, CaseIterable, Sendable {
   /// without a type bit (kmalloc_large, docs/kpageflags.md point 11).
   case other
 
+  /// The kind's position in `allCases`, for flat counters.
+  @inline(__always)
+  var index: Int {
+    switch self {
+    case .anonTHP: 0
+    case .anonMTHP: 1
+    case .anon: 2
+    case .fileLarge: 3
+    case .file: 4
+    case .shmem: 5
+    case .other: 6
+    }
+  }
+
   /// The model's folio kind for the projection: anonymous or not (the cost does not
   /// depend on it).
   public var modelKind: FolioKind {
@@ -196,6 +210,15 @@ struct CensusScanner {
   var hugeZoneBits: [Int: Int] = [:]
   var ambiguousZoneBits = 0
 
+  // Counted once per run, so flat arrays indexed by small integers (kind x order, order),
+  // not dictionaries: hashing an enum's String raw value per run was half of a scan.
+  // Orders are the trailing zeros of a run length, below 64. `finish` fills `Census`'s
+  // dictionaries from them, with an entry exactly where a count is not zero.
+  static let orders = 64
+  var folioCounts = [Int](repeating: 0, count: CensusFolioKind.allCases.count * CensusScanner.orders)
+  var slabCounts = [Int](repeating: 0, count: CensusScanner.orders)
+  let singles = SingleClassCache()
+
   init(pfns: Int, ram: [PFNRange]?, hugeOrders: [Int], pmdOrder: Int) {
     c.pfns = pfns
     self.ram = ram
@@ -210,8 +233,10 @@ struct CensusScanner {
     let n = words.count
     var i = 0
     while i < n {
-      let j = KPageRuns.end(p, from: i, count: n)
-      run(p[i], startPFN &+ i, j &- i)
+      let v = p[i]
+      // A run of one (every word of a dump without runs) needs no run search.
+      let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
+      run(v, startPFN &+ i, j &- i)
       i = j
     }
   }
@@ -247,9 +272,16 @@ struct CensusScanner {
     single(w, n)
   }
 
+  /// The last section marked: runs mostly stay in one section, and a dump without long
+  /// runs has one run per word, so the common case is one compare.
+  var markedSection = -1
+
+  @inline(__always)
   mutating func markNonzero(_ pfn: Int, _ n: Int) {
-    let first = pfn >> Self.sectionShift, last = (pfn + n - 1) >> Self.sectionShift
+    let first = pfn >> Self.sectionShift, last = (pfn &+ n &- 1) >> Self.sectionShift
+    if first == markedSection && last == first { return }
     for s in first...last { nonzeroSections[s >> 6] |= 1 << UInt64(s & 63) }
+    markedSection = last
   }
 
   mutating func zero(_ pfn: Int, _ n: Int) {
@@ -267,25 +299,63 @@ struct CensusScanner {
 
   /// Order-0 pages (runs of `n` with one word), by ``PageClassifier``'s class. HUGE
   /// without a compound bit is no HugeTLB page: counted as irregular.
+  ///
+  /// A dump without long runs has a run per word drawn from a few distinct words, so the
+  /// class of recent words is cached (64 slots by a hash of the word): a hit is one
+  /// compare and one add into `singles.counts`, which `finish` folds into the census.
+  @inline(__always)
   mutating func single(_ w: UInt64, _ n: Int) {
-    switch PageClassifier.classify(w) {
-    case .free: c.buddyPages += n
-    case .slab: slab(w, order: 0, pages: n, count: n)
-    case .pageTable: c.pgtablePages += n
-    case .zeroPage: c.zeroPagePages += n
-    case .hugetlb: c.irregularCompoundPages += n
-    case .offline: c.offlinePages += n
-    case .reserved: c.reservedPages += n
-    case .anon: c.folios[.anon, default: [:]][0, default: 0] += n
-    case .shmem: c.folios[.shmem, default: [:]][0, default: 0] += n
-    case .file: c.folios[.file, default: [:]][0, default: 0] += n
-    case .other, .zero: c.folios[.other, default: [:]][0, default: 0] += n
+    let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    let t = singles
+    if t.words[h] == w {
+      t.counts[Int(t.slots[h])] &+= n
+      return
     }
+    singleMiss(w, n, h)
+  }
+
+  @inline(never)
+  mutating func singleMiss(_ w: UInt64, _ n: Int, _ h: Int) {
+    let cls = PageClassifier.classify(w)
+    // Slabs also count their spurious ANON and KSM bits: not cached.
+    if cls == .slab {
+      slab(w, order: 0, pages: n, count: n)
+      return
+    }
+    singles.words[h] = w
+    singles.slots[h] = cls.rawValue
+    singles.counts[Int(cls.rawValue)] &+= n
+  }
+
+  /// Folds the cached singles' counts into the census, by class as `singleMiss` stored them.
+  mutating func foldSingles() {
+    for cls in PageClass.allCases {
+      let n = singles.counts[Int(cls.rawValue)]
+      guard n != 0 else { continue }
+      switch cls {
+      case .free: c.buddyPages += n
+      case .slab: break
+      case .pageTable: c.pgtablePages += n
+      case .zeroPage: c.zeroPagePages += n
+      case .hugetlb: c.irregularCompoundPages += n
+      case .offline: c.offlinePages += n
+      case .reserved: c.reservedPages += n
+      case .anon: folio(.anon, order: 0, n)
+      case .shmem: folio(.shmem, order: 0, n)
+      case .file: folio(.file, order: 0, n)
+      case .other, .zero: folio(.other, order: 0, n)
+      }
+    }
+  }
+
+  @inline(__always)
+  mutating func folio(_ kind: CensusFolioKind, order: Int, _ n: Int) {
+    folioCounts[kind.index &* Self.orders &+ order] &+= n
   }
 
   mutating func slab(_ w: UInt64, order: Int, pages: Int, count: Int) {
     c.slabPages += pages
-    c.slabs[order, default: 0] += count
+    slabCounts[order] &+= count
     if w & KPF.anon.mask != 0 { c.slabSpuriousAnonPages += pages }
     if w & KPF.ksm.mask != 0 { c.slabSpuriousKSMPages += pages }
   }
@@ -317,7 +387,7 @@ struct CensusScanner {
     case .file: kind = .fileLarge
     default: kind = .other
     }
-    c.folios[kind, default: [:]][order, default: 0] += 1
+    folio(kind, order: order, 1)
   }
 
   static func zoneBit(_ pfn: Int) -> Int {
@@ -389,6 +459,13 @@ struct CensusScanner {
   mutating func finish(hugeOrders pools: [(name: String, order: Int, pool: Int?)], pageSize: Int) -> Census {
     if headPFN >= 0 { compound(headWord, headPFN, headLength); headPFN = -1 }
     closeStretch()
+    foldSingles()
+    for kind in CensusFolioKind.allCases {
+      for order in 0..<Self.orders where folioCounts[kind.index * Self.orders + order] != 0 {
+        c.folios[kind, default: [:]][order] = folioCounts[kind.index * Self.orders + order]
+      }
+    }
+    for order in 0..<Self.orders where slabCounts[order] != 0 { c.slabs[order] = slabCounts[order] }
     // Ambiguous HVO blocks: as many huge pages of the largest order as its pool has
     // beyond those already found, the rest as pages of the next order.
     if c.hugetlbAmbiguousBlocks > 0, pools.count > 1 {
@@ -449,5 +526,29 @@ struct CensusScanner {
       }
     }
     return c
+  }
+}
+
+/// The census scanner's cache of recent single-page words and their class, and the pages
+/// counted by class through it (raw memory: looked at once per run).
+final class SingleClassCache {
+  static let slots = 64
+  let words: UnsafeMutablePointer<UInt64>
+  let slots: UnsafeMutablePointer<UInt8>
+  let counts: UnsafeMutablePointer<Int>
+
+  init() {
+    words = .allocate(capacity: Self.slots)
+    words.initialize(repeating: 0, count: Self.slots)  // 0 is never a single's word
+    slots = .allocate(capacity: Self.slots)
+    slots.initialize(repeating: 0, count: Self.slots)
+    counts = .allocate(capacity: PageClass.allCases.count)
+    counts.initialize(repeating: 0, count: PageClass.allCases.count)
+  }
+
+  deinit {
+    words.deallocate()
+    slots.deallocate()
+    counts.deallocate()
   }
 }

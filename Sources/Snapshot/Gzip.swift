@@ -15,95 +15,25 @@ public enum Gzip {
 
   /// Decompresses a whole gzip file (one or more members) held in memory.
   public static func decompress(_ input: UnsafeRawBufferPointer, path: String, maxOutput: Int = 1 << 40) throws -> ByteStore {
-    var pos = 0
-    return try decompress(path: path, sizeHint: input.count, maxOutput: maxOutput) { buffer in
-      let n = min(buffer.count, input.count - pos)
-      if n > 0 { buffer.baseAddress!.copyMemory(from: input.baseAddress! + pos, byteCount: n) }
-      pos += n
+    let reader = try GzipReader(path: path, maxOutput: maxOutput) { buffer, offset in
+      guard offset < UInt64(input.count) else { return 0 }
+      let n = min(buffer.count, input.count - Int(offset))
+      buffer.baseAddress!.copyMemory(from: input.baseAddress! + Int(offset), byteCount: n)
       return n
+    }
+    // The deflate ratio of kpage dumps is high (mostly zero runs): start at 8x the input
+    // and let the store grow geometrically.
+    let out = ByteStore(capacity: min(max(input.count, 1) * 8, maxOutput) + 16)
+    while true {
+      out.reserve(out.count + (1 << 20))
+      let n = try reader.read(into: out.base + out.count, count: 1 << 20)
+      out.count += n
+      if n < 1 << 20 { return out }
     }
   }
 
   public static func decompress(_ input: [UInt8], path: String, maxOutput: Int = 1 << 40) throws -> ByteStore {
     try input.withUnsafeBytes { try decompress($0, path: path, maxOutput: maxOutput) }
-  }
-
-  /// Decompresses the gzip file `fd` refers to, reading it in chunks, so that only the
-  /// decompressed bytes are held in memory.
-  static func decompress(fd: FileIO.Descriptor, path: String, size: UInt64, maxOutput: Int = 1 << 40) throws -> ByteStore {
-    var offset: UInt64 = 0
-    return try decompress(path: path, sizeHint: Int(clamping: size), maxOutput: maxOutput) { buffer in
-      let n = try FileIO.pread(fd, path: path, into: buffer.baseAddress!, count: buffer.count, offset: offset)
-      offset += UInt64(n)
-      return n
-    }
-  }
-
-  /// The decoder loop over any source of compressed bytes; `read` fills its buffer from
-  /// the start and returns 0 at end of input.
-  static func decompress(
-    path: String, sizeHint: Int, maxOutput: Int, read: (UnsafeMutableRawBufferPointer) throws -> Int
-  ) throws -> ByteStore {
-    let stream = try InflateStream(path: path)
-    // The deflate ratio of kpage dumps is high (mostly zero runs): start at 8x the input
-    // and let the store grow geometrically.
-    let out = ByteStore(capacity: min(max(sizeHint, 1) * 8, maxOutput) + 16)
-    let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
-    defer { input.deallocate() }
-    var available = 0
-    var consumed: UInt64 = 0  // compressed bytes before `input`
-    var eof = false
-    func refill() throws {
-      guard !eof else { return }
-      let n = try read(input)
-      eof = n == 0
-      available = n
-      stream.setInput(input.baseAddress!, count: n)
-    }
-    try refill()
-    guard available > 0 else { throw SnapshotError(.badGzip, path: path, "empty file, not gzip data") }
-    guard available >= 2, input[0] == 0x1f, input[1] == 0x8b else {
-      throw SnapshotError(.badGzip, path: path, offset: 0, "not a gzip file (no 1f 8b magic)")
-    }
-    var member = 0
-    var memberStart = 0
-    while true {
-      if stream.availableIn == 0 && !eof {
-        consumed += UInt64(available)
-        try refill()
-      }
-      func offset() -> UInt64 { consumed + UInt64(available - stream.availableIn) }
-      if stream.atMemberStart {
-        if stream.availableIn == 0 { break }  // a clean end after a whole member
-        let next = UnsafeRawBufferPointer(start: stream.nextIn, count: stream.availableIn)
-        // Another member, or garbage after the last one (gzip -d says the same).
-        guard member == 0 || (next[0] == 0x1f && (next.count < 2 || next[1] == 0x8b)) else {
-          throw SnapshotError(.badGzip, path: path, offset: offset(), "trailing garbage after gzip member \(member)")
-        }
-        if next.count >= 4 { try checkHeader(next, path: path, offset: offset()) }
-        memberStart = out.count
-      }
-      let room = min(1 << 20, maxOutput - out.count)
-      out.reserve(out.count + room)
-      let (status, produced) = stream.inflate(into: out.base + out.count, count: room)
-      out.count += produced
-      switch status {
-      case Z_OK: continue
-      case Z_STREAM_END:
-        member += 1
-        stream.reset()
-      case Z_BUF_ERROR where room == 0:
-        throw SnapshotError(.badGzip, path: path, offset: offset(), "decompressed data larger than the \(maxOutput)-byte limit (compressed offset; \(out.count) bytes decompressed)")
-      case Z_BUF_ERROR where stream.availableIn == 0 && eof:
-        throw SnapshotError(
-          .badGzip, path: path, offset: offset(),
-          "unexpected end of compressed data in gzip member \(member + 1) (truncated file?; compressed offset, \(out.count) bytes decompressed)")
-      case Z_BUF_ERROR: continue
-      default:
-        throw stream.error(status, path: path, offset: offset(), member: member + 1, decompressed: out.count, memberBytes: out.count - memberStart)
-      }
-    }
-    return out
   }
 
   /// The fixed part of a member header, checked before zlib so that the common mistakes
@@ -134,6 +64,22 @@ final class InflateStream {
       z.deallocate()
       throw SnapshotError(.io, path: path, "zlib inflateInit2 failed (\(rc))")
     }
+  }
+
+  /// A second stream in the same state as `other` (zlib's `inflateCopy`: the window
+  /// and the decoder state, about 40 KiB), to resume decoding from there later.
+  init(copying other: InflateStream, path: String) throws {
+    z = .allocate(capacity: 1)
+    z.initialize(to: z_stream())
+    let rc = inflateCopy(z, other.z)
+    guard rc == Z_OK else {
+      z.deallocate()
+      throw SnapshotError(.io, path: path, "zlib inflateCopy failed (\(rc))")
+    }
+    atMemberStart = other.atMemberStart
+    // The copy's input pointer is the other stream's buffer: it must get its own.
+    z.pointee.next_in = nil
+    z.pointee.avail_in = 0
   }
 
   deinit {

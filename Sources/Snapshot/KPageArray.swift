@@ -1,10 +1,11 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
   import Musl
 #endif
-import Dispatch
-import Synchronization
 
 /// Which of the three per-PFN files an array is.
 ///
@@ -15,10 +16,16 @@ public enum KPageFile: String, CaseIterable, Sendable {
 
 /// One kpage array: a little-endian u64 per PFN, from PFN 0.
 ///
-/// The words may be in memory (a decompressed `.gz`), in a raw file or /proc file read
-/// with `pread` on demand, or in a snapshot file's compressed blocks decoded on demand, so
-/// that a 1 TiB machine's 2 GiB arrays are never all in memory at once. Read them in
-/// chunks with `forEachChunk` (sequential, in PFN order) or `forEachChunkConcurrently`.
+/// The words may be in memory (tests, the demonstration), in a raw file or /proc file read
+/// with `pread` on demand, in a `.gz` file decoded as a stream, or in a snapshot file's
+/// compressed blocks read and decoded on demand, so that a machine's arrays are never all
+/// in memory at once (a 16 TiB host has 32 GiB of kpageflags). Read them in chunks with
+/// `forEachChunk` (sequential, in PFN order) or `forEachChunkConcurrently`.
+///
+/// A kpageflags array refuses, by default, every word with a bit that page-types has no
+/// name for (`refusedBits`): whatever reads its words (a scan, a look-up, a conversion)
+/// gets a `SnapshotError` `.unknownFlagBit` naming the file, the PFN and the bit. Random
+/// bytes taken for a kpageflags dump are refused this way at their first word.
 public final class KPageArray: @unchecked Sendable {
   public let file: KPageFile
   /// Where the words come from, for errors and reports.
@@ -31,10 +38,17 @@ public final class KPageArray: @unchecked Sendable {
   enum Backing {
     case memory(ByteStore)
     case file(fd: FileIO.Descriptor)
+    case gzip(GzipWords)
     case blocks(EncodedBlocks)
   }
 
   let backing: Backing
+
+  /// Bits whose presence in a word makes a read fail with `.unknownFlagBit`: the bits
+  /// page-types has no name for on a kpageflags array (`PageTypesSummary.unnamedBits`),
+  /// none on the others. Set it to 0 to accept every word (the CLI's
+  /// `--accept-unknown-flags`); set it before reading, not while reads are in flight.
+  public var refusedBits: UInt64
 
   init(file: KPageFile, path: String, count: Int, chunkWords: Int = 1 << 20, backing: Backing) {
     self.file = file
@@ -42,6 +56,40 @@ public final class KPageArray: @unchecked Sendable {
     self.count = count
     self.chunkWords = chunkWords
     self.backing = backing
+    refusedBits = file == .kpageflags ? PageTypesSummary.unnamedBits : 0
+  }
+
+  /// Whether reads are cheapest in PFN order (a gzip stream): concurrent chunk reads then
+  /// run on one thread, so that the decoder never has to go back.
+  public var isSequential: Bool {
+    if case .gzip = backing { return true }
+    return false
+  }
+
+  /// Throws `.unknownFlagBit` for the first word of `words` (PFN `start` onwards) with a
+  /// refused bit. One OR over the chunk first: a chunk without one costs a vector pass.
+  @inline(__always)
+  func check(_ words: UnsafeBufferPointer<UInt64>, start: Int) throws {
+    let refused = refusedBits
+    guard refused != 0, let p = words.baseAddress else { return }
+    var any: UInt64 = 0
+    for i in 0..<words.count { any |= p[i] }
+    if any & refused != 0 { try refuse(words, start: start) }
+  }
+
+  @inline(never)
+  func refuse(_ words: UnsafeBufferPointer<UInt64>, start: Int) throws {
+    guard let i = words.firstIndex(where: { $0 & refusedBits != 0 }) else { return }
+    throw PageTypesSummary.unknownBitError(
+      path: path, pfn: start + i, word: words[i], bit: (words[i] & refusedBits).trailingZeroBitCount
+    )
+  }
+
+  /// Reads every word once, only to check them (`refusedBits`): for the commands that
+  /// read a source without scanning it (`info`, `explain`).
+  public func checkAllWords(threads: Int = Parallel.defaultThreads) throws {
+    guard refusedBits != 0 else { return }
+    try forEachChunkConcurrently(threads: threads) { _, _, _ in }
   }
 
   deinit {
@@ -51,23 +99,40 @@ public final class KPageArray: @unchecked Sendable {
   /// An array over words already in memory (for tests and tools).
   public convenience init(file: KPageFile, words: [UInt64], path: String = "<memory>") {
     let store = ByteStore(capacity: words.count * 8)
-    words.withUnsafeBytes { store.base.copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(store.base), byteCount: $0.count) }
+    words.withUnsafeBytes {
+      store.base.copyMemory(
+        from: $0.baseAddress ?? UnsafeRawPointer(store.base), byteCount: $0.count)
+    }
     store.count = words.count * 8
     self.init(file: file, path: path, count: words.count, backing: .memory(store))
   }
 
-  /// Reads the words of `pfns` into `dst`.
+  /// Reads the words of `pfns` into `dst`, checked against `refusedBits`.
   public func read(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>) throws {
+    try fill(pfns, into: dst)
+    try check(UnsafeBufferPointer(start: dst, count: pfns.count), start: pfns.lowerBound)
+  }
+
+  /// The words of `pfns` into `dst`, unchecked.
+  func fill(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>) throws {
     precondition(pfns.lowerBound >= 0 && pfns.upperBound <= count, "PFN range out of bounds")
     switch backing {
     case .memory(let store):
       dst.update(from: store.words.baseAddress! + pfns.lowerBound, count: pfns.count)
     case .file(let fd):
       let bytes = pfns.count * 8
-      let n = try FileIO.pread(fd, path: path, into: UnsafeMutableRawPointer(dst), count: bytes, offset: UInt64(pfns.lowerBound) * 8)
+      let n = try FileIO.pread(
+        fd, path: path, into: UnsafeMutableRawPointer(dst), count: bytes,
+        offset: UInt64(pfns.lowerBound) * 8)
       guard n == bytes else {
-        throw SnapshotError(.badSize, path: path, offset: UInt64(pfns.lowerBound) * 8 + UInt64(n), "file ended early: expected \(count) PFNs (\(count * 8) bytes); did it shrink while being read?")
+        throw SnapshotError(
+          .badSize, path: path, offset: UInt64(pfns.lowerBound) * 8 + UInt64(n),
+          "file ended early: expected \(count) PFNs (\(count * 8) bytes); did it shrink while being read?"
+        )
       }
+    case .gzip(let gz):
+      try gz.read(
+        offset: pfns.lowerBound * 8, count: pfns.count * 8, into: UnsafeMutableRawPointer(dst))
     case .blocks(let blocks):
       try blocks.read(pfns, into: dst, file: file)
     }
@@ -83,13 +148,21 @@ public final class KPageArray: @unchecked Sendable {
 
   /// Calls `body` on each chunk in PFN order with the chunk's first PFN and its words.
   /// Words in memory are handed over without a copy.
-  public func forEachChunk(_ body: (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void) throws {
+  public func forEachChunk(
+    _ body: (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void
+  ) throws {
     if case .memory(let store) = backing {
       let all = store.words
       for i in 0..<chunkCount {
         let r = chunkRange(i)
-        try body(r.lowerBound, UnsafeBufferPointer(rebasing: all[r]))
+        let words = UnsafeBufferPointer(rebasing: all[r])
+        try check(words, start: r.lowerBound)
+        try body(r.lowerBound, words)
       }
+      return
+    }
+    if chunkCount > 1 && Parallel.defaultThreads > 1 {
+      try ReadAhead.run(self, body)
       return
     }
     let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkWords)
@@ -105,12 +178,19 @@ public final class KPageArray: @unchecked Sendable {
   /// `worker` (0..<threads) lets the caller keep per-thread state without locks. The
   /// first error thrown (by a read or by `body`) stops the other workers and is rethrown.
   public func forEachChunkConcurrently(
-    threads: Int, _ body: @Sendable (_ worker: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void
+    threads: Int,
+    _ body:
+      @Sendable (_ worker: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws ->
+      Void
   ) throws {
-    try Parallel.forEach(count: chunkCount, threads: threads, bufferWords: chunkWords) { worker, i, buffer in
+    try Parallel.forEach(
+      count: chunkCount, threads: isSequential ? 1 : threads, bufferWords: chunkWords
+    ) { worker, i, buffer in
       let r = chunkRange(i)
       if case .memory(let store) = backing {
-        try body(worker, r.lowerBound, UnsafeBufferPointer(rebasing: store.words[r]))
+        let words = UnsafeBufferPointer(rebasing: store.words[r])
+        try check(words, start: r.lowerBound)
+        try body(worker, r.lowerBound, words)
       } else {
         try read(r, into: buffer)
         try body(worker, r.lowerBound, UnsafeBufferPointer(start: buffer, count: r.count))
@@ -122,7 +202,9 @@ public final class KPageArray: @unchecked Sendable {
 /// Running work items on several threads, for reading and coding kpage chunks.
 public enum Parallel {
   /// A sensible thread count: the online CPUs, at least 1, at most 16.
-  public static var defaultThreads: Int { max(1, min(16, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
+  public static var defaultThreads: Int {
+    max(1, min(16, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+  }
 
   /// Runs `body(worker, item, buffer)` for every item in `0..<count` on `threads`
   /// threads. Items are handed out in increasing order from a shared counter; each worker
@@ -130,7 +212,8 @@ public enum Parallel {
   /// stop taking items and the error is rethrown.
   public static func forEach(
     count: Int, threads: Int, bufferWords: Int = 1 << 20,
-    _ body: @Sendable (_ worker: Int, _ item: Int, _ buffer: UnsafeMutablePointer<UInt64>) throws -> Void
+    _ body:
+      @Sendable (_ worker: Int, _ item: Int, _ buffer: UnsafeMutablePointer<UInt64>) throws -> Void
   ) throws {
     let shared = ParallelState()
     let workers = max(1, min(threads, count))
@@ -164,4 +247,85 @@ final class ParallelState: Sendable {
   let next = Atomic<Int>(0)
   let failed = Atomic<Bool>(false)
   let failure = Mutex<(any Error)?>(nil)
+}
+
+/// The read-ahead behind `forEachChunk`: one thread reads (and checks) chunks into a ring
+/// of `depth` buffers while the caller's thread scans them in PFN order, so that a scan
+/// costs about the larger of the read (a `pread` copy, an inflate, a block decode) and the
+/// scan, not their sum. Two semaphores hand buffers back and forth; the memory is
+/// `depth` chunks whatever the array's size. The reader is a thread of its own (pthread),
+/// not a task on a shared pool: a scan called from pool threads that all wait for their
+/// readers must not be able to starve them.
+enum ReadAhead {
+  static let depth = 4
+
+  /// Buffers and the reader's outcome, shared with the reading thread.
+  final class Ring: @unchecked Sendable {
+    let array: KPageArray
+    let buffers: [UnsafeMutablePointer<UInt64>]
+    /// Created at 0 and signalled `depth` times: libdispatch traps when a semaphore goes
+    /// below the value it was created with at its end, as `free` does after a stop.
+    let free = DispatchSemaphore(value: 0)
+    let full = DispatchSemaphore(value: 0)
+    let stop = Atomic<Bool>(false)
+    /// The chunk the reader failed on (Int.max: none) and why.
+    let failedChunk = Atomic<Int>(.max)
+    var failure: (any Error)?
+
+    init(_ array: KPageArray) {
+      self.array = array
+      buffers = (0..<ReadAhead.depth).map { _ in .allocate(capacity: array.chunkWords) }
+      for _ in 0..<ReadAhead.depth { free.signal() }
+    }
+    deinit { for b in buffers { b.deallocate() } }
+
+    func read() {
+      for i in 0..<array.chunkCount {
+        free.wait()
+        if stop.load(ordering: .acquiring) { return }
+        do {
+          try array.read(array.chunkRange(i), into: buffers[i % ReadAhead.depth])
+        } catch {
+          failure = error
+          failedChunk.store(i, ordering: .releasing)
+          full.signal()
+          return
+        }
+        full.signal()
+      }
+    }
+  }
+
+  static func run(_ array: KPageArray, _ body: (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void) throws {
+    let ring = Ring(array)
+    var thread = pthread_t()
+    let arg = Unmanaged.passRetained(ring).toOpaque()
+    let started = pthread_create(&thread, nil, { arg in
+      Unmanaged<Ring>.fromOpaque(arg!).takeRetainedValue().read()
+      return nil
+    }, arg)
+    guard started == 0 else {
+      // No thread to be had: read on this one.
+      Unmanaged<Ring>.fromOpaque(arg).release()
+      for i in 0..<array.chunkCount {
+        let r = array.chunkRange(i)
+        try array.read(r, into: ring.buffers[0])
+        try body(r.lowerBound, UnsafeBufferPointer(start: ring.buffers[0], count: r.count))
+      }
+      return
+    }
+    defer {
+      // Stop the reader (it may wait for a buffer) and wait for it before the ring goes.
+      ring.stop.store(true, ordering: .releasing)
+      ring.free.signal()
+      pthread_join(thread, nil)
+    }
+    for i in 0..<array.chunkCount {
+      ring.full.wait()
+      if ring.failedChunk.load(ordering: .acquiring) == i, let e = ring.failure { throw e }
+      let r = array.chunkRange(i)
+      try body(r.lowerBound, UnsafeBufferPointer(start: ring.buffers[i % depth], count: r.count))
+      ring.free.signal()
+    }
+  }
 }

@@ -45,6 +45,15 @@ public struct PageSnapshot: Sendable {
   /// Number of PFNs (the length of kpageflags in words).
   public var pfnCount: Int { kpageflags.count }
 
+  /// Whether kpageflags words with a bit that page-types has no name for are read as
+  /// they are (true) or refused with an error naming the file, PFN and bit (false, the
+  /// default: such a word means the file is not kpageflags, or comes from a kernel newer
+  /// than page-types' table). See `KPageArray.refusedBits`.
+  public var acceptsUnknownFlags: Bool {
+    get { kpageflags.refusedBits == 0 }
+    nonmutating set { kpageflags.refusedBits = newValue ? 0 : PageTypesSummary.unnamedBits }
+  }
+
   /// The kpage arrays present, kpageflags first.
   public var arrays: [KPageArray] { [kpageflags] + [kpagecount, kpagecgroup].compactMap { $0 } }
 
@@ -137,9 +146,10 @@ public struct PageSnapshot: Sendable {
     return try PageSnapshot(origin: .rawDirectory(dir), kpageflags: flags, kpagecount: arrays[.kpagecount], kpagecgroup: arrays[.kpagecgroup], texts: texts, metadata: meta)
   }
 
-  /// Opens one kpage file: gzip (by its magic) is decompressed into memory (the compressed
-  /// file is read in chunks, never whole); a raw file is read on demand with `pread`. The
-  /// size must be a non-zero multiple of 8.
+  /// Opens one kpage file: gzip (by its magic) is read as a stream (decoded once here to
+  /// learn its size and check it, then again as the words are read, never held whole:
+  /// `GzipWords`); a raw file is read on demand with `pread`. The size must be a non-zero
+  /// multiple of 8.
   public static func openKPageFile(_ file: KPageFile, path: String) throws -> KPageArray {
     let fd = try FileIO.openForReading(path)
     var owned = true
@@ -151,12 +161,13 @@ public struct PageSnapshot: Sendable {
     var head = [UInt8](repeating: 0, count: 2)
     let n = try head.withUnsafeMutableBytes { try FileIO.pread(fd, path: path, into: $0.baseAddress!, count: 2, offset: 0) }
     if n == 2 && head == [0x1f, 0x8b] {
-      let store = try Gzip.decompress(fd: fd, path: path, size: size)
-      guard store.count > 0 else { throw SnapshotError(.badSize, path: path, "decompresses to nothing: a \(file.rawValue) dump holds one 8-byte word per PFN") }
-      guard store.count % 8 == 0 else {
-        throw SnapshotError(.badSize, path: path, offset: UInt64(store.count - store.count % 8), "decompressed size \(store.count) bytes is not a multiple of 8 (one u64 per PFN)")
+      let words = try GzipWords(fd: fd, path: path)
+      owned = false  // the stream closes it
+      guard words.size > 0 else { throw SnapshotError(.badSize, path: path, "decompresses to nothing: a \(file.rawValue) dump holds one 8-byte word per PFN") }
+      guard words.size % 8 == 0 else {
+        throw SnapshotError(.badSize, path: path, offset: UInt64(words.size - words.size % 8), "decompressed size \(words.size) bytes is not a multiple of 8 (one u64 per PFN)")
       }
-      return KPageArray(file: file, path: path, count: store.count / 8, backing: .memory(store))
+      return KPageArray(file: file, path: path, count: words.size / 8, chunkWords: 1 << 14, backing: .gzip(words))
     }
     guard size % 8 == 0 else {
       throw SnapshotError(.badSize, path: path, offset: size - size % 8, "size \(size) bytes is not a multiple of 8 (one u64 per PFN)")

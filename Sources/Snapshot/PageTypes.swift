@@ -210,6 +210,19 @@ public struct PageTypesSummary: Equatable, Sendable {
   /// Bits page-types names, in bit order.
   static let namedBits: [Int] = flagNames.keys.sorted()
   static let namedMask: UInt64 = namedBits.reduce(0) { $0 | 1 << UInt64($1) }
+  /// The bits of a raw kpageflags word that page-types has no name for: 27-31, 42-46,
+  /// 49, 52-60 (`0x1ff2_7c00_f800_0000`). A word with one makes `page-types -r` stop;
+  /// every reader of a kpageflags array refuses it unless told otherwise
+  /// (`KPageArray.refusedBits`). page-types' raw-mode rewrites only move bits between
+  /// named positions, so this test on the raw word is exactly `-r`'s.
+  public static let unnamedBits: UInt64 = ~namedMask
+
+  /// The error for a word with a bit page-types cannot name, as page-types stops.
+  static func unknownBitError(path: String, pfn: Int, word: UInt64, bit: Int) -> SnapshotError {
+    SnapshotError(
+      .unknownFlagBit, path: path, offset: UInt64(pfn) * 8,
+      "PFN \(pfn) has flags 0x\(String(word, radix: 16)) with bit \(bit), which page-types has no name for (it stops with \"unknown flag bit \(bit)\")")
+  }
 
   /// page-types' bit numbers for the overloaded flags it invents in raw mode.
   public enum OverloadedBit {
@@ -260,17 +273,19 @@ public struct PageTypesSummary: Equatable, Sendable {
   /// - Parameter path: the kpageflags file, named in the error for an unknown bit.
   /// - Throws: `SnapshotError` `.unknownFlagBit` naming the bit, the word and its first
   ///   PFN, where page-types would stop with "unknown flag bit".
-  public init(histogram: FlagWordHistogram, mode: Mode, pageSize: Int = 4096, path: String) throws {
+  ///   With `acceptUnknown` such words are counted as they are (their row shows the flags
+  ///   in hex; the symbolic and long names show the named bits only).
+  public init(histogram: FlagWordHistogram, mode: Mode, pageSize: Int = 4096, path: String, acceptUnknown: Bool = false) throws {
     self.mode = mode
     self.pageSize = pageSize
     var merged: [UInt64: (pages: UInt64, first: Int)] = [:]
-    for e in histogram.entries {
+    // The lowest PFN first, so that an unknown bit is reported where page-types meets it.
+    for e in histogram.entries.sorted(by: { $0.firstPFN < $1.firstPFN }) {
       let key = Self.transform(e.word, mode: mode)
       if key & ~Self.namedMask != 0 {
-        let bit = (key & ~Self.namedMask).trailingZeroBitCount
-        throw SnapshotError(
-          .unknownFlagBit, path: path, offset: UInt64(e.firstPFN) * 8,
-          "PFN \(e.firstPFN) has flags 0x\(String(e.word, radix: 16)) with bit \(bit), which page-types has no name for (it stops with \"unknown flag bit \(bit)\")")
+        guard acceptUnknown else {
+          throw Self.unknownBitError(path: path, pfn: e.firstPFN, word: e.word, bit: (key & ~Self.namedMask).trailingZeroBitCount)
+        }
       }
       let old = merged[key]
       merged[key] = ((old?.pages ?? 0) + e.pages, min(old?.first ?? .max, e.firstPFN))
@@ -305,9 +320,15 @@ public struct PageTypesSummary: Equatable, Sendable {
     rows = (slots.compactMap { $0 } + overflow).map { Row(flags: $0, pages: merged[$0]!.pages) }
   }
 
-  /// Scans a kpageflags array and builds its summary.
+  /// Scans a kpageflags array and builds its summary. Unknown bits are judged as
+  /// page-types judges them, after the mode's transformation (the default mode hides
+  /// bits 32-47), so the array's own `refusedBits` check is off for this scan; it is
+  /// skipped altogether when the array's `refusedBits` is 0 (accept everything).
   public static func of(_ flags: KPageArray, mode: Mode, pageSize: Int = 4096, threads: Int = Parallel.defaultThreads) throws -> PageTypesSummary {
-    try PageTypesSummary(histogram: FlagWordHistogram.of(flags, threads: threads), mode: mode, pageSize: pageSize, path: flags.path)
+    let refused = flags.refusedBits
+    flags.refusedBits = 0
+    defer { flags.refusedBits = refused }
+    return try PageTypesSummary(histogram: FlagWordHistogram.of(flags, threads: threads), mode: mode, pageSize: pageSize, path: flags.path, acceptUnknown: refused == 0)
   }
 
   /// MB as page-types computes it: `(pages * page_size) >> 20`.

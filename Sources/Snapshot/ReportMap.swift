@@ -57,6 +57,12 @@ public struct PhysicalMap: Sendable {
 
 /// Builds a ``PhysicalMap`` from kpageflags chunks in PFN order, with memory bounded by
 /// one section of cells and the runs kept (no per-PFN or per-cell array).
+///
+/// The counts live in flat arrays indexed by `level * classes + class`. A cell's counts go
+/// into level 0; a block finished at one level adds its counts to the level above, which
+/// finishes only then, so a cell costs about two levels of work, not seventeen. Each level
+/// keeps its last run open in those flat arrays and stores it as a `MapRun` only when a
+/// block of another class starts it a new one.
 public final class PhysicalMapBuilder {
   public static let defaultMaxRuns = 12_000
   let cellPFNs: Int
@@ -65,16 +71,34 @@ public final class PhysicalMapBuilder {
   let maxRuns: Int
   static let classCount = MapClass.allCases.count
   static let levels = 0...16
+  static let levelCount = levels.count
+  let totalCells: Int
 
-  // The section being filled: its cells' counts, zero words kept in `.hole` until resolved.
+  // The section being filled: its cells' counts (cell * classes + class), zero words kept
+  // in `.hole` until resolved.
   let sectionPFNs: Int
+  let sectionCellCount: Int
   var sectionIndex = 0
   var sectionNonzero = false
-  var sectionCells: [[Int]]
+  /// sectionCellCount x classCount counts (raw memory: touched once per run).
+  let sectionCells: UnsafeMutablePointer<Int>
   var ramIndex = 0
+  /// The cell the last run ended in, as a PFN window and its offset in `sectionCells`:
+  /// a run that falls inside it (most runs) is one add. Empty after a section flush.
+  var fastLo = 0
+  var fastHi = -1
+  var fastBase = 0
+  /// Recent words and their class (64 slots by a hash of the word; 0 is `.hole`).
+  let classWords: UnsafeMutablePointer<UInt64>
+  let wordClasses: UnsafeMutablePointer<UInt8>
 
-  // Per level: the block being summed, the runs, and whether the level gave up.
-  var blockCounts: [[Int]]
+  // Per level: the block being summed, the open run (class -1: none), the closed runs,
+  // and whether the level gave up.
+  var blockCounts: [Int]
+  var openClass: [Int]
+  var openFirst: [Int]
+  var openCells: [Int]
+  var openCounts: [Int]
   var runs: [[MapRun]]
   var overflowed: [Bool]
   var totals: [Int]
@@ -85,12 +109,29 @@ public final class PhysicalMapBuilder {
     self.ram = ram
     self.maxRuns = maxRuns
     cellPFNs = max(1, (2 << 20) / pageSize)
+    totalCells = (pfns + cellPFNs - 1) / cellPFNs
     sectionPFNs = max(cellPFNs, Kernel.pagesPerSection * 4096 / pageSize)
-    sectionCells = Array(repeating: Array(repeating: 0, count: Self.classCount), count: sectionPFNs / cellPFNs)
-    blockCounts = Array(repeating: Array(repeating: 0, count: Self.classCount), count: Self.levels.count)
-    runs = Array(repeating: [], count: Self.levels.count)
-    overflowed = Array(repeating: false, count: Self.levels.count)
+    sectionCellCount = sectionPFNs / cellPFNs
+    sectionCells = .allocate(capacity: sectionCellCount * Self.classCount)
+    sectionCells.initialize(repeating: 0, count: sectionCellCount * Self.classCount)
+    classWords = .allocate(capacity: 64)
+    classWords.initialize(repeating: 0, count: 64)
+    wordClasses = .allocate(capacity: 64)
+    wordClasses.initialize(repeating: UInt8(MapClass.hole.rawValue), count: 64)
+    blockCounts = Array(repeating: 0, count: Self.levelCount * Self.classCount)
+    openClass = Array(repeating: -1, count: Self.levelCount)
+    openFirst = Array(repeating: 0, count: Self.levelCount)
+    openCells = Array(repeating: 0, count: Self.levelCount)
+    openCounts = Array(repeating: 0, count: Self.levelCount * Self.classCount)
+    runs = Array(repeating: [], count: Self.levelCount)
+    overflowed = Array(repeating: false, count: Self.levelCount)
     totals = Array(repeating: 0, count: Self.classCount)
+  }
+
+  deinit {
+    sectionCells.deallocate()
+    classWords.deallocate()
+    wordClasses.deallocate()
   }
 
   /// Adds one chunk of kpageflags words starting at `startPFN`; chunks come in order.
@@ -99,33 +140,61 @@ public final class PhysicalMapBuilder {
     let n = words.count
     var i = 0
     while i < n {
-      let j = KPageRuns.end(p, from: i, count: n)
-      run(MapClass.of(p[i]), startPFN + i, j - i)
+      let v = p[i]
+      // A run of one (every word of a dump without runs) needs no run search.
+      let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
+      run(mapClass(v), startPFN &+ i, j &- i)
       i = j
     }
   }
 
+  @inline(__always)
+  func mapClass(_ w: UInt64) -> MapClass {
+    let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    if classWords[h] == w { return MapClass(rawValue: Int(wordClasses[h]))! }
+    let c = MapClass.of(w)
+    classWords[h] = w
+    wordClasses[h] = UInt8(c.rawValue)
+    return c
+  }
+
+  @inline(__always)
   func run(_ c: MapClass, _ pfn: Int, _ n: Int) {
+    if pfn >= fastLo && pfn &+ n <= fastHi {
+      sectionCells[fastBase &+ c.rawValue] &+= n
+      if c != .hole { sectionNonzero = true }
+      return
+    }
+    runAcrossCells(c, pfn, n)
+  }
+
+  func runAcrossCells(_ c: MapClass, _ pfn: Int, _ n: Int) {
+    let last = pfn + n - 1
     var pfn = pfn, n = n
+    let classes = Self.classCount
     while n > 0 {
       let s = pfn / sectionPFNs
       if s != sectionIndex { flushSection(upTo: s) }
-      let sectionEnd = (s + 1) * sectionPFNs
-      let take = min(n, sectionEnd - pfn)
+      let sectionEnd = (s &+ 1) &* sectionPFNs
+      let take = min(n, sectionEnd &- pfn)
       if c != .hole { sectionNonzero = true }
       // Split over cells.
       var q = pfn, left = take
       while left > 0 {
         let cell = (q % sectionPFNs) / cellPFNs
-        let cellEnd = (q / cellPFNs + 1) * cellPFNs
-        let k = min(left, cellEnd - q)
-        sectionCells[cell][c.rawValue] += k
-        q += k
-        left -= k
+        let cellEnd = (q / cellPFNs &+ 1) &* cellPFNs
+        let k = min(left, cellEnd &- q)
+        sectionCells[cell &* classes &+ c.rawValue] &+= k
+        q &+= k
+        left &-= k
       }
-      pfn += take
-      n -= take
+      pfn &+= take
+      n &-= take
     }
+    // The cell of the run's last PFN (in the section now buffered) takes the next runs.
+    fastLo = last / cellPFNs * cellPFNs
+    fastHi = min(fastLo + cellPFNs, (sectionIndex + 1) * sectionPFNs)
+    fastBase = ((last % sectionPFNs) / cellPFNs) * classes
   }
 
   /// RAM PFNs in `lo..<hi` (ranges sorted, visited in increasing order).
@@ -144,65 +213,112 @@ public final class PhysicalMapBuilder {
   /// moves to section `next`.
   func flushSection(upTo next: Int) {
     let first = sectionIndex * sectionPFNs
-    for (i, var counts) in sectionCells.enumerated() {
+    let classes = Self.classCount
+    let holeIndex = MapClass.hole.rawValue
+    let zeroRAMIndex = (sectionNonzero ? MapClass.other : MapClass.uninitialised).rawValue
+    for i in 0..<sectionCellCount {
       let lo = first + i * cellPFNs
       guard lo < pfns else { break }
       let hi = min(pfns, lo + cellPFNs)
-      let zero = counts[MapClass.hole.rawValue]
+      let base = i * classes
+      let zero = sectionCells[base + holeIndex]
       let hole: Int
       if ram != nil {
         hole = min(zero, (hi - lo) - ramPFNs(lo, hi))
       } else {
         hole = sectionNonzero ? 0 : zero
       }
-      counts[MapClass.hole.rawValue] = hole
+      sectionCells[base + holeIndex] = hole
       // RAM reading 0: a whole section of it is memory whose struct pages were not
       // initialised yet (deferred init); elsewhere kernel pages without flags.
-      counts[(sectionNonzero ? MapClass.other : MapClass.uninitialised).rawValue] += zero - hole
-      cell(counts)
+      sectionCells[base + zeroRAMIndex] += zero - hole
+      cell(at: base)
     }
-    for i in sectionCells.indices { for k in 0..<Self.classCount { sectionCells[i][k] = 0 } }
+    sectionCells.update(repeating: 0, count: sectionCellCount * classes)
     sectionNonzero = false
     sectionIndex = next
+    fastHi = -1
+  }
+
+  /// The first class with the most pages among `counts[0..<classCount]`.
+  @inline(__always)
+  static func dominant(_ counts: UnsafePointer<Int>) -> Int {
+    var best = 0
+    for k in 1..<classCount where counts[k] > counts[best] { best = k }
+    return best
   }
 
   static func dominant(_ counts: [Int]) -> MapClass {
-    var best = 0
-    for k in 1..<counts.count where counts[k] > counts[best] { best = k }
-    return MapClass(rawValue: best)!
+    MapClass(rawValue: counts.withUnsafeBufferPointer { dominant($0.baseAddress!) })!
   }
 
-  func cell(_ counts: [Int]) {
+  /// One finished cell, whose counts are `sectionCells[base..<base + classCount]`.
+  func cell(at base: Int) {
     let index = nextCell
     nextCell += 1
-    for k in 0..<Self.classCount { totals[k] += counts[k] }
-    let total = (pfns + cellPFNs - 1) / cellPFNs
-    for level in Self.levels where !overflowed[level] {
-      for k in 0..<Self.classCount { blockCounts[level][k] += counts[k] }
-      let size = 1 << level
-      guard (index + 1) % size == 0 || index + 1 == total else { continue }
-      let blockFirst = index / size * size
-      let cells = index + 1 - blockFirst
-      let c = Self.dominant(blockCounts[level])
-      if var last = runs[level].last, last.mapClass == c, last.firstCell + last.cells == blockFirst {
-        last.cells += cells
-        for k in 0..<Self.classCount { last.counts[k] += blockCounts[level][k] }
-        runs[level][runs[level].count - 1] = last
-      } else {
-        runs[level].append(MapRun(firstCell: blockFirst, cells: cells, mapClass: c, counts: blockCounts[level]))
-        if runs[level].count > maxRuns && level < Self.levels.upperBound {
-          overflowed[level] = true
-          runs[level] = []
+    let classes = Self.classCount
+    let last = index + 1 == totalCells
+    do {
+      let counts = UnsafePointer(sectionCells + base)
+      for k in 0..<classes { totals[k] &+= counts[k] }
+      blockCounts.withUnsafeMutableBufferPointer { blocks in
+        let b = blocks.baseAddress!
+        for k in 0..<classes { b[k] &+= counts[k] }
+        var level = 0
+        while true {
+          let size = 1 << level
+          guard (index + 1) % size == 0 || last else { return }
+          let sum = b + level * classes
+          if !overflowed[level] { finishBlock(level: level, first: index / size * size, cells: index + 1 - index / size * size, counts: sum) }
+          if level == Self.levels.upperBound {
+            for k in 0..<classes { sum[k] = 0 }
+            return
+          }
+          let up = sum + classes
+          for k in 0..<classes {
+            up[k] &+= sum[k]
+            sum[k] = 0
+          }
+          level += 1
         }
       }
-      for k in 0..<Self.classCount { blockCounts[level][k] = 0 }
     }
+  }
+
+  /// A finished block of `level`: extends the level's open run or starts a new one.
+  @inline(__always)
+  func finishBlock(level: Int, first: Int, cells: Int, counts: UnsafeMutablePointer<Int>) {
+    let classes = Self.classCount
+    let c = Self.dominant(counts)
+    let o = level * classes
+    if openClass[level] == c && openFirst[level] + openCells[level] == first {
+      openCells[level] += cells
+      for k in 0..<classes { openCounts[o + k] &+= counts[k] }
+      return
+    }
+    if openClass[level] >= 0 { runs[level].append(openRun(level)) }
+    openClass[level] = c
+    openFirst[level] = first
+    openCells[level] = cells
+    for k in 0..<classes { openCounts[o + k] = counts[k] }
+    if runs[level].count + 1 > maxRuns && level < Self.levels.upperBound {
+      overflowed[level] = true
+      runs[level] = []
+      openClass[level] = -1
+    }
+  }
+
+  func openRun(_ level: Int) -> MapRun {
+    let o = level * Self.classCount
+    return MapRun(firstCell: openFirst[level], cells: openCells[level], mapClass: MapClass(rawValue: openClass[level])!, counts: Array(openCounts[o..<(o + Self.classCount)]))
   }
 
   /// The map, at the finest level whose runs fit.
   public func finish() -> PhysicalMap {
     if pfns > 0 { flushSection(upTo: sectionIndex + 1) }
     let level = Self.levels.first { !overflowed[$0] } ?? Self.levels.upperBound
-    return PhysicalMap(cellPFNs: cellPFNs, pfns: pfns, level: level, runs: runs[level], totals: totals)
+    var kept = runs[level]
+    if openClass[level] >= 0 { kept.append(openRun(level)) }
+    return PhysicalMap(cellPFNs: cellPFNs, pfns: pfns, level: level, runs: kept, totals: totals)
   }
 }

@@ -62,6 +62,9 @@ extension Memdesc {
         out += ExplainOutput.modelMachine(ramBytes: bytes, layout: layout.rawValue)
       } else {
         let snapshot = try source.open()
+        // The page's own words are checked as they are read; the rest of the source too,
+        // so that explain refuses what analyze refuses.
+        try snapshot.kpageflags.checkAllWords()
         guard value < UInt64(snapshot.pfnCount) else {
           throw DataError("PFN \(pfn.text) is beyond the snapshot's \(snapshot.pfnCount) PFNs (last \(hex(snapshot.pfnCount - 1)))")
         }

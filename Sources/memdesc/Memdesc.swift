@@ -41,6 +41,9 @@ struct Memdesc: ParsableCommand {
       exit(withError: e)
     } catch let e as CleanExit {
       exit(withError: e)
+    } catch let e as SnapshotError where e.kind == .unknownFlagBit {
+      writeStderr("memdesc: error: \(e); --accept-unknown-flags reads such words as they are\n")
+      Glibc.exit(1)
     } catch {
       writeStderr("memdesc: error: \(error)\n")
       Glibc.exit(1)
@@ -117,6 +120,8 @@ struct SourceOptions: ParsableArguments {
   @Flag(help: "Use the built-in demonstration: a model machine's own kpageflags after a small workload.")
   var demo = false
 
+  @OptionGroup var flags: UnknownFlagsOption
+
   var given: Int { (source != nil ? 1 : 0) + (live ? 1 : 0) + (demo ? 1 : 0) }
 
   func validate() throws {
@@ -131,11 +136,26 @@ struct SourceOptions: ParsableArguments {
 
   func open() throws -> PageSnapshot {
     if demo { return try DemoSnapshot.make() }
-    return try openSource(source, live: live)
+    return try flags.apply(openSource(source, live: live))
   }
 
   /// What a report or analysis says first about its source.
   var preface: String? { demo ? DemoSnapshot.description : nil }
+}
+
+/// The override for kpageflags words with a bit page-types has no name for, which every
+/// command reading a SOURCE refuses by default (the file is not kpageflags data, or comes
+/// from a kernel newer than page-types' table).
+struct UnknownFlagsOption: ParsableArguments {
+  @Flag(
+    name: .customLong("accept-unknown-flags"),
+    help: "Read kpageflags words with bits that page-types has no name for (27-31, 42-46, 49, 52-60) as they are, instead of refusing the source.")
+  var accept = false
+
+  func apply(_ snapshot: PageSnapshot) -> PageSnapshot {
+    snapshot.acceptsUnknownFlags = accept
+    return snapshot
+  }
 }
 
 /// What `analyze` and `report` read and cost: a source and the eras.

@@ -82,6 +82,8 @@ extension Memdesc.Snapshot {
 
     @OptionGroup var threads: ThreadOptions
 
+    @OptionGroup var flags: UnknownFlagsOption
+
     func validate() throws { try validateOutputArgument(output) }
 
     func run() throws {
@@ -94,7 +96,7 @@ extension Memdesc.Snapshot {
       let report: SnapshotFormat.WriteReport
       var pfns = 0
       if let from {
-        let source = try validated(PageSnapshot.open(from))
+        let source = try validated(flags.apply(PageSnapshot.open(from)))
         pfns = source.pfnCount
         report = try SnapshotFormat.write(source, to: output ?? defaultName(source.metadata.hostName), threads: threadCount, progress: bar?.update)
       } else {
@@ -131,10 +133,12 @@ extension Memdesc.Snapshot {
 
     @OptionGroup var threads: ThreadOptions
 
+    @OptionGroup var flags: UnknownFlagsOption
+
     func validate() throws { try requireSource(source, live: live) }
 
     func run() throws {
-      let snapshot = try openSource(source, live: live)
+      let snapshot = try flags.apply(openSource(source, live: live))
       let summary = try PageTypesSummary.of(snapshot.kpageflags, mode: raw ? .raw : .wellKnown, pageSize: snapshot.metadata.pageSize, threads: threads.count())
       writeStdout(summary.rendered())
     }
@@ -153,10 +157,14 @@ extension Memdesc.Snapshot {
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
+    @OptionGroup var flags: UnknownFlagsOption
+
     func validate() throws { try requireSource(source, live: live) }
 
     func run() throws {
-      let s = try openSource(source, live: live)
+      let s = try flags.apply(openSource(source, live: live))
+      // info describes a source it would analyse: words that would be refused are refused here too.
+      try s.kpageflags.checkAllWords()
       var sections: [SnapshotFormat.SectionInfo] = []
       if case .snapshotFile(let path) = s.origin { sections = try SnapshotFormat.sections(path) }
       writeStdout(format == .json ? try SnapshotOutput.infoJSON(s, sections: sections) + "\n" : SnapshotOutput.infoText(s, sections: sections))

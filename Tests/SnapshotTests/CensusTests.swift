@@ -154,3 +154,11 @@ extension SnapshotAnalysis {
     expectSnapshotError(.badText, ["buddyinfo", "line 1"]) { _ = try ProcText.buddyinfo("garbage here\n", path: "buddyinfo") }
   }
 }
+
+/// The scanner's flat counters are indexed by `CensusFolioKind.index`: it must be each
+/// kind's position in `allCases` (what `finish` reads them back by).
+@Suite struct CensusFlatCounterTests {
+  @Test func kindIndexIsAllCasesPosition() {
+    for (i, kind) in CensusFolioKind.allCases.enumerated() { #expect(kind.index == i, "\(kind)") }
+  }
+}
