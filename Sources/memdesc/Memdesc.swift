@@ -29,9 +29,14 @@ struct Memdesc: ParsableCommand {
   /// (ArgumentParser prints it with the usage text and exits 64); whatever `run()`
   /// throws is about the data or the environment and is one line with status 1.
   static func main() {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if let unknown = unknownSubcommand(in: arguments) {
+      writeStderr("Error: unknown subcommand '\(unknown)'; the subcommands are: \(visibleSubcommands.joined(separator: ", "))\nUsage: \(usageString())\n  See 'memdesc --help' for more information.\n")
+      Glibc.exit(ExitCode.validationFailure.rawValue)
+    }
     var command: any ParsableCommand
     do {
-      command = try parseAsRoot()
+      command = try parseAsRoot(arguments)
     } catch {
       exit(withError: error)
     }
@@ -44,10 +49,27 @@ struct Memdesc: ParsableCommand {
     } catch let e as SnapshotError where e.kind == .unknownFlagBit {
       writeStderr("memdesc: error: \(e); --accept-unknown-flags reads such words as they are\n")
       Glibc.exit(1)
+    } catch where exitCode(for: error) != .failure {
+      // ArgumentParser's own outcomes thrown from run(): `--help` parses to its help
+      // command, whose run() throws "help requested" (exit 0), and validation errors.
+      exit(withError: error)
     } catch {
       writeStderr("memdesc: error: \(error)\n")
       Glibc.exit(1)
     }
+  }
+
+  static var visibleSubcommands: [String] {
+    configuration.subcommands.filter { $0.configuration.shouldDisplay }.map { $0._commandName }
+  }
+
+  /// A first word that is not an option and names no subcommand. Without this check
+  /// ArgumentParser hands it to the hidden default subcommand, which calls it an
+  /// unexpected argument of `memdesc default`.
+  static func unknownSubcommand(in arguments: [String]) -> String? {
+    guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+    let known = configuration.subcommands.map { $0._commandName } + ["help"]
+    return known.contains(first) ? nil : first
   }
 }
 

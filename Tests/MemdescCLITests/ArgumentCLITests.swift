@@ -32,6 +32,26 @@ import Testing
     #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
   }
 
+  /// `--help` prints help and exits 0 for the root and every subcommand (it once came
+  /// back from `run()` as an error: exit 1, "memdesc: error: CommandError(...)").
+  @Test(arguments: [[], ["demo"], ["boot"], ["hvo"], ["simulate"], ["snapshot"], ["snapshot", "capture"],
+                    ["snapshot", "summary"], ["snapshot", "info"], ["analyze"], ["report"], ["explain"], ["export"]])
+  func helpExitsZero(command: [String]) throws {
+    let r = try cli.run(command + ["--help"])
+    #expect(r.stdout.contains("USAGE: memdesc"), "\(command): \(r.stdout.prefix(200))")
+    #expect(r.stderr.isEmpty, "\(command): \(r.stderr)")
+    #expect(try cli.run(["help"] + command).stdout == r.stdout)
+  }
+
+  /// A first word that names no subcommand is called an unknown subcommand, by name
+  /// (not an unexpected argument of the hidden default subcommand).
+  @Test func unknownSubcommandIsNamed() throws {
+    let r = try cli.run(["frobnicate"], exit: .usage,
+                        stderrLine: "Error: unknown subcommand 'frobnicate'; the subcommands are: demo, boot, hvo, simulate, snapshot, analyze, report, explain, export")
+    #expect(r.stderr.contains("Usage: memdesc <subcommand>"))
+    #expect(!r.stderr.contains("default"))
+  }
+
   /// `--eras` takes spaces after commas and names each era once.
   @Test func eraListTrimsAndDeduplicates() throws {
     let r = try cli.run(["analyze", "--demo", "--eras", "classic, mask,classic", "--format", "csv"])
