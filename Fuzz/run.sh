@@ -37,7 +37,7 @@ if [[ ! -f $OUT/libSystemPackage.a ]]; then
     -emit-library -static -o "$OUT/libSystemPackage.a" $(find "$SYS/Sources/System" -name '*.swift')
 fi
 # PageModel instrumented (the trace and argument parsers live there; Snapshot imports it).
-swiftc -O -g -parse-as-library $FUZZ -module-name PageModel -emit-module -emit-module-path "$OUT/PageModel.swiftmodule" \
+swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name PageModel -emit-module -emit-module-path "$OUT/PageModel.swiftmodule" \
   -emit-library -static -o "$OUT/libPageModel.a" $(find Sources/PageModel -name '*.swift')
 LINK_PM=(-I "$OUT" -L "$OUT" -lPageModel)
 # zlib is the system's (Sources/CZlib's module map links -lz), not instrumented.
@@ -46,7 +46,7 @@ needs_snapshot_lib=0
 for t in "${TARGETS[@]}"; do case $t in snapshot|trace|arguments) ;; *) needs_snapshot_lib=1 ;; esac; done
 if [[ $needs_snapshot_lib == 1 ]]; then
   mkdir -p "$OUT/snapshot-lib"
-  swiftc -O -g -parse-as-library $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
+  swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
     -emit-module -emit-module-path "$OUT/snapshot-lib/Snapshot.swiftmodule" \
     -emit-library -static -o "$OUT/snapshot-lib/libSnapshot.a" Sources/Snapshot/*.swift
 fi
@@ -55,14 +55,14 @@ build() {
   case $t in
     snapshot)
       # Compiled into the Snapshot module: it reaches internal readers.
-      swiftc -O -g -parse-as-library $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
+      swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
         Sources/Snapshot/*.swift Fuzz/SnapshotFuzz.swift -o "$OUT/snapshot-fuzz" ;;
-    trace) swiftc -O -g -parse-as-library $FUZZ "${LINK_PM[@]}" Fuzz/TraceFuzz.swift -o "$OUT/trace-fuzz" ;;
-    arguments) swiftc -O -g -parse-as-library $FUZZ "${LINK_PM[@]}" Fuzz/ArgumentFuzz.swift -o "$OUT/arguments-fuzz" ;;
+    trace) swiftc -O -g -parse-as-library -package-name memdesc $FUZZ "${LINK_PM[@]}" Fuzz/TraceFuzz.swift -o "$OUT/trace-fuzz" ;;
+    arguments) swiftc -O -g -parse-as-library -package-name memdesc $FUZZ "${LINK_PM[@]}" Fuzz/ArgumentFuzz.swift -o "$OUT/arguments-fuzz" ;;
     *)
       local flag
       flag=FUZZ_$(echo "$t" | tr 'a-z-' 'A-Z_')
-      swiftc -O -g -parse-as-library $FUZZ -D "$flag" -I "$OUT/snapshot-lib" -L "$OUT/snapshot-lib" -lSnapshot "${SNAP_DEPS[@]}" -lz \
+      swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -D "$flag" -I "$OUT/snapshot-lib" -L "$OUT/snapshot-lib" -lSnapshot "${SNAP_DEPS[@]}" -lz \
         Fuzz/ProcTextFuzz.swift -o "$OUT/$t-fuzz" ;;
   esac
 }
