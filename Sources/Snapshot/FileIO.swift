@@ -206,6 +206,26 @@ public enum FileIO {
     _ = fsync(dfd.rawValue)
   }
 
+  /// Writes `text` to `path` atomically (as `writeAtomically(_:mode:produce:)`).
+  public static func writeAtomically(_ path: String, text: String, mode: mode_t = 0o644) throws {
+    try writeAtomically(path, mode: mode) { write in try write(Array(text.utf8)) }
+  }
+
+  /// Creates `path` and its missing parents (`mkdir -p`, mode 0755). A component that
+  /// exists and is not a directory is an error naming it.
+  public static func makeDirectories(_ path: String) throws {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+      prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + part
+      switch try fileType(prefix) {
+      case .directory: continue
+      case .regular, .other: throw SnapshotError(.wrongFileType, path: prefix, "is not a directory")
+      case nil:
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw SnapshotError.system("mkdir", path: prefix, errno: errno) }
+      }
+    }
+  }
+
   static func temporaryName(_ base: String, attempt: Int) -> String { ".\(base).tmp-\(getpid())-\(attempt)" }
 
   /// Links an unnamed file to a free temporary name in the directory.

@@ -23,7 +23,7 @@ public struct SnapshotReport: Sendable {
   /// rename): on any error nothing is left at `path` (an old file there stays).
   public static func write(_ html: String, to path: String) throws {
     do {
-      try FileIO.writeAtomically(path, mode: 0o644) { write in try write(Array(html.utf8)) }
+      try FileIO.writeAtomically(path, text: html)
     } catch let e as SnapshotError {
       throw SnapshotError(e.kind, path: path, "cannot write the report: \(e.message)")
     }

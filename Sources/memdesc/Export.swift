@@ -67,12 +67,12 @@ extension Memdesc {
       }
       if let textfileDir, let metrics {
         let path = FileIOPath.join(textfileDir, "memdesc.prom")
-        try OutputFile.write(path, text: metrics)
+        try FileIO.writeAtomically(path, text: metrics)
         writeStdout("memdesc: wrote \(path)\n")
       }
       if let rowFile {
-        try OutputFile.makeDirectories(rowFile.dir)
-        try OutputFile.write(rowFile.path, text: rowFile.line)
+        try FileIO.makeDirectories(rowFile.dir)
+        try FileIO.writeAtomically(rowFile.path, text: rowFile.line)
         writeStdout("memdesc: wrote \(rowFile.path)\n")
       }
     }

@@ -166,7 +166,7 @@ struct FleetOfFixtures {
 /// Acceptance: fleet.sql on DuckDB over the fixtures' fleet equals the sums of the JSON
 /// documents; bad row folders get an error naming the file.
 @Suite struct FleetRowsDuckDBTests {
-  @Test(.enabled(if: FleetTools.duckdbPython != nil, "python3 with the duckdb module is not installed (pip install duckdb)"))
+  @Test(.enabled(if: FleetTools.duckdbPython != nil, "python3 with the duckdb module is missing (.ci/run installs it from PyPI)"))
   func duckdbEqualsJSON() throws {
     try FleetOfFixtures.engineEqualsJSON("duckdb", python: FleetTools.duckdbPython!, test: "FleetRowsDuckDBTests.duckdbEqualsJSON")
   }
@@ -210,7 +210,7 @@ struct FleetOfFixtures {
 /// Acceptance: the same fleet.sql on Spark SQL (local mode, 2 threads) gives the same
 /// results. In a suite of its own so that it runs beside the others.
 @Suite struct FleetRowsSparkTests {
-  @Test(.enabled(if: FleetTools.sparkPython != nil, "python3 with pyspark, or java, is not installed (pip install pyspark; Java 17)"))
+  @Test(.enabled(if: FleetTools.sparkPython != nil, "python3 with pyspark, or Java 17, is missing (.ci/run installs pyspark from PyPI)"))
   func sparkEqualsJSON() throws {
     try FleetOfFixtures.engineEqualsJSON("spark", python: FleetTools.sparkPython!, test: "FleetRowsSparkTests.sparkEqualsJSON")
   }

@@ -56,13 +56,13 @@ import Testing
   /// A write that fails half-way leaves the old file and no temporary one.
   @Test func atomicWrite() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("memdesc-outputfile-\(getpid())").path
-    try OutputFile.makeDirectories(dir + "/a/b")
+    try FileIO.makeDirectories(dir + "/a/b")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let path = dir + "/a/b/memdesc.prom"
-    try OutputFile.write(path, text: "old\n")
+    try FileIO.writeAtomically(path, text: "old\n")
     struct Stop: Error {}
     #expect(throws: Stop.self) {
-      try OutputFile.write(path) { write in
+      try FileIO.writeAtomically(path) { write in
         try write(Array("memdesc_ram_bytes ".utf8))
         throw Stop()
       }
@@ -70,6 +70,6 @@ import Testing
     #expect(try String(contentsOfFile: path, encoding: .utf8) == "old\n")
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/a/b") == ["memdesc.prom"])
     try "x".write(toFile: dir + "/file", atomically: false, encoding: .utf8)
-    #expect(throws: SnapshotError.self) { try OutputFile.makeDirectories(dir + "/file/c") }
+    #expect(throws: SnapshotError.self) { try FileIO.makeDirectories(dir + "/file/c") }
   }
 }
