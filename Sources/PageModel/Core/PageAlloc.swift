@@ -74,7 +74,8 @@ extension Machine {
       return rmqueueSmallest(zone: zone, order: order)
     }
     let index = ZoneLists.pcp(order)
-    if firstListed(zone, index) == nil {
+    var hit = firstListed(zone, index)
+    if hit == nil {
       // Kernel: `rmqueue_bulk()` with `nr_pcp_alloc()`'s batch.
       let count = order == 0 ? zoneCounters[zone].pcpBatch : max(zoneCounters[zone].pcpBatch >> order, 2)
       for _ in 0..<count {
@@ -83,8 +84,9 @@ extension Machine {
         listAddTail(page, list(zone, index, for: page))
         zoneCounters[zone].pcpCount &+= 1 << order
       }
+      hit = firstListed(zone, index)
     }
-    guard let (page, pcp) = firstListed(zone, index) else { return nil }
+    guard let (page, pcp) = hit else { return nil }
     listDel(page, pcp)
     zoneCounters[zone].pcpCount &-= 1 << order
     return memmap.pfn(ofPageAt: page)
