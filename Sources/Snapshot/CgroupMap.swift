@@ -190,14 +190,22 @@ public struct CgroupMap: Sendable, Equatable {
     return mounts
   }
 
-  /// This machine's cgroups: every directory under every cgroup mount of
-  /// /proc/self/mountinfo, by inode. Directories that vanish during the walk are skipped
-  /// (cgroups come and go); a hierarchy deeper than 64 levels is not followed further.
+  /// The hierarchies whose inodes kpagecgroup can name: the cgroup v1 hierarchy with the
+  /// memory controller when one is mounted (the controller is then not on v2), else v2.
+  public static func memoryMounts(_ mounts: [Mount]) -> [Mount] {
+    let v1 = mounts.filter { $0.hierarchy.hasPrefix("v1:") && $0.hierarchy.dropFirst(3).split(separator: ",").contains("memory") }
+    return v1.isEmpty ? mounts.filter { $0.hierarchy == "v2" } : v1
+  }
+
+  /// This machine's memory cgroups: every directory under the hierarchy of the memory
+  /// controller (`memoryMounts`) of /proc/self/mountinfo, by inode. Directories that
+  /// vanish during the walk are skipped (cgroups come and go); a hierarchy deeper than
+  /// 64 levels is not followed further.
   public static func live(proc: String = "/proc") throws -> CgroupMap {
     let mountinfoPath = FileIO.join(proc, "self/mountinfo")
     let mounts = try cgroupMounts(mountinfo: FileIO.readText(mountinfoPath), path: mountinfoPath)
     var entries: [Entry] = []
-    for m in mounts {
+    for m in memoryMounts(mounts) {
       walk(m.mountPoint, cgroup: m.root, depth: 0) { inode, cgroup in
         entries.append(Entry(inode: inode, hierarchy: m.hierarchy, path: cgroup))
       }
