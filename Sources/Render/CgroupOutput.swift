@@ -179,3 +179,37 @@ struct CgroupCostJSON: Encodable, Sendable {
     totalBytes = c.totalBytes
   }
 }
+
+extension SnapshotReport {
+  /// The cgroups with the most pages (`report --by-cgroup`): per row one bar per era of
+  /// what its pages' struct pages and descriptors cost, on one scale.
+  func cgroupSection(_ h: inout String) {
+    guard let g = cgroups else { return }
+    let (rows, other, uncharged) = g.top(10)
+    let all = rows + [other, uncharged].compactMap { $0 }
+    let eras = analysis.eras.map(\.era)
+    h += "<h2>Memory by cgroup</h2>\n"
+    h += "<p class=\"sub\">The memory cgroups with the most pages (kpagecgroup\(g.hasMap ? "" : "; no cgroup map in this snapshot, so by inode")), the rest summed as other, and pages charged to none: per era, what the cgroup's pages cost in struct pages and descriptors (docs/cgroups.md).</p>\n"
+    let maxBytes = max(1, all.flatMap { u in eras.map { u.cost($0).totalBytes } }.max() ?? 1)
+    let left = 330.0, barW = 520.0, barH = 9.0, gap = 6.0
+    let rowH = Double(eras.count) * (barH + 2) + gap
+    let height = Double(all.count) * rowH + 30
+    h += "<svg id=\"cgroups\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1100 \(fmt(height))\" width=\"100%\">\n"
+    let palette = ["#3d85c6", "#6aa84f", "#e69138", "#8e7cc3"]
+    var y = 4.0
+    for u in all {
+      let name = u.inode == nil ? "other (\(u.cgroups) cgroups)" : u.name
+      h += "<g data-cgroup=\"\(Self.esc(u.name))\" data-pages=\"\(u.pages)\"><text x=\"\(fmt(left - 8))\" y=\"\(fmt(y + rowH / 2))\" text-anchor=\"end\">\(Self.esc(name.count > 48 ? "…" + name.suffix(47) : name)) · \(Self.group(u.pages)) pages</text>"
+      for (i, e) in eras.enumerated() {
+        let c = u.cost(e)
+        let w = Double(c.totalBytes) / Double(maxBytes) * barW
+        let by = y + Double(i) * (barH + 2)
+        h += "<rect x=\"\(fmt(left))\" y=\"\(fmt(by))\" width=\"\(fmt(w))\" height=\"\(fmt(barH))\" fill=\"\(palette[i % palette.count])\" data-era=\"\(e.rawValue)\" data-total-bytes=\"\(c.totalBytes)\"><title>\(e.rawValue): \(Self.human(UInt64(c.totalBytes)))</title></rect>"
+        h += "<text x=\"\(fmt(left + w + 5))\" y=\"\(fmt(by + barH - 1))\" style=\"font-size:9px\">\(e.rawValue) \(Self.human(UInt64(c.totalBytes)))</text>"
+      }
+      h += "</g>\n"
+      y += rowH
+    }
+    h += "</svg>\n"
+  }
+}

@@ -51,6 +51,7 @@ extension SnapshotReport {
     eraSection(&h)
     folioSection(&h)
     mapcountSection(&h)
+    cgroupSection(&h)
     hvoSection(&h)
     crosscheckSection(&h)
     h += "<p class=\"note\">Made by memdesc report. Classes come from /proc/kpageflags words (a tail page carries its folio's flags); each map cell is coloured by the class with the most pages in it.</p>\n"

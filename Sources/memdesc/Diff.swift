@@ -20,7 +20,7 @@ extension Memdesc {
         Examples:
           memdesc diff Tests/SnapshotTests/Fixtures/hvo-off.mdsnap Tests/SnapshotTests/Fixtures/hvo-on.mdsnap
           memdesc diff Tests/SnapshotTests/Fixtures/hvo-off.mdsnap Tests/SnapshotTests/Fixtures/hvo-on.mdsnap --format json
-          memdesc diff Tests/SnapshotTests/Fixtures/idle Tests/SnapshotTests/Fixtures/thp-anon --format html -o diff.html
+          memdesc diff Tests/SnapshotTests/Fixtures/idle Tests/SnapshotTests/Fixtures/thp-anon --format html -o /tmp/memdesc-diff.html
         """)
 
     @Argument(help: "The snapshot before (snapshot file, raw directory or kpageflags dump).")

@@ -42,4 +42,16 @@ import Testing
     try cli.run(["analyze", Self.fixtures + "/fuzz/kpageflags-32k.gz", "--by", "cgroup"], exit: .failure,
                 stderrLine: "memdesc: error: kpageflags dump \(Self.fixtures)/fuzz/kpageflags-32k.gz: has no kpagecgroup: memory by cgroup needs /proc/kpagecgroup (a capture of a kernel with CONFIG_MEMCG)")
   }
+
+  @Test func reportSectionByCgroupAndMapcounts() throws {
+    try withScratchDirectory("cgroup-report") { scratch in
+      let out = scratch.file("r.html")
+      try cli.run(["report", Self.fixtures + "/idle", "--by-cgroup", "-o", out, "--eras", "classic,memdesc8"])
+      let html = try String(contentsOfFile: out, encoding: .utf8)
+      #expect(html.contains("<svg id=\"cgroups\""))
+      #expect(html.contains("data-cgroup=\"inode 6115\" data-pages=\"370521\""))
+      #expect(html.contains("data-cgroup=\"(none)\""))
+      #expect(html.contains("<table id=\"mapcounts\">"))
+    }
+  }
 }
