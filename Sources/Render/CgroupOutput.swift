@@ -186,10 +186,15 @@ extension SnapshotReport {
   func cgroupSection(_ h: inout String) {
     guard let g = cgroups else { return }
     let (rows, other, uncharged) = g.top(10)
-    let all = rows + [other, uncharged].compactMap { $0 }
+    // Pages charged to none (free memory, holes, most kernel pages) would dwarf the
+    // cgroups' bars: they get a line of their own.
+    let all = rows + [other].compactMap { $0 }
     let eras = analysis.eras.map(\.era)
     h += "<h2>Memory by cgroup</h2>\n"
-    h += "<p class=\"sub\">The memory cgroups with the most pages (kpagecgroup\(g.hasMap ? "" : "; no cgroup map in this snapshot, so by inode")), the rest summed as other, and pages charged to none: per era, what the cgroup's pages cost in struct pages and descriptors (docs/cgroups.md).</p>\n"
+    h += "<p class=\"sub\">The memory cgroups with the most pages (kpagecgroup\(g.hasMap ? "" : "; no cgroup map in this snapshot, so by inode")), the rest summed as other: per era, what the cgroup's pages cost in struct pages and descriptors (docs/cgroups.md).</p>\n"
+    if let u = uncharged {
+      h += "<p class=\"note\" data-cgroup=\"(none)\" data-pages=\"\(u.pages)\">Charged to no cgroup: \(Self.group(u.pages)) pages (\(eras.map { "\($0.rawValue) \(Self.human(UInt64(u.cost($0).totalBytes)))" }.joined(separator: ", "))).</p>\n"
+    }
     let maxBytes = max(1, all.flatMap { u in eras.map { u.cost($0).totalBytes } }.max() ?? 1)
     let left = 330.0, barW = 520.0, barH = 9.0, gap = 6.0
     let rowH = Double(eras.count) * (barH + 2) + gap
