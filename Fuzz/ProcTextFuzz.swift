@@ -2,7 +2,8 @@
 // HugepagesInfo), linked against an instrumented Snapshot by Fuzz/run.sh, which builds
 // this file once per reader with one of -D FUZZ_MEMINFO (meminfo and vmstat counters,
 // and the memmap sum), FUZZ_BUDDYINFO, FUZZ_IOMEM (System RAM, then the RAM clipped and
-// modelled as a layout), FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE. The input is
+// modelled as a layout), FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE, FUZZ_CGROUPS (the snapshot's cgroup map), FUZZ_MOUNTINFO
+// (the cgroup mounts of /proc/self/mountinfo). The input is
 // the file. Every input must end in a value or a SnapshotError; the values must hold
 // what the reader promises (bounded counts, sorted disjoint ranges).
 
@@ -40,8 +41,19 @@ public func procTextFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
     }
   #elseif FUZZ_KERNEL_RELEASE
     try? ProcText.kernelRelease(text, path: "fuzz")
+  #elseif FUZZ_CGROUPS
+    if let map = try? CgroupMap.parse(text, path: "fuzz") {
+      // What is read back writes the same map.
+      precondition((try? CgroupMap.parse(map.text, path: "fuzz")) == map, "the cgroup map does not round-trip")
+      precondition(map.entries.allSatisfy { $0.inode > 0 && $0.path.hasPrefix("/") }, "an entry the reader should refuse")
+    }
+  #elseif FUZZ_MOUNTINFO
+    if let mounts = try? CgroupMap.cgroupMounts(mountinfo: text, path: "fuzz") {
+      precondition(Set(mounts.map(\.hierarchy)).count == mounts.count, "a hierarchy twice")
+      _ = CgroupMap.memoryMounts(mounts)
+    }
   #else
-    #error("build with one of -D FUZZ_MEMINFO, FUZZ_BUDDYINFO, FUZZ_IOMEM, FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE")
+    #error("build with one of -D FUZZ_MEMINFO, FUZZ_BUDDYINFO, FUZZ_IOMEM, FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE, FUZZ_CGROUPS, FUZZ_MOUNTINFO")
   #endif
   return 0
 }

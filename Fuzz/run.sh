@@ -5,8 +5,9 @@
 #   snapshot        snapshot file and gzip readers (Fuzz/SnapshotFuzz.swift, compiled into Snapshot)
 #   trace           the simulate --trace reader (Fuzz/TraceFuzz.swift)
 #   arguments       --ram sizes, PFNs, --ram-ranges, --hugepages (Fuzz/ArgumentFuzz.swift)
-#   meminfo buddyinfo iomem zoneinfo hugepages kernel-release
-#                   the /proc text readers (Fuzz/ProcTextFuzz.swift, built once per reader)
+#   meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo
+#                   the /proc text readers and the cgroup map's (Fuzz/ProcTextFuzz.swift,
+#                   built once per reader)
 # Builds with swiftc directly (-sanitize=fuzzer,address), outside the root package's build.
 # Seeds are Fuzz/seeds/TARGET/ (small, in git); each target's working corpus is
 # Fuzz/corpus/TARGET/ (started from the seeds). Findings (crash-*, leak-*, timeout-*) land
@@ -14,7 +15,7 @@
 # Each run's last stats line is appended to Fuzz/.build/runs.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="snapshot trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release"
+ALL="snapshot trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo"
 SECONDS_TO_RUN=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then SECONDS_TO_RUN=$1; shift; fi
 TARGETS=()

@@ -29,6 +29,8 @@ public enum AnalysisOutput {
       line("                \(kind.rawValue.rightPadded(11)) \(String(c.folioCount(kind)).rightPadded(11)) \(String(c.folioPages(kind)).rightPadded(11)) \(orders)")
     }
     line()
+    out += MapcountOutput.text(a.mapcounts)
+    line()
     line("memmap of the real machine (vmstat nr_memmap_boot_pages + nr_memmap_pages): " + (a.vmstatMemmapPages.map { pages($0) } ?? "not in this snapshot"))
     line("projection on \(ByteSize.human(a.layout.ramBytes)) of RAM, \(a.layout.presentSections.count) present sections")
     line("  \(EraTable.header)   total if all HugeTLB had HVO")
@@ -96,10 +98,12 @@ struct AnalysisJSON: Encodable {
   var erasAllHVO: [EraCostJSON]
   var crosschecks: [CrosscheckJSON]
   var notes: [String]
+  @Nullable var mapcounts: MapcountJSON?
 
   enum CodingKeys: String, CodingKey {
     case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census
     case vmstatMemmapPages = "vmstat_memmap_pages", vmstatMemmapBytes = "vmstat_memmap_bytes", eras, erasAllHVO = "eras_all_hvo", crosschecks, notes
+    case mapcounts
   }
 
   init(_ a: SnapshotAnalysis) {
@@ -114,6 +118,7 @@ struct AnalysisJSON: Encodable {
     erasAllHVO = a.erasAllHVO.map(EraCostJSON.init)
     crosschecks = a.crosschecks.map(CrosscheckJSON.init)
     notes = a.notes
+    mapcounts = a.mapcounts.map(MapcountJSON.init)
   }
 }
 

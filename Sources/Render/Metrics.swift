@@ -80,9 +80,12 @@ public enum MetricsDialect: Sendable {
 /// stable; each label takes a bounded set of values (eras, kinds, orders 0-18, pools,
 /// cross-check names), never a PFN.
 public enum MetricsOutput {
-  public static func render(_ a: SnapshotAnalysis, run: RunInfo, dialect: MetricsDialect) -> String {
+  /// `extra` families follow the analysis's own (`analyze --by cgroup` adds its).
+  public static func render(_ a: SnapshotAnalysis, run: RunInfo, dialect: MetricsDialect) -> String { render(a, run: run, dialect: dialect, extra: []) }
+
+  static func render(_ a: SnapshotAnalysis, run: RunInfo, dialect: MetricsDialect, extra: [Family]) -> String {
     var out = ""
-    for f in families(a, run: run) where !f.samples.isEmpty {
+    for f in families(a, run: run) + extra where !f.samples.isEmpty {
       out += "# HELP \(f.name) \(escapeHelp(f.help))\n"
       out += "# TYPE \(f.name) gauge\n"
       if dialect == .openMetrics, let unit = f.unit { out += "# UNIT \(f.name) \(unit)\n" }

@@ -38,11 +38,35 @@ extension SnapshotReport {
     h.reserveCapacity(1 << 20)
     let a = analysis, c = a.census
     let title = "Memdesc report: \(metadata.hostName ?? a.source)"
-    h += """
+    h += Self.pageHead(title: title, subtitle: "\(Self.esc(a.source)) · kernel \(Self.esc(a.kernelRelease ?? "unknown"))\(metadata.capturedAt.map { " · captured " + Self.esc($0) } ?? "")")
+    if let preface { h += "<p class=\"note\">\(Self.esc(preface))</p>\n" }
+    h += "<div class=\"facts\">"
+    h += "<div><b>PFNs</b> \(Self.group(c.pfns)) (\(Self.human(UInt64(c.pfns) * UInt64(a.pageSize))) span)</div>"
+    h += "<div><b>RAM</b> \(Self.human(UInt64(c.ramPFNs) * UInt64(a.pageSize)))\(c.ramKnown ? "" : " (from non-zero sections)") in \(c.ramSections) sections</div>"
+    h += "<div><b>holes</b> \(Self.group(c.holePFNs)) PFNs</div>"
+    h += "<div><b>free</b> \(Self.human(UInt64(c.buddyPages) * UInt64(a.pageSize)))</div>"
+    h += "<div><b>memmap (vmstat)</b> \(a.vmstatMemmapPages.map { Self.human(UInt64($0) * UInt64(a.pageSize)) } ?? "not recorded")</div>"
+    h += "</div>\n"
+    mapSection(&h)
+    eraSection(&h)
+    folioSection(&h)
+    mapcountSection(&h)
+    cgroupSection(&h)
+    hvoSection(&h)
+    crosscheckSection(&h)
+    h += "<p class=\"note\">Made by memdesc report. Classes come from /proc/kpageflags words (a tail page carries its folio's flags); each map cell is coloured by the class with the most pages in it.</p>\n"
+    h += Self.pageFoot
+    return h
+  }
+
+  /// The page's start: doctype, head with the style sheet (the map's class colours
+  /// included), the title as heading and `subtitle` (HTML) under it.
+  static func pageHead(title: String, subtitle: String) -> String {
+    """
       <!DOCTYPE html>
       <html lang="en"><head><meta charset="utf-8">
       <meta name="viewport" content="width=device-width, initial-scale=1">
-      <title>\(Self.esc(title))</title>
+      <title>\(esc(title))</title>
       <style>
       body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0;background:#f6f6f4}
       main{max-width:1180px;margin:0 auto;padding:18px 28px 40px;background:#fff}
@@ -56,50 +80,25 @@ extension SnapshotReport {
       th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f0f0ee;font-weight:600}
       td.l,th.l{text-align:left}.ok{color:#1b7a1b;font-weight:600}.moved{color:#a66a00;font-weight:600}.differ{color:#b00020;font-weight:600}
       .note{color:#555;font-size:12.5px}ul.notes li{margin:3px 0;color:#444}
-      \(MapClass.allCases.map { ".k-\($0.key){fill:\(Self.colors[$0]!)}" }.joined())
+      \(MapClass.allCases.map { ".k-\($0.key){fill:\(colors[$0]!)}" }.joined())
       .k-hole{stroke:#eee;stroke-width:.3}
       </style></head><body><main>
-      <h1>\(Self.esc(title))</h1>
-      <p class="sub">\(Self.esc(a.source)) · kernel \(Self.esc(a.kernelRelease ?? "unknown"))\(metadata.capturedAt.map { " · captured " + Self.esc($0) } ?? "")</p>
+      <h1>\(esc(title))</h1>
+      <p class="sub">\(subtitle)</p>
 
       """
-    if let preface { h += "<p class=\"note\">\(Self.esc(preface))</p>\n" }
-    h += "<div class=\"facts\">"
-    h += "<div><b>PFNs</b> \(Self.group(c.pfns)) (\(Self.human(UInt64(c.pfns) * UInt64(a.pageSize))) span)</div>"
-    h += "<div><b>RAM</b> \(Self.human(UInt64(c.ramPFNs) * UInt64(a.pageSize)))\(c.ramKnown ? "" : " (from non-zero sections)") in \(c.ramSections) sections</div>"
-    h += "<div><b>holes</b> \(Self.group(c.holePFNs)) PFNs</div>"
-    h += "<div><b>free</b> \(Self.human(UInt64(c.buddyPages) * UInt64(a.pageSize)))</div>"
-    h += "<div><b>memmap (vmstat)</b> \(a.vmstatMemmapPages.map { Self.human(UInt64($0) * UInt64(a.pageSize)) } ?? "not recorded")</div>"
-    h += "</div>\n"
-    mapSection(&h)
-    eraSection(&h)
-    folioSection(&h)
-    hvoSection(&h)
-    crosscheckSection(&h)
-    h += "<p class=\"note\">Made by memdesc report. Classes come from /proc/kpageflags words (a tail page carries its folio's flags); each map cell is coloured by the class with the most pages in it.</p>\n"
-    h += "</main></body></html>\n"
-    return h
   }
+
+  static let pageFoot = "</main></body></html>\n"
 
   func mapSection(_ h: inout String) {
     let m = map
-    let cells = m.cells
     let cellBytes = UInt64(m.cellPFNs) * UInt64(analysis.pageSize)
-    // Columns: a power of two, at least 64, with no more rows than columns.
-    var cols = 64
-    while (cells + cols - 1) / cols > cols { cols *= 2 }
-    let rows = max(1, (cells + cols - 1) / cols)
-    let width = 1024.0
-    let cw = width / Double(cols)
-    let ch = max(cw, min(8, 640.0 / Double(rows)))
-    let left = 78.0, top = 4.0
-    let height = Double(rows) * ch
-    let rowBytes = UInt64(cols) * cellBytes
     h += "<h2>Physical memory map</h2>\n"
     let blockNote = m.level == 0
       ? "one cell per \(Self.human(cellBytes)) of the PFN span"
       : "one block per \(Self.human(cellBytes << UInt64(m.level))) (\(m.blockCells) cells of \(Self.human(cellBytes)): the map had too many runs to draw cell by cell)"
-    h += "<p class=\"sub\">\(Self.group(cells)) cells of \(Self.human(cellBytes)), \(cols) to a row (\(Self.human(rowBytes)) a row), \(blockNote); hover for the PFN range and the pages of each class.</p>\n"
+    h += "<p class=\"sub\">\(Self.group(m.cells)) cells of \(Self.human(cellBytes)), \(Self.mapColumns(m.cells)) to a row (\(Self.human(UInt64(Self.mapColumns(m.cells)) * cellBytes)) a row), \(blockNote); hover for the PFN range and the pages of each class.</p>\n"
     h += "<div class=\"legend\">"
     let totalPages = max(1, m.totals.reduce(0, +))
     for k in MapClass.allCases {
@@ -107,22 +106,51 @@ extension SnapshotReport {
       h += "<span data-class=\"\(k.key)\" data-pages=\"\(pages)\"><span class=\"sw\" style=\"background:\(Self.colors[k]!)\"></span>\(k.label) \(formatFixed(Double(pages) * 100 / Double(totalPages), decimals: 1)) %</span>"
     }
     h += "</div>\n"
-    h += "<svg id=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(left + width + 2)) \(fmt(top + height + 4))\" width=\"100%\" "
-    h += "data-cells=\"\(cells)\" data-cell-bytes=\"\(cellBytes)\" data-block-cells=\"\(m.blockCells)\" data-cols=\"\(cols)\" data-rows=\"\(rows)\" data-runs=\"\(m.runs.count)\" data-pfns=\"\(m.pfns)\" role=\"img\" aria-label=\"physical memory map\">\n"
+    let pageSize = analysis.pageSize
+    Self.drawMap(&h, m, pageSize: pageSize) { _, run, lo, hi in
+      var t = "PFN \(hex(lo))-\(hex(hi)) (\(Self.human(UInt64(hi - lo + 1) * UInt64(pageSize))), \(run.mapClass.key)):"
+      for k in MapClass.allCases where run.counts[k.rawValue] > 0 { t += " \(k.key) \(run.counts[k.rawValue])" }
+      return ("k-\(run.mapClass.key)", t)
+    }
+  }
+
+  /// Columns of the map: a power of two, at least 64, with no more rows than columns.
+  static func mapColumns(_ cells: Int) -> Int {
+    var cols = 64
+    while (cells + cols - 1) / cols > cols { cols *= 2 }
+    return cols
+  }
+
+  /// The map's SVG: each run of `m` drawn as rectangles in rows of `mapColumns` cells,
+  /// with address labels; `style` gives each run (its index, the run, its first and last
+  /// PFN) a CSS class and a title. The report and `diff` draw their maps with it.
+  static func drawMap(_ h: inout String, _ m: PhysicalMap, pageSize: Int, id: String = "map", extra: String = "", style: (Int, MapRun, Int, Int) -> (cls: String, title: String)) {
+    func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : formatFixed(v, decimals: 2) }
+    let cells = m.cells
+    let cellBytes = UInt64(m.cellPFNs) * UInt64(pageSize)
+    let cols = mapColumns(cells)
+    let rows = max(1, (cells + cols - 1) / cols)
+    let width = 1024.0
+    let cw = width / Double(cols)
+    let ch = max(cw, min(8, 640.0 / Double(rows)))
+    let left = 78.0, top = 4.0
+    let height = Double(rows) * ch
+    let rowBytes = UInt64(cols) * cellBytes
+    h += "<svg id=\"\(id)\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(left + width + 2)) \(fmt(top + height + 4))\" width=\"100%\" "
+    h += "data-cells=\"\(cells)\" data-cell-bytes=\"\(cellBytes)\" data-block-cells=\"\(m.blockCells)\" data-cols=\"\(cols)\" data-rows=\"\(rows)\" data-runs=\"\(m.runs.count)\" data-pfns=\"\(m.pfns)\"\(extra) role=\"img\" aria-label=\"physical memory map\">\n"
     // Address labels, at least 22 px apart.
     let labelEvery = max(1, Int((22.0 / ch).rounded(.up)))
     var r = 0
     while r < rows {
       let addr = UInt64(r) * rowBytes
-      h += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(top + Double(r) * ch + min(ch, 10) - 1))\" text-anchor=\"end\">\(addr == 0 ? "0" : Self.human(addr))</text>"
+      h += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(top + Double(r) * ch + min(ch, 10) - 1))\" text-anchor=\"end\">\(addr == 0 ? "0" : human(addr))</text>"
       r += labelEvery
     }
     h += "\n<g transform=\"translate(\(fmt(left)),\(fmt(top)))\" shape-rendering=\"crispEdges\">\n"
-    for run in m.runs {
+    for (index, run) in m.runs.enumerated() {
       let lo = run.firstCell * m.cellPFNs
       let hi = min(m.pfns, (run.firstCell + run.cells) * m.cellPFNs) - 1
-      var t = "PFN \(hex(lo))-\(hex(hi)) (\(Self.human(UInt64(hi - lo + 1) * UInt64(analysis.pageSize))), \(run.mapClass.key)):"
-      for k in MapClass.allCases where run.counts[k.rawValue] > 0 { t += " \(k.key) \(run.counts[k.rawValue])" }
+      let (cls, t) = style(index, run, lo, hi)
       // Pieces: the rest of the first row, whole rows, the start of the last row.
       var pieces: [(x: Int, y: Int, w: Int, h: Int)] = []
       var start = run.firstCell
@@ -138,7 +166,6 @@ extension SnapshotReport {
         start += full * cols
       }
       if start < end { pieces.append((0, start / cols, end - start, 1)) }
-      let cls = "k-\(run.mapClass.key)"
       if pieces.count == 1 {
         let p = pieces[0]
         h += "<rect x=\"\(fmt(Double(p.x) * cw))\" y=\"\(fmt(Double(p.y) * ch))\" width=\"\(fmt(Double(p.w) * cw))\" height=\"\(fmt(Double(p.h) * ch))\" class=\"\(cls)\" data-n=\"\(p.w * p.h)\"><title>\(t)</title></rect>\n"

@@ -41,6 +41,8 @@ public struct SnapshotAnalysis: Sendable {
   public var vmstatMemmapPages: Int?
   public var crosschecks: [Crosscheck]
   public var pageSize: Int
+  /// How often each class's pages are mapped (kpagecount), nil without kpagecount.
+  public var mapcounts: MapcountCensus?
 
   /// Analyses `snapshot`, costing `eras` (every era by default).
   /// `observer` sees the census pass's chunks (see `Census.of`).
@@ -50,7 +52,15 @@ public struct SnapshotAnalysis: Sendable {
 
   /// The analysis with iomem's System RAM already read (see `Census.of`).
   public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
-    let census = try Census.of(snapshot, systemRAM: systemRAM, observer: observer)
+    // kpagecount is read in the census's pass, chunk by chunk beside kpageflags.
+    let mapcounts = try MapcountCensus.Builder(snapshot)
+    var mapcountError: (any Error)?
+    let census = try Census.of(snapshot, systemRAM: systemRAM) { start, words in
+      observer?(start, words)
+      guard let mapcounts, mapcountError == nil else { return }
+      do { try mapcounts.add(startPFN: start, words) } catch { mapcountError = error }
+    }
+    if let mapcountError { throw mapcountError }
     let layout = try census.ram.layout(path: snapshot.kpageflags.path)
     let population = census.population()
     let all = census.population(allHVO: true)
@@ -62,7 +72,7 @@ public struct SnapshotAnalysis: Sendable {
       erasAllHVO: eras.map { EraCost.project(all, era: $0, layout: layout) },
       vmstatMemmapPages: vmstatMemmap,
       crosschecks: try Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames),
-      pageSize: snapshot.metadata.pageSize)
+      pageSize: snapshot.metadata.pageSize, mapcounts: mapcounts?.finish())
   }
 
   /// Notes the report must carry: the HVO correction, RAM unknown, all-zero sections,

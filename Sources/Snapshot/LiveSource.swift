@@ -30,6 +30,9 @@ extension PageSnapshot {
       if let t = try? FileIO.readText(FileIO.join(proc, name)) { texts[name] = t }
     }
     texts["hugepages"] = try liveHugepagesText(proc: proc, sys: sys)
+    // The cgroup map names kpagecgroup's inodes; walked before the kpage files are read,
+    // so a cgroup made during the capture is named by inode.
+    if others[.kpagecgroup] != nil { texts["cgroups"] = try CgroupMap.live(proc: proc).text }
     var meta = SnapshotMetadata()
     if let u = HostInfo.uname() {
       meta.kernelRelease = u.release

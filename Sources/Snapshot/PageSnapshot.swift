@@ -39,7 +39,7 @@ public struct PageSnapshot: Sendable {
   /// The text files a source may carry, in the order a capture reads and stores them.
   /// The `.after` copies are read right after the kpage files (docs/kpageflags.md point 8).
   public static let textNames = [
-    "meminfo", "vmstat", "zoneinfo", "buddyinfo", "iomem", "pagetypeinfo", "slabinfo", "hugepages", "meminfo.after", "vmstat.after",
+    "meminfo", "vmstat", "zoneinfo", "buddyinfo", "iomem", "pagetypeinfo", "slabinfo", "hugepages", "meminfo.after", "vmstat.after", "cgroups",
   ]
 
   /// Number of PFNs (the length of kpageflags in words).

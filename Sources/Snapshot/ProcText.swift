@@ -220,6 +220,7 @@ extension PageSnapshot {
     if let t = texts["zoneinfo"] { try ProcText.zoneinfo(t, path: describePath("zoneinfo")) }
     _ = try SnapshotRAM.systemRAM(self)
     _ = try hugepages()
+    _ = try cgroupMap()
     if let r = metadata.kernelRelease { try ProcText.kernelRelease(r, path: describePath("kernel-release")) }
   }
 

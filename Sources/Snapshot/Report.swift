@@ -10,6 +10,8 @@ public struct SnapshotReport: Sendable {
   public var metadata: SnapshotMetadata
   /// A sentence shown at the top (the demo says what it is).
   public var preface: String?
+  /// The census by memory cgroup, when the report shows it (`report --by-cgroup`).
+  public var cgroups: CgroupCensus? = nil
 
   /// Analyses `snapshot` and builds its map in one pass over kpageflags, with iomem read once.
   public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, hvo: [HVOPicture], maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns, preface: String? = nil) throws -> SnapshotReport {

@@ -19,8 +19,11 @@ import Synchronization
 ///                          u32 length of each block | blocks (`RunCodec`)
 public enum SnapshotFormat {
   public static let magic: [UInt8] = [0x89, 0x4d, 0x44, 0x53, 0x4e, 0x41, 0x50, 0x0a]
-  /// The version this build writes and reads.
-  public static let version: UInt32 = 1
+  /// The version this build writes; it reads every version from `oldestVersion` to it.
+  /// Version 2 added the `cgroups` section (the cgroup map); version 1 files are read as
+  /// before and have no cgroup map.
+  public static let version: UInt32 = 2
+  public static let oldestVersion: UInt32 = 1
   public static let headerSize = 32
   public static let entrySize = 64
   public static let nameSize = 32
@@ -283,10 +286,10 @@ public enum SnapshotFormat {
       throw bad(size, "truncated header: \(size) bytes, a header has \(headerSize)")
     }
     let version = UInt32(le(header, 8, 4))
-    guard version == SnapshotFormat.version else {
+    guard version >= oldestVersion && version <= SnapshotFormat.version else {
       throw SnapshotError(
         .unsupportedVersion, path: path, offset: 8,
-        "snapshot format version \(version); this memdesc reads version \(SnapshotFormat.version)\(version > SnapshotFormat.version ? " (written by a newer memdesc?)" : "")"
+        "snapshot format version \(version); this memdesc reads versions \(oldestVersion)-\(SnapshotFormat.version)\(version > SnapshotFormat.version ? " (written by a newer memdesc?)" : "")"
       )
     }
     let count = Int(le(header, 12, 4))

@@ -12,7 +12,20 @@ extension Memdesc {
         --live (root), or a built-in demonstration with --demo. The census counts RAM and \
         holes, free, slab, page-table, reserved and HugeTLB pages (HVO fake heads corrected) \
         and folios by kind and order; the projection costs that population in each era on \
-        the machine's RAM; the cross-checks compare the census with meminfo and vmstat.
+        the machine's RAM; the cross-checks compare the census with meminfo and vmstat. \
+        With --by cgroup it counts the same pages per memory cgroup instead (a cgroup is \
+        the kernel's group of processes whose memory is charged together; \
+        /proc/kpagecgroup names each page's cgroup by inode and a capture stores the \
+        inode's path): pages by class, folios (the kernel's unit of allocation: 2^order \
+        pages) by kind and order, and what each cgroup's pages cost in each era (an era \
+        is a layout of struct page, today's or a planned one), for the --top cgroups with \
+        the most pages, the rest as one "other" row.
+
+        Examples:
+          memdesc analyze Tests/SnapshotTests/Fixtures/idle
+          memdesc analyze Tests/SnapshotTests/Fixtures/thp-anon --format json
+          memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --top 5
+          memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --format openmetrics
         """)
 
     @OptionGroup var options: AnalysisOptions
@@ -20,10 +33,35 @@ extension Memdesc {
     @Option(help: "Output format.")
     var format: AnalyzeFormat = .text
 
+    @Option(help: "Break the census down by 'cgroup' (memory cgroup, from kpagecgroup).")
+    var by: Breakdown?
+
+    @Option(parsing: .unconditional, help: "With --by cgroup: the cgroups shown (most pages first); the rest are summed as 'other'.")
+    var top: Int = 20
+
+    enum Breakdown: String, ExpressibleByArgument, CaseIterable { case cgroup }
+
+    func validate() throws {
+      guard top >= 1 && top <= 10_000 else { throw ValidationError("--top \(top) is not a count from 1 to 10000") }
+      if by != nil && format == .jsonl { throw ValidationError("--by cgroup has no jsonl form; use text, json, csv or openmetrics") }
+    }
+
     func run() throws {
       let snapshot = try options.source.open()
       let start = HostInfo.monotonicSeconds()
       let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras)
+      if by == .cgroup {
+        let groups = try CgroupCensus.of(snapshot, census: analysis.census)
+        let run = RunInfo(snapshot, scanSeconds: HostInfo.monotonicSeconds() - start)
+        let eras = options.eras.eras
+        switch format {
+        case .openmetrics: writeStdout(CgroupOutput.metrics(analysis, groups, top: top, eras: eras, run: run, dialect: .openMetrics))
+        case .json: print(try CgroupOutput.json(analysis, groups, top: top, eras: eras))
+        case .csv: writeStdout(CgroupOutput.csv(groups, top: top, eras: eras))
+        case .text, .jsonl: writeStdout(CgroupOutput.text(analysis, groups, top: top, eras: eras))
+        }
+        return
+      }
       let run = RunInfo(snapshot, scanSeconds: HostInfo.monotonicSeconds() - start)
       switch format {
       case .openmetrics: writeStdout(MetricsOutput.render(analysis, run: run, dialect: .openMetrics))

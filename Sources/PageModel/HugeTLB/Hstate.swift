@@ -37,7 +37,11 @@ public struct Hstate: Sendable, Equatable {
   /// vmemmap pages HVO frees per huge page, net: 7 and 4095 in the 64-byte eras, 2 and
   /// 2046 in memdesc32, 0 and 510 in memdesc8; none where the page has no more vmemmap
   /// pages than HVO keeps. Kernel: `hugetlb_vmemmap_optimizable_size(h) / PAGE_SIZE`.
-  public func optimizablePages(_ era: Era) -> Int { max(vmemmapPages(era) - Self.hvoKeptPages(era), 0) }
+  public func optimizablePages(_ era: Era) -> Int { Self.optimizablePages(order: order, era) }
+  /// The same for a huge page of `order`, without a pool.
+  public static func optimizablePages(order: Int, _ era: Era) -> Int {
+    max(vmemmapPages(order: order, structPageBytes: era.structPageBytes) - hvoKeptPages(era), 0)
+  }
 
   /// The two x86-64 huge page sizes.
   public static let pmd = 9
