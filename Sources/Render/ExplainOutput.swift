@@ -39,7 +39,7 @@ public enum ExplainOutput {
       out += "; a \(order == Hstate.pmd ? "2 MiB" : "1 GiB") HugeTLB page at PFN \(hex(h)) (offset \(e.pfn - h))" + (hvo ? ", HVO-optimised (fake heads every 64 PFNs)" : "")
     case .folio(let h, let order):
       let kind: FolioKind = w & KPF.anon.mask != 0 ? .anon : .file
-      out += "; a \(kind) folio of order \(order) at PFN \(hex(h))"
+      out += "; \(kind == .anon ? "an" : "a") \(kind) folio of order \(order) at PFN \(hex(h))"
     case .single: break
     }
     return out + "\n"

@@ -7,13 +7,23 @@ extension Memdesc {
   struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Census of a real machine's pages, and what its memmap costs in each era.",
-      discussion: """
-        Reads a SOURCE (snapshot file, raw directory or kpageflags dump), this machine with \
-        --live (root), or a built-in demonstration with --demo. The census counts RAM and \
-        holes, free, slab, page-table, reserved and HugeTLB pages (HVO fake heads corrected) \
-        and folios by kind and order; the projection costs that population in each era on \
-        the machine's RAM; the cross-checks compare the census with meminfo and vmstat.
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers what a real machine's pages are and what describing them costs now and \
+        in each era. It reads a SOURCE, this machine with --live (root), or a built-in \
+        demonstration with --demo. The census counts RAM and holes, free, slab, \
+        page-table, reserved and HugeTLB pages (HVO fake heads corrected) and folios by \
+        kind and order; the projection costs that population in each era on the \
+        machine's RAM; the cross-checks set the census beside meminfo, vmstat and \
+        buddyinfo.
+        """,
+        terms: [.snapshot, .kpageflags, .pfn, .readZero, .buddy, .folio, .hugetlb, .hvo, .fakeHead, .era, .crosscheck],
+        examples: [
+          "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
+          "memdesc analyze Tests/SnapshotTests/Fixtures/idle --eras classic,memdesc8",
+          "memdesc analyze --demo --format json",
+          "memdesc analyze --live   # needs root",
+        ]))
 
     @OptionGroup var options: AnalysisOptions
 
