@@ -12,6 +12,7 @@ public enum AnalysisOutput {
     line("kernel release  \(a.kernelRelease ?? "unknown")")
     line("PFNs            \(c.pfns); RAM \(c.ramKnown ? "" : "(unknown: non-zero sections) ")\(pages(c.ramPFNs)) in \(c.ramSections) sections; holes \(c.holePFNs) PFNs")
     line("read zero       \(c.zeroRAMPFNs) RAM PFNs: \(c.zeroSectionRAMPFNs) in \(c.zeroRAMSections) all-zero sections (deferred init), \(c.noFlagRAMPFNs) allocated without flags or on per-CPU lists")
+    for (i, l) in freeLines(a.free, pageSize: a.pageSize).enumerated() { line((i == 0 ? "free" : "").rightPadded(16) + l) }
     line()
     line("census")
     line("  free (BUDDY)  \(pages(c.buddyPages))" + (c.buddyBlocks.map { "; buddyinfo blocks per order \($0.map(String.init).joined(separator: " "))" } ?? ""))
@@ -52,6 +53,28 @@ public enum AnalysisOutput {
     return out
   }
 
+  /// Free memory for the first screen (text and report alike): the free lists beside
+  /// MemFree, and where the rest of the free RAM is when kpageflags cannot see it.
+  public static func freeLines(_ f: FreeMemory, pageSize: Int) -> [String] {
+    func size(_ pages: Int) -> String { ByteSize.human(UInt64(pages) * UInt64(pageSize)) }
+    var first = "\(size(f.buddyPages)) on the free lists (census \(Fmt.group(f.buddyPages)) pages"
+    if let b = f.buddyinfoPages { first += ", buddyinfo \(Fmt.group(b))" }
+    first += ")"
+    guard let memFree = f.memFreePages else { return [first + "; MemFree not in this snapshot"] }
+    first += "; MemFree \(size(memFree)) (\(Fmt.group(memFree)) pages)"
+    var lines = [first]
+    if let off = f.offListPages, off > 0, f.zeroSectionsExplainOffList || f.mostFreeUnseen {
+      var second = "\(size(off)) of it on no free list"
+      if f.zeroSectionsExplainOffList {
+        second += ": in the \(f.zeroSections) sections that read zero (\(size(f.zeroSectionPages)) of RAM), free but with struct pages not initialised yet (deferred init)"
+      } else if f.zeroSections > 0 {
+        second += "; \(size(f.zeroSectionPages)) of RAM reads zero in \(f.zeroSections) sections (deferred init)"
+      }
+      lines.append(second)
+    }
+    return lines
+  }
+
   public static func csv(_ a: SnapshotAnalysis) -> String {
     var out = "section,name,value\n"
     let c = a.census
@@ -59,6 +82,7 @@ public enum AnalysisOutput {
     row("census", "pfns", String(c.pfns))
     row("census", "ram_pfns", String(c.ramPFNs))
     row("census", "buddy_pages", String(c.buddyPages))
+    if let m = a.free.memFreePages { row("meminfo", "memfree_pages", String(m)) }
     row("census", "slab_pages", String(c.slabPages))
     row("census", "pgtable_pages", String(c.pgtablePages))
     row("census", "reserved_pages", String(c.reservedPages))
@@ -96,9 +120,10 @@ struct AnalysisJSON: Encodable {
   var erasAllHVO: [EraCostJSON]
   var crosschecks: [CrosscheckJSON]
   var notes: [String]
+  var free: FreeJSON
 
   enum CodingKeys: String, CodingKey {
-    case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census
+    case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census, free
     case vmstatMemmapPages = "vmstat_memmap_pages", vmstatMemmapBytes = "vmstat_memmap_bytes", eras, erasAllHVO = "eras_all_hvo", crosschecks, notes
   }
 
@@ -114,6 +139,33 @@ struct AnalysisJSON: Encodable {
     erasAllHVO = a.erasAllHVO.map(EraCostJSON.init)
     crosschecks = a.crosschecks.map(CrosscheckJSON.init)
     notes = a.notes
+    free = FreeJSON(a.free)
+  }
+}
+
+/// The `free` object of `analyze --format json`: free memory three ways, in pages.
+struct FreeJSON: Encodable {
+  var buddyPages, zeroSectionPages, zeroSections: Int
+  @Nullable var buddyinfoPages: Int?
+  @Nullable var memfreePages: Int?
+  @Nullable var offListPages: Int?
+  var zeroSectionsExplainOffList, mostFreeUnseen: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case buddyPages = "buddy_pages", buddyinfoPages = "buddyinfo_pages", memfreePages = "memfree_pages", offListPages = "off_list_pages"
+    case zeroSectionPages = "zero_section_pages", zeroSections = "zero_sections"
+    case zeroSectionsExplainOffList = "zero_sections_explain_off_list", mostFreeUnseen = "most_free_unseen"
+  }
+
+  init(_ f: FreeMemory) {
+    buddyPages = f.buddyPages
+    buddyinfoPages = f.buddyinfoPages
+    memfreePages = f.memFreePages
+    offListPages = f.offListPages
+    zeroSectionPages = f.zeroSectionPages
+    zeroSections = f.zeroSections
+    zeroSectionsExplainOffList = f.zeroSectionsExplainOffList
+    mostFreeUnseen = f.mostFreeUnseen
   }
 }
 

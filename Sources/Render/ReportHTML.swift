@@ -48,7 +48,7 @@ extension SnapshotReport {
       main{max-width:1180px;margin:0 auto;padding:18px 28px 40px;background:#fff}
       h1{font-size:22px;margin:4px 0 2px}h2{font-size:17px;margin:26px 0 6px;border-bottom:1px solid #ddd;padding-bottom:3px}
       .sub{color:#555;margin:0 0 8px}.facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:8px 0}
-      .facts div{white-space:nowrap}.facts b{font-weight:600}
+      .facts div{white-space:nowrap}.facts div.free{white-space:normal;flex-basis:100%}.facts b{font-weight:600}
       .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:6px 0 8px;font-size:13px}
       .legend span.sw{display:inline-block;width:13px;height:13px;border:1px solid #999;vertical-align:-2px;margin-right:5px}
       svg text{font:11px system-ui,sans-serif;fill:#333}
@@ -68,7 +68,7 @@ extension SnapshotReport {
     h += "<div><b>PFNs</b> \(Self.group(c.pfns)) (\(Self.human(UInt64(c.pfns) * UInt64(a.pageSize))) span)</div>"
     h += "<div><b>RAM</b> \(Self.human(UInt64(c.ramPFNs) * UInt64(a.pageSize)))\(c.ramKnown ? "" : " (from non-zero sections)") in \(c.ramSections) sections</div>"
     h += "<div><b>holes</b> \(Self.group(c.holePFNs)) PFNs</div>"
-    h += "<div><b>free</b> \(Self.human(UInt64(c.buddyPages) * UInt64(a.pageSize)))</div>"
+    h += "<div class=\"free\"><b>free</b> \(AnalysisOutput.freeLines(a.free, pageSize: a.pageSize).map(Self.esc).joined(separator: "<br>"))</div>"
     h += "<div><b>memmap (vmstat)</b> \(a.vmstatMemmapPages.map { Self.human(UInt64($0) * UInt64(a.pageSize)) } ?? "not recorded")</div>"
     h += "</div>\n"
     mapSection(&h)

@@ -21,7 +21,7 @@ extension Memdesc {
         examples: [
           "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --eras classic,memdesc8",
-          "memdesc analyze --demo --format json",
+          "memdesc analyze --demo                  # no root needed",
           "memdesc analyze --live   # needs root",
         ]))
 

@@ -18,7 +18,6 @@ extension Memdesc {
         """,
         terms: [.pfn, .page, .vmemmap, .folio, .hugetlb, .hvo, .fakeHead, .era, .memdesc],
         examples: [
-          "memdesc explain 0x200005 Tests/SnapshotTests/Fixtures/thp-anon --era mask",
           "memdesc explain 0x40040 --ram 2G --hugetlb 2M --era classic",
           "memdesc explain 0x1000 --ram 4G --folio 9:anon --era memdesc32",
           "memdesc explain 0x900000 --ram 8G   # exit 1: not RAM",

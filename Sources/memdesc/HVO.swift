@@ -18,7 +18,7 @@ extension Memdesc {
         terms: [.hugetlb, .hvo, .memmap, .vmemmap, .fakeHead, .era],
         examples: [
           "memdesc hvo --ram 2G --era classic --hugepages 2M:100 --optimize  # freed 700",
-          "memdesc hvo --ram 2G --era mask --hugepages 2M:100 --optimize",
+          "memdesc hvo --ram 2G --era mask --hugepages 2M:100 --optimize --format json",
           "memdesc hvo --ram 8G --era memdesc8 --hugepages 1G:2 --optimize --format json",
         ]))
 

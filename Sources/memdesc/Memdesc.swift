@@ -28,7 +28,7 @@ struct Memdesc: ParsableCommand {
       examples: [
         "memdesc                      # root: analyze --live; else the demo",
         "memdesc demo",
-        "memdesc analyze Tests/SnapshotTests/Fixtures/idle",
+        "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
         "memdesc frobnicate           # exit 64: names the unknown subcommand",
       ]),
     version: memdescVersion,

@@ -21,7 +21,6 @@ extension Memdesc {
         examples: [
           "memdesc report Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap -o hvo.html",
           "memdesc report Tests/SnapshotTests/Fixtures/idle",
-          "memdesc report --demo -o demo.html",
           "memdesc report --live -o host.html   # needs root",
         ]))
 
