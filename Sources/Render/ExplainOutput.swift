@@ -46,10 +46,10 @@ public enum ExplainOutput {
   }
 
   public static func modelMachine(_ physical: PhysicalLayout) -> String {
-    "model machine: the snapshot's RAM (\(ByteSize.human(physical.ramBytes)), \(physical.ram.count) range\(physical.ram.count == 1 ? "" : "s"))\n"
+    "model machine: the snapshot's RAM (\(Fmt.bytes(physical.ramBytes)), \(physical.ram.count) range\(physical.ram.count == 1 ? "" : "s"))\n"
   }
 
-  public static func modelMachine(ramBytes: UInt64, layout: String) -> String { "model machine: \(ByteSize.human(ramBytes)) \(layout)\n" }
+  public static func modelMachine(ramBytes: UInt64, layout: String) -> String { "model machine: \(Fmt.bytes(ramBytes)) \(layout)\n" }
 
   /// The RAM ranges, for the error when the PFN is not RAM.
   public static func ram(_ physical: PhysicalLayout) -> String { physical.ram.map(Fmt.range).joined(separator: ", ") }

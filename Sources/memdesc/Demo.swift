@@ -1,5 +1,6 @@
 import ArgumentParser
 import PageModel
+import Render
 
 extension Memdesc {
   struct Demo: ParsableCommand {
@@ -43,7 +44,7 @@ extension Memdesc {
       }
       print("page_folio(tail) = \(m.folio(containing: tail).map(\.description) ?? "nil"); folio order \(m.folioOrder(folio)), refcount \(m.folioRefCount(folio))")
       let cost = m.cost()
-      print("cost now: memmap \(ByteSize.human(cost.memmapBytes)), descriptors \(ByteSize.human(cost.descriptorBytes))")
+      print("cost now: memmap \(Fmt.bytes(cost.memmapBytes)), descriptors \(Fmt.bytes(cost.descriptorBytes))")
       m.folioPut(folio)
     }
   }
