@@ -35,7 +35,7 @@ import Testing
     let lines = AnalysisOutput.freeLines(a.free, pageSize: a.pageSize)
     #expect(lines == [
       "3.12 GiB on the free lists (census 819,036 pages, buddyinfo 820,135); MemFree 16.71 GiB (4,379,376 pages)",
-      "13.58 GiB of it on no free list: in the 112 sections that read zero (14 GiB of RAM), free but with struct pages not initialised yet (deferred init)",
+      "13.58 GiB of it on no free list: in the 112 sections that read zero (14.00 GiB of RAM), free but with struct pages not initialised yet (deferred init)",
     ])
     let text = AnalysisOutput.text(a)
     let head = text.split(separator: "\n").prefix(6).joined(separator: "\n")
@@ -48,6 +48,6 @@ import Testing
     c.buddyPages = 10
     let f = FreeMemory(census: c, memFreePages: nil)
     #expect(f.offListPages == nil && !f.mostFreeUnseen && !f.zeroSectionsExplainOffList)
-    #expect(AnalysisOutput.freeLines(f, pageSize: 4096) == ["40 KiB on the free lists (census 10 pages); MemFree not in this snapshot"])
+    #expect(AnalysisOutput.freeLines(f, pageSize: 4096) == ["40.00 KiB on the free lists (census 10 pages); MemFree not in this snapshot"])
   }
 }
