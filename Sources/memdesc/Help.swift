@@ -43,7 +43,7 @@ enum Term: String {
 
   var meaning: String {
     switch self {
-    case .pfn: "page frame number, the index of a 4 KiB frame of physical memory (address / 4096)."
+    case .pfn: "page frame number: the index of a 4 KiB frame of physical memory."
     case .page: "the kernel's description of one frame, 64 bytes today."
     case .memmap: "the array of struct pages, one per frame (1.5625 % of RAM at 64 bytes)."
     case .vmemmap: "the virtual addresses where the kernel maps the memmap, 4 KiB at a time."
