@@ -10,38 +10,42 @@ public enum AnalysisOutput {
     func line(_ s: String = "") { out += s + "\n" }
     line("source          \(a.source)")
     line("kernel release  \(a.kernelRelease ?? "unknown")")
-    line("PFNs            \(c.pfns); RAM \(c.ramKnown ? "" : "(unknown: non-zero sections) ")\(pages(c.ramPFNs)) in \(c.ramSections) sections; holes \(c.holePFNs) PFNs")
-    line("read zero       \(c.zeroRAMPFNs) RAM PFNs: \(c.zeroSectionRAMPFNs) in \(c.zeroRAMSections) all-zero sections (deferred init), \(c.noFlagRAMPFNs) allocated without flags or on per-CPU lists")
+    let g = Fmt.group
+    line("PFNs            \(g(c.pfns)); RAM \(c.ramKnown ? "" : "(unknown: non-zero sections) ")\(pages(c.ramPFNs)) in \(c.ramSections) sections; holes \(g(c.holePFNs)) PFNs")
+    line("read zero       \(g(c.zeroRAMPFNs)) RAM PFNs: \(g(c.zeroSectionRAMPFNs)) in \(c.zeroRAMSections) all-zero sections (deferred init), \(g(c.noFlagRAMPFNs)) allocated without flags or on per-CPU lists")
+    for (i, l) in freeLines(a.free, pageSize: a.pageSize).enumerated() { line((i == 0 ? "free" : "").rightPadded(16) + l) }
     line()
     line("census")
     line("  free (BUDDY)  \(pages(c.buddyPages))" + (c.buddyBlocks.map { "; buddyinfo blocks per order \($0.map(String.init).joined(separator: " "))" } ?? ""))
-    line("  slab          \(pages(c.slabPages)) in \(c.slabs.values.reduce(0, +)) slabs (by order \(c.slabs.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")))")
+    line("  slab          \(pages(c.slabPages)) in \(g(c.slabs.values.reduce(0, +))) slabs (by order \(c.slabs.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")))")
     line("  page tables   \(pages(c.pgtablePages))")
     line("  reserved      \(pages(c.reservedPages)); zero page \(c.zeroPagePages); offline \(c.offlinePages)")
     for h in c.hugetlb {
-      line("  hugetlb \(h.name.rightPadded(10)) \(h.folios) huge pages (\(h.optimized) with HVO)" + (h.poolPages.map { "; pool nr_hugepages \($0)" } ?? ""))
+      line("  hugetlb \(h.name.rightPadded(10)) \(g(h.folios)) huge pages (\(g(h.optimized)) with HVO)" + (h.poolPages.map { "; pool nr_hugepages \($0)" } ?? ""))
     }
-    if c.hugetlbHeadPFNs > 0 { line("  hugetlb heads \(c.hugetlbHeadPFNs) COMPOUND_HEAD PFNs, \(c.hvoFakeHeadsCorrected) fake (HVO) corrected") }
+    if c.hugetlbHeadPFNs > 0 { line("  hugetlb heads \(g(c.hugetlbHeadPFNs)) COMPOUND_HEAD PFNs, \(g(c.hvoFakeHeadsCorrected)) fake (HVO) corrected") }
     line("  folios        kind        folios      pages       by order")
     for kind in CensusFolioKind.allCases {
       let orders = Fmt.orders(c.folios[kind] ?? [:])
       guard !orders.isEmpty else { continue }
-      line("                \(kind.rawValue.rightPadded(11)) \(String(c.folioCount(kind)).rightPadded(11)) \(String(c.folioPages(kind)).rightPadded(11)) \(orders)")
+      line("                \(kind.rawValue.rightPadded(11)) \(g(c.folioCount(kind)).rightPadded(11)) \(g(c.folioPages(kind)).rightPadded(11)) \(orders)")
     }
     line()
     out += MapcountOutput.text(a.mapcounts)
     line()
     line("memmap of the real machine (vmstat nr_memmap_boot_pages + nr_memmap_pages): " + (a.vmstatMemmapPages.map { pages($0) } ?? "not in this snapshot"))
-    line("projection on \(ByteSize.human(a.layout.ramBytes)) of RAM, \(a.layout.presentSections.count) present sections")
+    line("projection on \(Fmt.bytes(a.layout.ramBytes)) of RAM, \(a.layout.presentSections.count) present sections")
     line("  \(EraTable.header)   total if all HugeTLB had HVO")
     for (e, all) in zip(a.eras, a.erasAllHVO) {
-      line("  " + EraTable.row(e) + formatFixed(e.overheadPercent, decimals: 4).rightPadded(10) + " " + ByteSize.human(all.totalOverheadBytes))
+      line("  " + EraTable.row(e) + Fmt.percentValue(e.overheadPercent).rightPadded(10) + " " + Fmt.bytes(all.totalOverheadBytes))
     }
     line()
     line("cross-checks")
+    // One column for every name ("nr_hugepages 1048576kB" included).
+    let nameWidth = a.crosschecks.map(\.name.count).max() ?? 0
     for x in a.crosschecks {
-      let after = x.kernelAfter.map { $0 != x.kernel ? " (after: \($0))" : "" } ?? ""
-      line("  \(x.name.rightPadded(20)) census \(x.census) \(x.unit), kernel \(x.kernel)\(after) \(x.unit): \(x.status)\(x.exact ? "" : " (not an exact check)")")
+      let after = x.kernelAfter.map { $0 != x.kernel ? " (after: \(g($0)))" : "" } ?? ""
+      line("  \(x.name.rightPadded(nameWidth)) census \(g(x.census)) \(x.unit), kernel \(g(x.kernel))\(after) \(x.unit): \(x.status)\(x.exact ? "" : " (not an exact check)")")
       if !x.agree { line("      \(x.note)") }
     }
     if a.crosschecks.isEmpty { line("  none: the snapshot has no meminfo, vmstat, hugepages or buddyinfo") }
@@ -54,6 +58,28 @@ public enum AnalysisOutput {
     return out
   }
 
+  /// Free memory for the first screen (text and report alike): the free lists beside
+  /// MemFree, and where the rest of the free RAM is when kpageflags cannot see it.
+  public static func freeLines(_ f: FreeMemory, pageSize: Int) -> [String] {
+    func size(_ pages: Int) -> String { Fmt.bytes(UInt64(pages) * UInt64(pageSize)) }
+    var first = "\(size(f.buddyPages)) on the free lists (census \(Fmt.group(f.buddyPages)) pages"
+    if let b = f.buddyinfoPages { first += ", buddyinfo \(Fmt.group(b))" }
+    first += ")"
+    guard let memFree = f.memFreePages else { return [first + "; MemFree not in this snapshot"] }
+    first += "; MemFree \(size(memFree)) (\(Fmt.group(memFree)) pages)"
+    var lines = [first]
+    if let off = f.offListPages, off > 0, f.zeroSectionsExplainOffList || f.mostFreeUnseen {
+      var second = "\(size(off)) of it on no free list"
+      if f.zeroSectionsExplainOffList {
+        second += ": in the \(f.zeroSections) sections that read zero (\(size(f.zeroSectionPages)) of RAM), free but with struct pages not initialised yet (deferred init)"
+      } else if f.zeroSections > 0 {
+        second += "; \(size(f.zeroSectionPages)) of RAM reads zero in \(f.zeroSections) sections (deferred init)"
+      }
+      lines.append(second)
+    }
+    return lines
+  }
+
   public static func csv(_ a: SnapshotAnalysis) -> String {
     var out = "section,name,value\n"
     let c = a.census
@@ -61,6 +87,7 @@ public enum AnalysisOutput {
     row("census", "pfns", String(c.pfns))
     row("census", "ram_pfns", String(c.ramPFNs))
     row("census", "buddy_pages", String(c.buddyPages))
+    if let m = a.free.memFreePages { row("meminfo", "memfree_pages", String(m)) }
     row("census", "slab_pages", String(c.slabPages))
     row("census", "pgtable_pages", String(c.pgtablePages))
     row("census", "reserved_pages", String(c.reservedPages))
@@ -99,9 +126,10 @@ struct AnalysisJSON: Encodable {
   var crosschecks: [CrosscheckJSON]
   var notes: [String]
   @Nullable var mapcounts: MapcountJSON?
+  var free: FreeJSON
 
   enum CodingKeys: String, CodingKey {
-    case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census
+    case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census, free
     case vmstatMemmapPages = "vmstat_memmap_pages", vmstatMemmapBytes = "vmstat_memmap_bytes", eras, erasAllHVO = "eras_all_hvo", crosschecks, notes
     case mapcounts
   }
@@ -119,6 +147,33 @@ struct AnalysisJSON: Encodable {
     crosschecks = a.crosschecks.map(CrosscheckJSON.init)
     notes = a.notes
     mapcounts = a.mapcounts.map(MapcountJSON.init)
+    free = FreeJSON(a.free)
+  }
+}
+
+/// The `free` object of `analyze --format json`: free memory three ways, in pages.
+struct FreeJSON: Encodable {
+  var buddyPages, zeroSectionPages, zeroSections: Int
+  @Nullable var buddyinfoPages: Int?
+  @Nullable var memfreePages: Int?
+  @Nullable var offListPages: Int?
+  var zeroSectionsExplainOffList, mostFreeUnseen: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case buddyPages = "buddy_pages", buddyinfoPages = "buddyinfo_pages", memfreePages = "memfree_pages", offListPages = "off_list_pages"
+    case zeroSectionPages = "zero_section_pages", zeroSections = "zero_sections"
+    case zeroSectionsExplainOffList = "zero_sections_explain_off_list", mostFreeUnseen = "most_free_unseen"
+  }
+
+  init(_ f: FreeMemory) {
+    buddyPages = f.buddyPages
+    buddyinfoPages = f.buddyinfoPages
+    memfreePages = f.memFreePages
+    offListPages = f.offListPages
+    zeroSectionPages = f.zeroSectionPages
+    zeroSections = f.zeroSections
+    zeroSectionsExplainOffList = f.zeroSectionsExplainOffList
+    mostFreeUnseen = f.mostFreeUnseen
   }
 }
 

@@ -34,8 +34,8 @@ enum EraTable {
   static let header = "era        page   memmap        descriptors   HVO saved     total         % of RAM"
 
   static func row(_ c: EraCost) -> String {
-    c.era.rawValue.rightPadded(10) + " " + "\(c.structPageBytes) B".rightPadded(6) + " " + ByteSize.human(c.memmapBytes).rightPadded(13) + " "
-      + ByteSize.human(c.descriptorBytes).rightPadded(13) + " " + ByteSize.human(c.hvoSavedBytes).rightPadded(13) + " "
-      + ByteSize.human(c.totalOverheadBytes).rightPadded(13) + " "
+    c.era.rawValue.rightPadded(10) + " " + "\(c.structPageBytes) B".rightPadded(6) + " " + Fmt.bytes(c.memmapBytes).rightPadded(13) + " "
+      + Fmt.bytes(c.descriptorBytes).rightPadded(13) + " " + Fmt.bytes(c.hvoSavedBytes).rightPadded(13) + " "
+      + Fmt.bytes(c.totalOverheadBytes).rightPadded(13) + " "
   }
 }

@@ -39,17 +39,17 @@ public enum ExplainOutput {
       out += "; a \(order == Hstate.pmd ? "2 MiB" : "1 GiB") HugeTLB page at PFN \(hex(h)) (offset \(e.pfn - h))" + (hvo ? ", HVO-optimised (fake heads every 64 PFNs)" : "")
     case .folio(let h, let order):
       let kind: FolioKind = w & KPF.anon.mask != 0 ? .anon : .file
-      out += "; a \(kind) folio of order \(order) at PFN \(hex(h))"
+      out += "; \(kind == .anon ? "an" : "a") \(kind) folio of order \(order) at PFN \(hex(h))"
     case .single: break
     }
     return out + "\n"
   }
 
   public static func modelMachine(_ physical: PhysicalLayout) -> String {
-    "model machine: the snapshot's RAM (\(ByteSize.human(physical.ramBytes)), \(physical.ram.count) range\(physical.ram.count == 1 ? "" : "s"))\n"
+    "model machine: the snapshot's RAM (\(Fmt.bytes(physical.ramBytes)), \(physical.ram.count) range\(physical.ram.count == 1 ? "" : "s"))\n"
   }
 
-  public static func modelMachine(ramBytes: UInt64, layout: String) -> String { "model machine: \(ByteSize.human(ramBytes)) \(layout)\n" }
+  public static func modelMachine(ramBytes: UInt64, layout: String) -> String { "model machine: \(Fmt.bytes(ramBytes)) \(layout)\n" }
 
   /// The RAM ranges, for the error when the PFN is not RAM.
   public static func ram(_ physical: PhysicalLayout) -> String { physical.ram.map(Fmt.range).joined(separator: ", ") }

@@ -5,11 +5,12 @@ public enum BootOutput {
   public static func text(_ c: MachineCensus) -> String {
     var lines: [String] = []
     lines.append("era               \(c.era.rawValue) (struct page \(c.structPageBytes) bytes)")
-    lines.append("RAM               \(ByteSize.human(c.ramBytes)) in \(c.ramPages) pages; PFN span \(c.pfns) (\(hex(c.pfns)))")
+    let g = Fmt.group
+    lines.append("RAM               \(Fmt.bytes(c.ramBytes)) in \(g(c.ramPages)) pages; PFN span \(g(Int(c.pfns))) (\(hex(c.pfns)))")
     lines.append("nodes             \(c.nodes); present sections \(c.presentSections) of 128 MiB")
     lines.append("vmemmap base      \(hex(c.vmemmapBase))")
-    lines.append("memmap            \(c.memmapFrames) frames = \(ByteSize.human(c.memmapBytes)) (\(formatFixed(c.memmapPercentOfRAM, decimals: 4)) % of RAM), counted from mapped frames")
-    lines.append("free              \(c.freePages) pages in the buddy lists, \(c.pcpPages) on per-CPU lists")
+    lines.append("memmap            \(g(c.memmapFrames)) frames = \(Fmt.bytes(c.memmapBytes)) (\(Fmt.percent(c.memmapPercentOfRAM)) of RAM), counted from mapped frames")
+    lines.append("free              \(g(c.freePages)) pages in the buddy lists, \(g(c.pcpPages)) on per-CPU lists")
     lines.append("")
     lines.append("node zone      start_pfn    end_pfn      present    managed       free  free blocks by order 0..10")
     for z in c.zones {
@@ -105,9 +106,9 @@ public struct SimulationOutput: Encodable {
   }
 
   public func text() -> String {
-    var out = "\(workload.map { "workload \($0)" } ?? "trace \(trace ?? "")"): \(operations) operations on \(ByteSize.human(ramBytes)) of RAM\n"
+    var out = "\(workload.map { "workload \($0)" } ?? "trace \(trace ?? "")"): \(operations) operations on \(Fmt.bytes(ramBytes)) of RAM\n"
     out += EraTable.header + "\n"
-    for c in costs { out += EraTable.row(c) + formatFixed(c.overheadPercent, decimals: 4) + "\n" }
+    for c in costs { out += EraTable.row(c) + Fmt.percentValue(c.overheadPercent) + "\n" }
     return out
   }
 
@@ -156,11 +157,11 @@ public struct HVOOutput: Encodable {
   public func text() -> String {
     var out = "era \(era.rawValue), vm.hugetlb_optimize_vmemmap=\(optimize ? 1 : 0)\n"
     for h in hstates {
-      out += "  \(h.name): \(h.count) of \(h.requested) requested pages, \(h.vmemmapFramesPerPage) vmemmap frames each, \(h.freedFramesPerPage) freed each\n"
+      out += "  \(h.name): \(Fmt.group(h.count)) of \(Fmt.group(h.requested)) requested pages, \(Fmt.group(h.vmemmapFramesPerPage)) vmemmap frames each, \(Fmt.group(h.freedFramesPerPage)) freed each\n"
     }
-    out += "memmap frames     \(memmapFramesBefore) -> \(memmapFramesAfter) (freed \(freedFrames)); shared tail frames \(sharedTailFrames)\n"
-    out += "fake heads seen   \(fakeHeadsSeen) (struct pages reading PG_head through the vmemmap that are not heads)\n"
-    out += "kpageflags heads  \(kpageflagsHeads.map(String.init) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)\n"
+    out += "memmap frames     \(Fmt.group(memmapFramesBefore)) -> \(Fmt.group(memmapFramesAfter)) (freed \(Fmt.group(freedFrames))); shared tail frames \(Fmt.group(sharedTailFrames))\n"
+    out += "fake heads seen   \(Fmt.group(fakeHeadsSeen)) (struct pages reading PG_head through the vmemmap that are not heads)\n"
+    out += "kpageflags heads  \(kpageflagsHeads.map(Fmt.group) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)\n"
     return out
   }
 }

@@ -29,7 +29,7 @@ extension SnapshotReport {
     return out
   }
 
-  static func human(_ b: UInt64) -> String { ByteSize.human(b) }
+  static func human(_ b: UInt64) -> String { Fmt.bytes(b) }
   static func group(_ n: Int) -> String { Fmt.group(n) }
 
   /// The self-contained HTML page: inline CSS and SVG, no script.
@@ -44,7 +44,7 @@ extension SnapshotReport {
     h += "<div><b>PFNs</b> \(Self.group(c.pfns)) (\(Self.human(UInt64(c.pfns) * UInt64(a.pageSize))) span)</div>"
     h += "<div><b>RAM</b> \(Self.human(UInt64(c.ramPFNs) * UInt64(a.pageSize)))\(c.ramKnown ? "" : " (from non-zero sections)") in \(c.ramSections) sections</div>"
     h += "<div><b>holes</b> \(Self.group(c.holePFNs)) PFNs</div>"
-    h += "<div><b>free</b> \(Self.human(UInt64(c.buddyPages) * UInt64(a.pageSize)))</div>"
+    h += "<div class=\"free\"><b>free</b> \(AnalysisOutput.freeLines(a.free, pageSize: a.pageSize).map(Self.esc).joined(separator: "<br>"))</div>"
     h += "<div><b>memmap (vmstat)</b> \(a.vmstatMemmapPages.map { Self.human(UInt64($0) * UInt64(a.pageSize)) } ?? "not recorded")</div>"
     h += "</div>\n"
     mapSection(&h)
@@ -72,16 +72,18 @@ extension SnapshotReport {
       main{max-width:1180px;margin:0 auto;padding:18px 28px 40px;background:#fff}
       h1{font-size:22px;margin:4px 0 2px}h2{font-size:17px;margin:26px 0 6px;border-bottom:1px solid #ddd;padding-bottom:3px}
       .sub{color:#555;margin:0 0 8px}.facts{display:flex;flex-wrap:wrap;gap:6px 22px;margin:8px 0}
-      .facts div{white-space:nowrap}.facts b{font-weight:600}
+      .facts div{white-space:nowrap}.facts div.free{white-space:normal;flex-basis:100%}.facts b{font-weight:600}
       .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:6px 0 8px;font-size:13px}
       .legend span.sw{display:inline-block;width:13px;height:13px;border:1px solid #999;vertical-align:-2px;margin-right:5px}
       svg text{font:11px system-ui,sans-serif;fill:#333}
       table{border-collapse:collapse;font-size:13px;margin:6px 0}
-      th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}th{background:#f0f0ee;font-weight:600}
+      th,td{border:1px solid #ddd;padding:3px 7px;text-align:right;white-space:nowrap}td.note,td.l{white-space:normal}th{background:#f0f0ee;font-weight:600}
       td.l,th.l{text-align:left}.ok{color:#1b7a1b;font-weight:600}.moved{color:#a66a00;font-weight:600}.differ{color:#b00020;font-weight:600}
       .note{color:#555;font-size:12.5px}ul.notes li{margin:3px 0;color:#444}
-      \(MapClass.allCases.map { ".k-\($0.key){fill:\(colors[$0]!)}" }.joined())
-      .k-hole{stroke:#eee;stroke-width:.3}
+      \(MapClass.allCases.map { ".k-\($0.key){fill:\(Self.colors[$0]!)}" }.joined())
+      .k-hole{fill:url(#hole-hatch)}
+      .legend span.sw.hole{background:repeating-linear-gradient(45deg,#fff 0 3px,#bbb 3px 4px)}
+      svg text.axis-title{font-weight:600;fill:#444}
       </style></head><body><main>
       <h1>\(esc(title))</h1>
       <p class="sub">\(subtitle)</p>
@@ -99,11 +101,13 @@ extension SnapshotReport {
       ? "one cell per \(Self.human(cellBytes)) of the PFN span"
       : "one block per \(Self.human(cellBytes << UInt64(m.level))) (\(m.blockCells) cells of \(Self.human(cellBytes)): the map had too many runs to draw cell by cell)"
     h += "<p class=\"sub\">\(Self.group(m.cells)) cells of \(Self.human(cellBytes)), \(Self.mapColumns(m.cells)) to a row (\(Self.human(UInt64(Self.mapColumns(m.cells)) * cellBytes)) a row), \(blockNote); hover for the PFN range and the pages of each class.</p>\n"
-    h += "<div class=\"legend\">"
     let totalPages = max(1, m.totals.reduce(0, +))
-    for k in MapClass.allCases {
+    h += "<p class=\"note\" id=\"legend-base\">Shares are of the whole PFN span, \(Self.group(m.pfns)) PFNs (\(Self.human(UInt64(m.pfns) * UInt64(analysis.pageSize)))), holes included; a class with no page is left out.</p>\n"
+    h += "<div class=\"legend\">"
+    for k in MapClass.allCases where m.totals[k.rawValue] > 0 {
       let pages = m.totals[k.rawValue]
-      h += "<span data-class=\"\(k.key)\" data-pages=\"\(pages)\"><span class=\"sw\" style=\"background:\(Self.colors[k]!)\"></span>\(k.label) \(formatFixed(Double(pages) * 100 / Double(totalPages), decimals: 1)) %</span>"
+      let swatch = k == .hole ? "<span class=\"sw hole\"></span>" : "<span class=\"sw\" style=\"background:\(Self.colors[k]!)\"></span>"
+      h += "<span data-class=\"\(k.key)\" data-pages=\"\(pages)\">\(swatch)\(k.label) \(Fmt.percent(Double(pages) * 100 / Double(totalPages)))</span>"
     }
     h += "</div>\n"
     let pageSize = analysis.pageSize
@@ -133,11 +137,20 @@ extension SnapshotReport {
     let width = 1024.0
     let cw = width / Double(cols)
     let ch = max(cw, min(8, 640.0 / Double(rows)))
-    let left = 78.0, top = 4.0
+    let left = 112.0, top = 34.0
     let height = Double(rows) * ch
     let rowBytes = UInt64(cols) * cellBytes
     h += "<svg id=\"\(id)\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(fmt(left + width + 2)) \(fmt(top + height + 4))\" width=\"100%\" "
     h += "data-cells=\"\(cells)\" data-cell-bytes=\"\(cellBytes)\" data-block-cells=\"\(m.blockCells)\" data-cols=\"\(cols)\" data-rows=\"\(rows)\" data-runs=\"\(m.runs.count)\" data-pfns=\"\(m.pfns)\"\(extra) role=\"img\" aria-label=\"physical memory map\">\n"
+    h += "<defs><pattern id=\"hole-hatch\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"4\" height=\"4\" fill=\"#fff\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"4\" stroke=\"#bbb\" stroke-width=\"1.2\"/></pattern></defs>\n"
+    // Axis titles: down, the physical address where a row starts; across, the offset in the row.
+    h += "<text class=\"axis-title\" id=\"map-y-title\" x=\"0\" y=\"11\">physical address ↓</text>"
+    h += "<text class=\"axis-title\" id=\"map-x-title\" x=\"\(fmt(left))\" y=\"11\">offset within the row (\(Self.human(rowBytes)) a row, one cell \(Self.human(cellBytes)))</text>"
+    for i in 0...4 {
+      let x = left + width * Double(i) / 4
+      h += "<line x1=\"\(fmt(x))\" x2=\"\(fmt(x))\" y1=\"\(fmt(top - 5))\" y2=\"\(fmt(top - 1))\" stroke=\"#666\"/>"
+      h += "<text class=\"tick\" x=\"\(fmt(x))\" y=\"\(fmt(top - 8))\" text-anchor=\"\(i == 0 ? "start" : i == 4 ? "end" : "middle")\">+\(Self.human(rowBytes * UInt64(i) / 4))</text>"
+    }
     // Address labels, at least 22 px apart.
     let labelEvery = max(1, Int((22.0 / ch).rounded(.up)))
     var r = 0
@@ -188,7 +201,12 @@ extension SnapshotReport {
   func eraSection(_ h: inout String) {
     let a = analysis
     h += "<h2>What the memmap costs, era by era</h2>\n"
-    h += "<p class=\"sub\">This machine's population (census) on its RAM (\(Self.human(a.layout.ramBytes)), projected into each era: struct pages (memmap) plus descriptors, with HVO as the snapshot had it; the hatched part is what HVO saved. The dashed mark is the total if every HugeTLB page had HVO. The grey bar is the real machine's own memmap (vmstat nr_memmap_boot_pages + nr_memmap_pages).</p>\n"
+    let anySaved = a.eras.contains { $0.hvoSavedBytes > 0 }
+    let anyAllHVO = zip(a.eras, a.erasAllHVO).contains { $0.totalOverheadBytes != $1.totalOverheadBytes }
+    h += "<p class=\"sub\">This machine's population (census) on its RAM (\(Self.human(a.layout.ramBytes)), projected into each era: struct pages (memmap) plus descriptors, with HVO as the snapshot had it"
+      + (anySaved ? "; the hatched part is what HVO saved" : "") + "."
+      + (anyAllHVO ? " The dashed mark is the total if every HugeTLB page had HVO." : "")
+      + (a.vmstatMemmapPages != nil ? " The grey bar is the real machine's own memmap (vmstat nr_memmap_boot_pages + nr_memmap_pages)." : "") + "</p>\n"
     let vmstatBytes = a.vmstatMemmapPages.map { UInt64($0) * UInt64(a.pageSize) }
     var maxBytes = vmstatBytes ?? 0
     for e in a.eras { maxBytes = max(maxBytes, e.totalOverheadBytes + e.hvoSavedBytes) }
@@ -218,15 +236,23 @@ extension SnapshotReport {
         let ax = left + x(all.totalOverheadBytes)
         h += "<line x1=\"\(fmt(ax))\" x2=\"\(fmt(ax))\" y1=\"\(fmt(y + 2))\" y2=\"\(fmt(y + 30))\" stroke=\"#222\" stroke-dasharray=\"3 2\"><title>with HVO on every HugeTLB page: \(Self.human(all.totalOverheadBytes))</title></line>"
       }
-      let label = "\(Self.human(e.totalOverheadBytes)) = \(formatFixed(e.overheadPercent, decimals: 3)) % of RAM" + (e.hvoSavedBytes > 0 ? " (HVO saved \(Self.human(e.hvoSavedBytes)))" : "")
+      let label = "\(Self.human(e.totalOverheadBytes)) = \(Fmt.percent(e.overheadPercent)) of RAM" + (e.hvoSavedBytes > 0 ? " (HVO saved \(Self.human(e.hvoSavedBytes)))" : "")
       h += "<text x=\"\(fmt(left + mw + dw + sw + 6))\" y=\"\(fmt(y + 20))\">\(label)</text></g>\n"
       y += rowH
     }
     // Legend.
     let ly = y + 14
     h += "<g><rect x=\"\(fmt(left))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"#3d85c6\"/><text x=\"\(fmt(left + 17))\" y=\"\(fmt(ly))\">struct pages (memmap)</text>"
-    h += "<rect x=\"\(fmt(left + 170))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"#e69138\"/><text x=\"\(fmt(left + 187))\" y=\"\(fmt(ly))\">descriptors (folios, slabs, ptdescs)</text>"
-    h += "<rect x=\"\(fmt(left + 410))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"url(#hatch)\" stroke=\"#4a9a4a\"/><text x=\"\(fmt(left + 427))\" y=\"\(fmt(ly))\">saved by HVO</text></g>\n"
+    if a.eras.contains(where: { $0.descriptorBytes > 0 }) {
+      h += "<rect x=\"\(fmt(left + 170))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"#e69138\"/><text x=\"\(fmt(left + 187))\" y=\"\(fmt(ly))\">descriptors (folios, slabs, ptdescs)</text>"
+    }
+    if anySaved {
+      h += "<rect x=\"\(fmt(left + 410))\" y=\"\(fmt(ly - 10))\" width=\"12\" height=\"12\" fill=\"url(#hatch)\" stroke=\"#4a9a4a\"/><text x=\"\(fmt(left + 427))\" y=\"\(fmt(ly))\">saved by HVO</text>"
+    }
+    if anyAllHVO {
+      h += "<line x1=\"\(fmt(left + 540))\" x2=\"\(fmt(left + 540))\" y1=\"\(fmt(ly - 12))\" y2=\"\(fmt(ly + 3))\" stroke=\"#222\" stroke-dasharray=\"3 2\"/><text x=\"\(fmt(left + 547))\" y=\"\(fmt(ly))\">total if every HugeTLB page had HVO</text>"
+    }
+    h += "</g>\n"
     h += "</svg>\n"
   }
 
@@ -264,13 +290,17 @@ extension SnapshotReport {
     for p in c.hugetlb where p.folios > 0 || (p.poolPages ?? 0) > 0 {
       row("HugeTLB \(p.name)", p.folios << p.order, "\(p.folios) huge pages, \(p.optimized) with HVO" + (p.poolPages.map { "; nr_hugepages \($0)" } ?? ""))
     }
-    row("RAM reading 0", c.zeroRAMPFNs, "\(c.zeroSectionRAMPFNs) in all-zero sections, \(c.noFlagRAMPFNs) allocated without flags")
+    row("RAM reading 0", c.zeroRAMPFNs, "\(Self.group(c.zeroSectionRAMPFNs)) in all-zero sections, \(Self.group(c.noFlagRAMPFNs)) allocated without flags")
     h += "</table>\n"
   }
 
   func hvoSection(_ h: inout String) {
-    h += "<h2>HVO: the vmemmap of one 2 MiB HugeTLB page</h2>\n"
-    h += "<p class=\"sub\">From the model: a small machine per era, one 2 MiB HugeTLB page allocated with vm.hugetlb_optimize_vmemmap=1, its vmemmap PTEs read. Each box is one 4 KiB vmemmap page (the struct pages of a run of PFNs); crossed boxes are frames given back.</p>\n"
+    h += "<h2>HVO, modelled: the vmemmap of one 2 MiB HugeTLB page in each era</h2>\n"
+    h += "<p class=\"sub\" id=\"hvo-model\">A model, not this machine's pages: a small model machine per era, one 2 MiB HugeTLB page allocated with vm.hugetlb_optimize_vmemmap=1, its vmemmap PTEs read. Each box is one 4 KiB vmemmap page (the struct pages of a run of PFNs); crossed boxes are frames given back.</p>\n"
+    let pools = analysis.census.hugetlb.filter { $0.folios > 0 }
+    h += "<p class=\"sub\" id=\"hvo-machine\"><b>This machine:</b> " + (pools.isEmpty
+      ? "no HugeTLB pages, so HVO frees nothing here."
+      : pools.map { p in "\(Self.group(p.folios)) HugeTLB page\(p.folios == 1 ? "" : "s") of \(Self.human(UInt64(analysis.pageSize) << UInt64(p.order))), \(Self.group(p.optimized)) with HVO" }.joined(separator: "; ") + ".") + "</p>\n"
     let colors: [HVOPicture.Mapping: String] = [.private: "#93c47d", .headAlias: "#f6b26b", .sharedTail: "#8e7cc3", .sharedFolio: "#76a5af"]
     let labels: [HVOPicture.Mapping: String] = [
       .private: "own frame, writable", .headAlias: "read-only alias of the head's frame (fake heads)",
@@ -304,7 +334,8 @@ extension SnapshotReport {
       h += "<text x=\"\(fmt(x + 8))\" y=\"\(fmt(y + 27))\">\(summary)</text></g>\n"
       y += rowH
     }
-    for (i, m) in [HVOPicture.Mapping.private, .headAlias, .sharedTail, .sharedFolio].enumerated() {
+    let shown = [HVOPicture.Mapping.private, .headAlias, .sharedTail, .sharedFolio].filter { m in hvo.contains { $0.pages.contains { $0.mapping == m } } }
+    for (i, m) in shown.enumerated() {
       let lx = left + Double(i % 2) * 400, ly = y + Double(i / 2) * 18
       h += "<rect x=\"\(fmt(lx))\" y=\"\(fmt(ly))\" width=\"12\" height=\"12\" fill=\"\(colors[m]!)\" stroke=\"#555\"/><text x=\"\(fmt(lx + 17))\" y=\"\(fmt(ly + 10))\">\(labels[m]!)</text>"
     }
@@ -317,11 +348,15 @@ extension SnapshotReport {
     if a.crosschecks.isEmpty {
       h += "<p class=\"sub\">None: the snapshot has no meminfo, vmstat, hugepages or buddyinfo.</p>\n"
     } else {
-      h += "<table id=\"crosschecks\"><tr><th class=\"l\">check</th><th class=\"l\">kernel counter</th><th>census</th><th>kernel</th><th>kernel after</th><th class=\"l\">status</th><th class=\"l\">note</th></tr>\n"
+      // A column that would be empty on every row is left out (live runs have no "after").
+      let after = a.crosschecks.contains { $0.kernelAfter != nil }
+      let notes = a.crosschecks.contains { !$0.agree }
+      h += "<table id=\"crosschecks\"><tr><th class=\"l\">check</th><th class=\"l\">kernel counter</th><th>census</th><th>kernel</th>" + (after ? "<th>kernel after</th>" : "") + "<th class=\"l\">status</th>" + (notes ? "<th class=\"l\">note</th>" : "") + "</tr>\n"
       for x in a.crosschecks {
-        let cls = x.status == "agree" ? "ok" : x.status
-        h += "<tr><td class=\"l\">\(Self.esc(x.name))</td><td class=\"l\">\(Self.esc(x.source))</td><td>\(Self.group(x.census)) \(x.unit)</td><td>\(Self.group(x.kernel)) \(x.unit)</td><td>\(x.kernelAfter.map { Self.group($0) } ?? "")</td>"
-        h += "<td class=\"l \(cls)\">\(x.status)\(x.exact ? "" : " (not exact)")</td><td class=\"l note\">\(x.agree ? "" : Self.esc(x.note))</td></tr>\n"
+        let cls = x.status == "agree" ? "ok" : x.status == "partial" ? "moved" : x.status
+        h += "<tr><td class=\"l\">\(Self.esc(x.name))</td><td class=\"l\">\(Self.esc(x.source))</td><td>\(Self.group(x.census)) \(x.unit)</td><td>\(Self.group(x.kernel)) \(x.unit)</td>"
+        if after { h += "<td>\(x.kernelAfter.map { Self.group($0) } ?? "")</td>" }
+        h += "<td class=\"l \(cls)\">\(x.status)\(x.exact ? "" : " (not exact)")</td>" + (notes ? "<td class=\"l note\">\(x.agree ? "" : Self.esc(x.note))</td>" : "") + "</tr>\n"
       }
       h += "</table>\n"
     }

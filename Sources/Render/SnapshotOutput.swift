@@ -17,7 +17,7 @@ public enum SnapshotOutput {
     if let h = m.hostName { line("host name       \(h)") }
     if let t = m.capturedAt { line("captured at     \(t)\(m.captureSeconds.map { " (kpage files read in \($0) s)" } ?? "")") }
     line("page size       \(m.pageSize)")
-    line("PFNs            \(s.pfnCount) (\(hex(s.pfnCount)), \(ByteSize.human(UInt64(s.pfnCount) * UInt64(m.pageSize))) of physical address space)")
+    line("PFNs            \(s.pfnCount) (\(hex(s.pfnCount)), \(Fmt.bytes(UInt64(s.pfnCount) * UInt64(m.pageSize))) of physical address space)")
     line("kpage files     \(s.arrays.map(\.file.rawValue).joined(separator: ", "))")
     line("text files      \(PageSnapshot.textNames.filter { s.texts[$0] != nil }.joined(separator: ", "))")
     if !sections.isEmpty {

@@ -9,10 +9,12 @@ extension String {
   }
 }
 
-/// Small formatters shared by the text and HTML renderers.
-enum Fmt {
+/// The one number format of everything Memdesc prints for people (text and the HTML
+/// report; CSV, JSON and metrics stay raw): counts with thousands separators, sizes in
+/// binary units with two decimals, percentages with two decimals.
+public enum Fmt {
   /// `1,234,567`.
-  static func group(_ n: Int) -> String {
+  public static func group(_ n: Int) -> String {
     let s = String(n.magnitude)
     var out = ""
     for (i, ch) in s.enumerated() {
@@ -22,8 +24,25 @@ enum Fmt {
     return (n < 0 ? "-" : "") + out
   }
 
+  /// A size: bytes below 1 KiB (`512 B`), else a binary unit with two decimals
+  /// (`384.00 MiB`, `24.00 GiB`).
+  public static func bytes(_ bytes: UInt64) -> String {
+    let units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    guard bytes >= 1024 else { return "\(bytes) B" }
+    var value = Double(bytes) / 1024
+    var i = 0
+    while value >= 1024 && i < units.count - 1 { value /= 1024; i += 1 }
+    return formatFixed(value, decimals: 2) + " " + units[i]
+  }
+
+  /// A percentage without its sign, two decimals: `1.56`.
+  public static func percentValue(_ value: Double) -> String { formatFixed(value, decimals: 2) }
+
+  /// A percentage: `1.56 %`.
+  public static func percent(_ value: Double) -> String { percentValue(value) + " %" }
+
   /// `N pages (SIZE)`.
-  static func pages(_ n: Int, pageSize: Int) -> String { "\(n) pages (\(ByteSize.human(UInt64(n) * UInt64(pageSize))))" }
+  static func pages(_ n: Int, pageSize: Int) -> String { "\(group(n)) pages (\(bytes(UInt64(n) * UInt64(pageSize))))" }
 
   /// An inclusive PFN range as `0xLO-0xHI`.
   static func range(_ r: PFNRange) -> String { "\(hex(r.lowerBound.rawValue))-\(hex(r.upperBound.rawValue - 1))" }

@@ -43,6 +43,8 @@ public struct SnapshotAnalysis: Sendable {
   public var pageSize: Int
   /// How often each class's pages are mapped (kpagecount), nil without kpagecount.
   public var mapcounts: MapcountCensus?
+  /// Free memory by the census, buddyinfo and MemFree, with the RAM that reads zero.
+  public var free: FreeMemory
 
   /// Analyses `snapshot`, costing `eras` (every era by default).
   /// `observer` sees the census pass's chunks (see `Census.of`).
@@ -66,13 +68,14 @@ public struct SnapshotAnalysis: Sendable {
     let all = census.population(allHVO: true)
     let classic = EraCost.project(population, era: .classic, layout: layout)
     let (vmstat, vmstatMemmap) = try snapshot.vmstatMemmap()
+    let free = FreeMemory(census: census, memFreePages: try snapshot.memFreePages())
     return SnapshotAnalysis(
       source: snapshot.origin.description, kernelRelease: snapshot.metadata.kernelRelease, census: census, layout: layout, population: population,
       eras: eras.map { EraCost.project(population, era: $0, layout: layout) },
       erasAllHVO: eras.map { EraCost.project(all, era: $0, layout: layout) },
       vmstatMemmapPages: vmstatMemmap,
-      crosschecks: try Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames),
-      pageSize: snapshot.metadata.pageSize, mapcounts: mapcounts?.finish())
+      crosschecks: try Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames, free: free),
+      pageSize: snapshot.metadata.pageSize, mapcounts: mapcounts?.finish(), free: free)
   }
 
   /// Notes the report must carry: the HVO correction, RAM unknown, all-zero sections,
@@ -88,7 +91,8 @@ public struct SnapshotAnalysis: Sendable {
       n.append("RAM unknown (no iomem System RAM ranges): taken to be the \(c.ramSections) sections with a non-zero word; holes and all-zero sections are not told apart")
     }
     if c.zeroRAMSections > 0 {
-      n.append("\(c.zeroRAMSections) RAM section(s) (\(c.zeroSectionRAMPFNs) PFNs) read all zero: memory whose struct pages were not initialised yet (deferred init, docs/kpageflags.md point 2); its pages are in no count")
+      n.append("\(c.zeroRAMSections) RAM section(s) (\(c.zeroSectionRAMPFNs) PFNs) read all zero: memory whose struct pages were not initialised yet (deferred init, docs/kpageflags.md point 2); its pages are in no count"
+        + (free.zeroSectionsExplainOffList ? ", but MemFree counts \(free.offListPages ?? 0) pages of it as free" : ""))
     }
     if c.slabSpuriousAnonPages > 0 || c.slabSpuriousKSMPages > 0 {
       n.append("\(c.slabSpuriousAnonPages) slab pages showed ANON (\(c.slabSpuriousKSMPages) also KSM): struct slab overlays the mapping word (docs/kpageflags.md point 6); counted as slab only")

@@ -19,11 +19,16 @@ public struct Crosscheck: Sendable, Equatable {
   /// What the comparison means, and the known causes of a difference.
   public var note: String
 
-  public var agree: Bool { census == kernel }
+  /// Set when both sides count only part of what the name says (free pages where most
+  /// free RAM reads zero): equal numbers then do not make the check agree.
+  public var partial = false
+
+  public var agree: Bool { census == kernel && !partial }
 
   /// `agree`; `moved` when the census lies between the counter before and after the
   /// kpage files were read (the machine changed during the capture); else `differ`.
   public var status: String {
+    if partial { return "partial" }
     if agree { return "agree" }
     if let after = kernelAfter, census >= min(kernel, after) && census <= max(kernel, after) { return "moved" }
     return "differ"
@@ -37,7 +42,7 @@ extension Crosscheck {
   /// A check whose kernel file or line is missing is left out.
   /// `vmstat` is the snapshot's vmstat as `ProcText.counters` read it (the caller has it).
   /// A kernel file that cannot be read is an error (`ProcText`), not a check left out.
-  public static func all(census c: Census, snapshot: PageSnapshot, vmstat: [String: Int]?, modelMemmapFrames: Int) throws -> [Crosscheck] {
+  public static func all(census c: Census, snapshot: PageSnapshot, vmstat: [String: Int]?, modelMemmapFrames: Int, free: FreeMemory) throws -> [Crosscheck] {
     func read(_ name: String) throws -> [String: Int]? {
       try snapshot.texts[name].map { try ProcText.counters($0, path: snapshot.describePath(name)) }
     }
@@ -81,10 +86,23 @@ extension Crosscheck {
         kernelAfter: try vmstatAfter.flatMap { try ProcText.memmapPages($0, path: vmstatAfterPath, limit: memmapLimit) }, exact: true,
         note: "the census side is the model's 64-byte-era memmap of the same RAM (512 frames per present 128 MiB section, less what HVO frees for the huge pages found optimised); a difference comes from HugeTLB pages allocated or freed during the capture, memory hot-plug, or a kernel whose struct page is not 64 bytes"))
     }
+    var unseen = ""
+    if free.mostFreeUnseen, let off = free.offListPages, let memFree = free.memFreePages {
+      unseen = "; only part of the free memory: MemFree counts \(memFree) pages, \(off) of them on no free list"
+        + (free.zeroSectionsExplainOffList ? " (in the \(c.zeroRAMSections) all-zero sections, free but not initialised yet)" : "")
+    }
     if let total = c.buddyinfoPages {
-      checks.append(Crosscheck(
+      var check = Crosscheck(
         name: "free pages", source: "buddyinfo", unit: "pages", census: c.buddyPages, kernel: total, kernelAfter: nil, exact: false,
-        note: "BUDDY pages against buddyinfo's free blocks; not exact: pages move between the free lists and the per-CPU lists (which read 0 and are in neither count, docs/kpageflags.md point 7) while the files are read\(deferred)"))
+        note: "BUDDY pages against buddyinfo's free blocks; not exact: pages move between the free lists and the per-CPU lists (which read 0 and are in neither count, docs/kpageflags.md point 7) while the files are read\(deferred)\(unseen)")
+      check.partial = free.mostFreeUnseen
+      checks.append(check)
+    }
+    if let memFree = meminfo?["MemFree"] {
+      checks.append(Crosscheck(
+        name: "MemFree", source: "meminfo MemFree", unit: "kB", census: c.buddyPages * kB, kernel: memFree, kernelAfter: meminfoAfter?["MemFree"], exact: false,
+        note: "BUDDY pages against the kernel's free-page counter; not exact (per-CPU free pages read 0)\(deferred)"
+          + (free.zeroSectionsExplainOffList ? ", and MemFree counts that memory as free" : "")))
     }
     return checks
   }

@@ -230,4 +230,10 @@ extension PageSnapshot {
     let c = try ProcText.counters(t, path: describePath("vmstat"))
     return (c, try ProcText.memmapPages(c, path: describePath("vmstat"), limit: pfnCount))
   }
+
+  /// meminfo MemFree in pages, when the snapshot has it.
+  func memFreePages() throws -> Int? {
+    guard let t = texts["meminfo"], let kB = try ProcText.counters(t, path: describePath("meminfo"))["MemFree"] else { return nil }
+    return kB / max(1, metadata.pageSize / 1024)
+  }
 }

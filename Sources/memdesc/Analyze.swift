@@ -7,26 +7,27 @@ extension Memdesc {
   struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Census of a real machine's pages, and what its memmap costs in each era.",
-      discussion: """
-        Reads a SOURCE (snapshot file, raw directory or kpageflags dump), this machine with \
-        --live (root), or a built-in demonstration with --demo. The census counts RAM and \
-        holes, free, slab, page-table, reserved and HugeTLB pages (HVO fake heads corrected) \
-        and folios by kind and order; the projection costs that population in each era on \
-        the machine's RAM; the cross-checks compare the census with meminfo and vmstat. \
-        With --by cgroup it counts the same pages per memory cgroup instead (a cgroup is \
-        the kernel's group of processes whose memory is charged together; \
-        /proc/kpagecgroup names each page's cgroup by inode and a capture stores the \
-        inode's path): pages by class, folios (the kernel's unit of allocation: 2^order \
-        pages) by kind and order, and what each cgroup's pages cost in each era (an era \
-        is a layout of struct page, today's or a planned one), for the --top cgroups with \
-        the most pages, the rest as one "other" row.
-
-        Examples:
-          memdesc analyze Tests/SnapshotTests/Fixtures/idle
-          memdesc analyze Tests/SnapshotTests/Fixtures/thp-anon --format json
-          memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --top 5
-          memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --format openmetrics
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers what a real machine's pages are and what describing them costs now and \
+        in each era. It reads a SOURCE, this machine with --live (root), or a built-in \
+        demonstration with --demo. The census counts RAM and holes, free, slab, \
+        page-table, reserved and HugeTLB pages (HVO fake heads corrected) and folios by \
+        kind and order; the projection costs that population in each era on the \
+        machine's RAM; the cross-checks set the census beside meminfo, vmstat and \
+        buddyinfo; kpagecount gives how often each class's pages are mapped. With --by \
+        cgroup it counts the same pages per memory cgroup instead: pages by class, folios \
+        by kind and order, and what each cgroup's pages cost in each era, for the --top \
+        cgroups with the most pages and the rest as one "other" row.
+        """,
+        terms: [.snapshot, .kpageflags, .pfn, .readZero, .buddy, .folio, .hugetlb, .hvo, .fakeHead, .era, .crosscheck, .mapcount, .cgroup],
+        examples: [
+          "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
+          "memdesc analyze Tests/SnapshotTests/Fixtures/idle --eras classic,memdesc8",
+          "memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --top 5",
+          "memdesc analyze --demo                  # no root needed",
+          "memdesc analyze --live   # needs root",
+        ]))
 
     @OptionGroup var options: AnalysisOptions
 

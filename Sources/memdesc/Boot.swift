@@ -5,7 +5,22 @@ import Render
 extension Memdesc {
   struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Boot a model machine and print its census: memmap frames, zones, free pages.")
+      abstract: "Boot a model machine and print its census: memmap frames, zones, free pages.",
+      discussion: helpDiscussion(
+        """
+        Answers how much RAM the memmap of a machine of this size and layout takes in an \
+        era, counted as the frames its vmemmap page table maps, and how boot leaves the \
+        zones and free lists. The 'pc' layout is the fixtures' 24 GiB machine, with the \
+        legacy hole and the PCI hole at 3-4 GiB.
+        """,
+        terms: [.era, .memmap, .vmemmap, .section, .pfn, .node, .zone, .buddy],
+        examples: [
+          "memdesc boot --ram 4G                 # memmap 16384 frames",
+          "memdesc boot --ram 4G --era memdesc8  # memmap 2048 frames",
+          "memdesc boot --ram 4G --layout pc     # the PCI hole has no memmap",
+          "memdesc boot --ram 2G --nodes 2 --format json",
+          "memdesc boot --ram 4G --vmemmap-base 0xffffea0000200000  # exit 1",
+        ]))
 
     @OptionGroup var machine: MachineOptions
 

@@ -1,10 +1,20 @@
 import ArgumentParser
 import PageModel
+import Render
 
 extension Memdesc {
   struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "A built-in demonstration: one folio in each of the four eras, its bytes, its head, its cost.")
+      abstract: "A built-in demonstration: one folio in each of the four eras, its bytes, its head, its cost.",
+      discussion: helpDiscussion(
+        """
+        Shows in a minute what the eras differ in, on model machines (never this host): \
+        it boots a 4 GiB machine in each era, allocates an order-9 anonymous folio, reads \
+        the struct page of its sixth page through the vmemmap, decodes its head and folio, \
+        and prints what the memmap and the descriptors cost.
+        """,
+        terms: [.era, .pfn, .page, .vmemmap, .folio, .order],
+        examples: ["memdesc demo"]))
 
     func run() throws {
       print("memdesc demo: a built-in demonstration on model machines, not a reading of this host.\n")
@@ -34,7 +44,7 @@ extension Memdesc {
       }
       print("page_folio(tail) = \(m.folio(containing: tail).map(\.description) ?? "nil"); folio order \(m.folioOrder(folio)), refcount \(m.folioRefCount(folio))")
       let cost = m.cost()
-      print("cost now: memmap \(ByteSize.human(cost.memmapBytes)), descriptors \(ByteSize.human(cost.descriptorBytes))")
+      print("cost now: memmap \(Fmt.bytes(cost.memmapBytes)), descriptors \(Fmt.bytes(cost.descriptorBytes))")
       m.folioPut(folio)
     }
   }

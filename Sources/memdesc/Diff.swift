@@ -7,21 +7,23 @@ extension Memdesc {
   struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Compare two snapshots: what changed in the census, the memmap, the HugeTLB pools and each era's cost.",
-      discussion: """
-        Analyses snapshot A (before) and B (after) and prints every difference as B - A: \
-        pages by class, folios (the kernel's unit of allocation, 2^order pages) by kind and \
-        order, the memmap (the array of struct pages that describes every page frame, PFN) \
-        as vmstat counts it beside the census's figure for today's kernel, the HugeTLB pools \
-        and HVO (the HugeTLB vmemmap optimisation, which frees most of a huge page's struct \
-        pages; vm.hugetlb_optimize_vmemmap turns it on), and each era's cost (an era is a \
-        layout of struct page, today's or a planned one). The HTML page shows the memory map \
-        with the cells of 2 MiB whose dominant class changed.
-
-        Examples:
-          memdesc diff Tests/SnapshotTests/Fixtures/hvo-off.mdsnap Tests/SnapshotTests/Fixtures/hvo-on.mdsnap
-          memdesc diff Tests/SnapshotTests/Fixtures/hvo-off.mdsnap Tests/SnapshotTests/Fixtures/hvo-on.mdsnap --format json
-          memdesc diff Tests/SnapshotTests/Fixtures/idle Tests/SnapshotTests/Fixtures/thp-anon --format html -o /tmp/memdesc-diff.html
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers what changed between two moments of one machine (HVO off and on, before \
+        and after a deploy, kernel N and N+1): it analyses snapshot A (before) and B \
+        (after) and prints every difference as B - A: pages by class, folios by kind and \
+        order, the memmap as vmstat counts it beside the census's figure for today's \
+        kernel, the HugeTLB pools and HVO, and each era's cost. The HTML page shows the \
+        memory map with the 2 MiB cells whose dominant class changed. \
+        examples/hvo-off.mdsnap and hvo-on.mdsnap are one 512-page pool of this \
+        project's VM captured with HVO off, then on.
+        """,
+        terms: [.snapshot, .folio, .memmap, .hugetlb, .hvo, .era],
+        examples: [
+          "memdesc diff examples/hvo-off.mdsnap examples/hvo-on.mdsnap",
+          "memdesc diff examples/hvo-off.mdsnap examples/hvo-on.mdsnap --format json",
+          "memdesc diff examples/hvo-off.mdsnap examples/hvo-on.mdsnap --format html",
+        ]))
 
     @Argument(help: "The snapshot before (snapshot file, raw directory or kpageflags dump).")
     var a: String

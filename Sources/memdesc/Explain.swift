@@ -7,13 +7,21 @@ extension Memdesc {
   struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Explain one page: its class in a snapshot, then its struct page bytes, decode, head, folio and vmemmap frame in each era's model.",
-      discussion: """
-        With a SOURCE (or --live, --demo) the page's kpageflags word is read and its \
-        situation reproduced in a model machine with the snapshot's RAM: the same HugeTLB \
-        page (with HVO if the snapshot shows fake heads) or folio at the same PFN where the \
-        model's free memory allows. With --ram the machine is built from the options and \
-        --hugetlb / --folio place a page around PFN.
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers what one page is and how each era describes it. With a SOURCE (or \
+        --live, --demo) the page's kpageflags word is read and its situation reproduced \
+        in a model machine with the snapshot's RAM: the same HugeTLB page (with HVO if \
+        the snapshot shows fake heads) or folio at the same PFN where the model's free \
+        memory allows. With --ram the machine is built from the options and --hugetlb or \
+        --folio place a page around PFN.
+        """,
+        terms: [.pfn, .page, .vmemmap, .folio, .hugetlb, .hvo, .fakeHead, .era, .memdesc],
+        examples: [
+          "memdesc explain 0x40040 --ram 2G --hugetlb 2M --era classic",
+          "memdesc explain 0x1000 --ram 4G --folio 9:anon --era memdesc32",
+          "memdesc explain 0x900000 --ram 8G   # exit 1: not RAM",
+        ]))
 
     @Argument(help: "The PFN (decimal or 0x hexadecimal).")
     var pfn: PFNArgument

@@ -7,14 +7,22 @@ extension Memdesc {
   struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write a snapshot's analysis for fleets: node_exporter's textfile folder, a row folder for SQL engines.",
-      discussion: """
-        --textfile-dir DIR writes DIR/memdesc.prom in the Prometheus text format that \
-        node_exporter's textfile collector reads (docs/metrics.md); --rows-dir DIR writes one \
-        JSON row into DIR/host=H/date=D/memdesc-TIME.jsonl (docs/fleet-rows.md). Each file is \
-        written atomically: a reader sees the old file or the new one, and a failed run leaves \
-        the old one. contrib/ has a systemd timer that runs 'memdesc export --live' every few \
-        minutes.
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers the fleet's question, what the memmap costs across many hosts, by \
+        writing one host's analysis where fleet tools read it. --textfile-dir DIR writes \
+        DIR/memdesc.prom in the Prometheus text format (docs/metrics.md); --rows-dir DIR \
+        writes one JSON row into DIR/host=H/date=D/memdesc-TIME.jsonl for SQL engines \
+        (docs/fleet-rows.md). Each file is written atomically: a reader sees the old \
+        file or the new one. contrib/ has a systemd timer that runs 'memdesc export \
+        --live' every few minutes.
+        """,
+        terms: [.textfile, .snapshot, .memmap, .era],
+        examples: [
+          "memdesc export Tests/SnapshotTests/Fixtures/idle --textfile-dir .",
+          "memdesc export Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap --rows-dir .",
+          "memdesc export --live --textfile-dir .   # needs root",
+        ]))
 
     @OptionGroup var options: AnalysisOptions
 

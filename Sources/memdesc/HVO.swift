@@ -6,7 +6,21 @@ extension Memdesc {
   struct HVO: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "hvo",
-      abstract: "Allocate HugeTLB pools, optionally optimise their vmemmap (HVO), and report the memmap before and after.")
+      abstract: "Allocate HugeTLB pools, optionally optimise their vmemmap (HVO), and report the memmap before and after.",
+      discussion: helpDiscussion(
+        """
+        Answers how many memmap frames HVO gives back for a given pool in each era, on a \
+        model machine: it boots the machine, sets vm.hugetlb_optimize_vmemmap, grows the \
+        pools as writing nr_hugepages does, and counts the frames the vmemmap maps before \
+        and after, the fake heads a reader of struct pages meets, and the heads \
+        kpageflags would show.
+        """,
+        terms: [.hugetlb, .hvo, .memmap, .vmemmap, .fakeHead, .era],
+        examples: [
+          "memdesc hvo --ram 2G --era classic --hugepages 2M:100 --optimize  # freed 700",
+          "memdesc hvo --ram 2G --era mask --hugepages 2M:100 --optimize --format json",
+          "memdesc hvo --ram 8G --era memdesc8 --hugepages 1G:2 --optimize --format json",
+        ]))
 
     @OptionGroup var machine: MachineOptions
 

@@ -13,14 +13,24 @@ struct Memdesc: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "memdesc",
     abstract: "The Linux kernel's physical-memory descriptors (struct page, folios, memdescs), executable.",
-    discussion: """
-      Memdesc models the memmap of an x86-64 Linux machine in four eras (classic, mask, \
-      memdesc32, memdesc8) with real bytes behind a real vmemmap page table, and counts \
-      what it costs. Run without a subcommand to analyse this machine (analyze --live) when \
-      /proc/kpageflags is readable (root), or for a demonstration otherwise. Exit status: \
-      0 on success, 64 for a usage error (with the usage text), 1 when the data or the \
-      environment is bad (one line: memdesc: error: ...).
+    discussion: helpDiscussion(
+      """
+      Memdesc answers what describing physical memory costs: it models the memmap of an \
+      x86-64 Linux machine in four eras with real bytes behind a real vmemmap page table, \
+      reads real machines' page state, and counts what their memmap costs today and in \
+      each era. Plain 'memdesc' analyses this machine (the same as 'memdesc analyze \
+      --live') when /proc/kpageflags is readable, which needs root; otherwise it runs the \
+      demonstration ('memdesc demo') and says so. Exit status: 0 on success, 64 for a \
+      usage error (with the usage text), 1 when the data or the environment is bad (one \
+      line: memdesc: error: ...).
       """,
+      terms: [.memmap, .vmemmap, .era, .kpageflags],
+      examples: [
+        "memdesc                      # root: analyze --live; else the demo",
+        "memdesc demo",
+        "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
+        "memdesc frobnicate           # exit 64: names the unknown subcommand",
+      ]),
     version: memdescVersion,
     subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self, Export.self, Diff.self],
     defaultSubcommand: Default.self)

@@ -7,25 +7,30 @@ extension Memdesc {
   struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write a self-contained HTML report of a machine's pages: memory map, era costs, folios, HVO, cross-checks.",
-      discussion: """
-        Writes one HTML file, atomically to FILE, with inline SVG and CSS and no script or \
-        network access: a map of physical memory (one cell per 2 MiB, coloured by what most \
-        of it is), the per-era cost of the memmap beside the machine's own vmstat figure, \
-        the folio census, the HVO picture of each era and the cross-checks. The pages come \
-        from a SOURCE (snapshot file, raw directory or kpageflags dump), from this machine \
-        with --live (root), or from the built-in demonstration with --demo. With \
-        --by-cgroup it adds the memory cgroups (groups of processes whose memory the \
-        kernel charges together) with the most pages, as bars of their cost in each era.
-
-        Examples:
-          memdesc report Tests/SnapshotTests/Fixtures/thp-anon -o /tmp/memdesc-report.html
-          memdesc report Tests/SnapshotTests/Fixtures/idle --by-cgroup -o /tmp/memdesc-report.html
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers at a glance where a machine's memory is and what its memmap costs: one \
+        HTML file with inline SVG and CSS and no script or network access, written \
+        atomically to FILE (default memdesc-report.html): a map of physical memory (one \
+        cell per 2 MiB, coloured by what most of it is), the per-era cost of the memmap \
+        beside the machine's own vmstat figure, the folio census, HVO in each era on a \
+        model of one huge page, and the cross-checks. The pages come from a SOURCE, this \
+        machine with --live (root), or the built-in demonstration with --demo. With \
+        --by-cgroup it adds the memory cgroups with the most pages, as bars of their cost \
+        in each era.
+        """,
+        terms: [.snapshot, .pfn, .memmap, .era, .folio, .hugetlb, .hvo, .crosscheck, .cgroup],
+        examples: [
+          "memdesc report Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap -o hvo.html",
+          "memdesc report Tests/SnapshotTests/Fixtures/idle",
+          "memdesc report Tests/SnapshotTests/Fixtures/idle --by-cgroup -o cg.html",
+          "memdesc report --live -o host.html   # needs root",
+        ]))
 
     @OptionGroup var options: AnalysisOptions
 
     @Option(name: .shortAndLong, help: "The HTML file to write.")
-    var output: String
+    var output: String = "memdesc-report.html"
 
     @Flag(name: .customLong("by-cgroup"), help: "Add the memory cgroups with the most pages and their cost in each era (reads kpagecgroup: one more pass).")
     var byCgroup = false

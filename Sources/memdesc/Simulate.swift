@@ -11,11 +11,21 @@ extension Memdesc {
   struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Run a workload or an allocation trace in each era and compare what describing memory costs.",
-      discussion: """
-        Workloads: \(Workload.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")).
-        A trace is a text file of lines such as 'alloc a1 folio 0 anon', 'alloc s1 slab 1', \
-        'alloc p1 pagetable', 'free a1', 'hvo on', 'hugepages 2M 100' ('#' starts a comment).
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers what describing memory costs in each era for one pattern of use: the \
+        same workload or trace runs on a model machine of each era, and the memmap, the \
+        descriptors and what HVO saves are counted from frames. Workloads: \
+        \(Workload.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
+        examples/small.trace is a sample trace.
+        """,
+        terms: [.era, .memmap, .memdesc, .folio, .order, .slab, .hvo, .trace],
+        examples: [
+          "memdesc simulate --ram 1G --workload anon-thp",
+          "memdesc simulate --ram 1G --trace examples/small.trace",
+          "memdesc simulate --ram 256M --workload mixed --eras classic,memdesc8",
+          "memdesc simulate --ram 1G --workload anon-thp --format csv",
+        ]))
 
     @Option(parsing: .unconditional, help: "RAM size: a number of bytes with an optional K, M, G, T suffix.")
     var ram: String

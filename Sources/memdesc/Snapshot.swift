@@ -13,11 +13,21 @@ extension Memdesc {
   struct Snapshot: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Capture a real machine's page state, and read saved ones (page-types summary, info).",
-      discussion: """
-        A SOURCE is a Memdesc snapshot file, a directory in the fixtures' layout (kpageflags[.gz], \
-        kpagecount[.gz], kpagecgroup[.gz], meminfo, vmstat, zoneinfo, buddyinfo, iomem, hugepages, \
-        kernel-release), or a bare kpageflags dump as 'page-types -F' reads it (raw or gzip).
+      discussion: helpDiscussion(
+        """
+        Keeps a machine's page state so that it can be analysed later or elsewhere: \
+        'capture' saves this machine (root), 'summary' prints page-types' table of a \
+        source, 'info' says what a source holds. A raw directory is in the fixtures' \
+        layout (kpageflags[.gz] required; kpagecount[.gz], kpagecgroup[.gz], meminfo, \
+        vmstat, zoneinfo, buddyinfo, iomem, hugepages, kernel-release optional); a bare \
+        dump is read as 'page-types -F' reads it (raw or gzip).
         """,
+        terms: [.snapshot, .kpageflags, .pfn, .pageTypes],
+        examples: [
+          "memdesc snapshot capture -o host.mdsnap   # needs root",
+          "memdesc snapshot summary Tests/SnapshotTests/Fixtures/idle",
+          "memdesc snapshot info Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
+        ]),
       subcommands: [Capture.self, Summary.self, Info.self])
   }
 }
@@ -65,11 +75,20 @@ extension Memdesc.Snapshot {
   struct Capture: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Read this machine's kpage files and /proc state into one snapshot file (needs root).",
-      discussion: """
-        The three kpage files are read in parallel chunks and compressed as they arrive; the file \
-        is written atomically (a capture killed half-way leaves nothing at FILE). With --from, \
-        converts a saved source (raw directory or kpageflags dump) instead of reading this machine.
-        """)
+      discussion: helpDiscussion(
+        """
+        Saves this machine's page state in one file to analyse later or elsewhere: the \
+        three kpage files (flags, map counts and memory cgroups per PFN) read in parallel \
+        chunks and compressed as they arrive, and the /proc text files the analysis \
+        cross-checks against. The file is written atomically (a capture killed half-way \
+        leaves nothing at FILE); without -o it is memdesc-HOST-TIME.mdsnap in the current \
+        folder. With --from it converts a saved source instead (no root needed).
+        """,
+        terms: [.kpageflags, .pfn, .snapshot],
+        examples: [
+          "memdesc snapshot capture -o host.mdsnap   # needs root",
+          "memdesc snapshot capture --from Tests/SnapshotTests/Fixtures/idle",
+        ]))
 
     @Option(name: .shortAndLong, help: "The snapshot file to write (default: memdesc-HOST-TIME.mdsnap).")
     var output: String?
@@ -117,10 +136,19 @@ extension Memdesc.Snapshot {
   struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Print the table that the kernel's 'page-types -F FILE' (or '-r') prints for a source's kpageflags.",
-      discussion: """
-        Same header, rows (flags, page-count, MB, symbolic flags, long names) in page-types' own \
-        order, and total. MB uses the snapshot's page size (4096 for a bare dump).
-        """)
+      discussion: helpDiscussion(
+        """
+        Answers which combinations of page flags a machine has and how many pages carry \
+        each, in the words of the kernel's own tool: the same header, rows (flags, \
+        page-count, MB, symbolic flags, long names) in page-types' own order, and total, \
+        byte for byte. MB uses the snapshot's page size (4096 for a bare dump).
+        """,
+        terms: [.kpageflags, .pageTypes, .snapshot],
+        examples: [
+          "memdesc snapshot summary Tests/SnapshotTests/Fixtures/idle",
+          "memdesc snapshot summary --raw Tests/SnapshotTests/Fixtures/thp-anon",
+          "memdesc snapshot summary --live   # needs root",
+        ]))
 
     @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
     var source: String?
@@ -146,7 +174,18 @@ extension Memdesc.Snapshot {
 
   struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Describe a source: kind, metadata, PFNs, files present; for a snapshot file its sections and sizes.")
+      abstract: "Describe a source: kind, metadata, PFNs, files present; for a snapshot file its sections and sizes.",
+      discussion: helpDiscussion(
+        """
+        Answers what a source is before it is analysed: which kind it is, the kernel, \
+        host and time it records, how many PFNs it covers, which files it holds, and for \
+        a snapshot file each section's size before and after compression.
+        """,
+        terms: [.snapshot, .pfn],
+        examples: [
+          "memdesc snapshot info Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
+          "memdesc snapshot info Tests/SnapshotTests/Fixtures/idle --format json",
+        ]))
 
     @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
     var source: String?

@@ -35,7 +35,7 @@ import Testing
   @Test func hvoSnapshotText() throws {
     let r = try cli.run(["analyze", Self.fixture("hvo-hugetlb.mdsnap"), "--eras", "classic,memdesc8"])
     #expect(r.stdout.contains("hugetlb 2048kB     100 huge pages (100 with HVO); pool nr_hugepages 100"), "\(r.stdout)")
-    #expect(r.stdout.contains("8890 fake (HVO) corrected"))
+    #expect(r.stdout.contains("8,890 fake (HVO) corrected"))
     #expect(r.stdout.contains("HVO fake heads corrected"))
     #expect(r.stdout.contains("memdesc8") && !r.stdout.contains("memdesc32"))
     let j = try cli.json(try cli.run(["analyze", Self.fixture("hvo-hugetlb.mdsnap"), "--format", "json"]).stdout)
@@ -47,7 +47,7 @@ import Testing
   @Test func demoAndCSV() throws {
     let d = try cli.run(["analyze", "--demo"])
     #expect(d.stdout.hasPrefix("memdesc analyze --demo: a built-in demonstration, not a reading of this host"))
-    #expect(d.stdout.contains("memmap               census 8024 pages, kernel 8024 pages: agree"), "\(d.stdout)")
+    #expect(d.stdout.contains("memmap                 census 8,024 pages, kernel 8,024 pages: agree"), "\(d.stdout)")
     let csv = try cli.run(["analyze", "--demo", "--format", "csv", "--eras", "mask"])
     #expect(csv.stdout.hasPrefix("section,name,value\ncensus,pfns,524288\n"))
     #expect(csv.stdout.contains("hugetlb_pages,2048kB,32"))

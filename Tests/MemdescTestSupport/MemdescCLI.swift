@@ -16,11 +16,14 @@ public struct ProcessResult: Sendable {
   public var killedBySignal: Bool { reason == .uncaughtSignal }
 }
 
-/// Runs `executable` with `arguments` to completion, reading stdout and stderr.
-public func runProcess(_ executable: URL, _ arguments: [String]) throws -> ProcessResult {
+/// Runs `executable` with `arguments` to completion, reading stdout and stderr; in
+/// `directory` when given, with `environment` added to this process's own.
+public func runProcess(_ executable: URL, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
   let p = Process()
   p.executableURL = executable
   p.arguments = arguments
+  if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+  if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
   let out = Pipe(), err = Pipe()
   p.standardOutput = out
   p.standardError = err
@@ -71,12 +74,13 @@ public struct MemdescCLI: Sendable {
 
   /// Runs `memdesc args`. With `stderrLine`, the first line of stderr must be exactly it.
   @discardableResult
-  public func run(_ args: [String], exit: CLIExit? = .success, stderrLine: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+  public func run(_ args: [String], exit: CLIExit? = .success, stderrLine: String? = nil, directory: String? = nil, environment: [String: String] = [:],
+                  sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
     let r: ProcessResult
     if let tool = launcher.first {
-      r = try runProcess(URL(fileURLWithPath: tool), Array(launcher.dropFirst()) + [Self.binary.path] + args)
+      r = try runProcess(URL(fileURLWithPath: tool), Array(launcher.dropFirst()) + [Self.binary.path] + args, directory: directory, environment: environment)
     } else {
-      r = try runProcess(Self.binary, args)
+      r = try runProcess(Self.binary, args, directory: directory, environment: environment)
     }
     if r.killedBySignal {
       Issue.record("memdesc \(args.joined(separator: " ")) was killed by signal \(r.status); stderr: \(r.stderr)", sourceLocation: sourceLocation)

@@ -41,7 +41,8 @@ extension MemoryModel {
       let placed = folio != nil
       if folio == nil { folio = allocFolio(order: order, kind: kind) }
       guard let folio else { throw MachineError.outOfMemory("a folio of order \(order) (\(placementObstacle(head: head, order: order)))", era: era) }
-      what = placed ? "a \(kind) folio of order \(order) (\(sizeName(order)))" : "a \(kind) folio of order \(order)"
+      let article = kind == .anon ? "an" : "a"
+      what = placed ? "\(article) \(kind) folio of order \(order) (\(sizeName(order)))" : "\(article) \(kind) folio of order \(order)"
       _ = folio
     case .hugetlb(let h, let o, let hvo):
       (head, order) = (h, o)
