@@ -63,7 +63,7 @@ public enum TracefsRecorder {
     public var removedOrphans: [String] = []
   }
 
-  /// Set (by a signal handler, say) to end a recording early; cleared by `record`.
+  /// Set (by a signal handler, say) to end a recording early, even before it started.
   public static let stop = Atomic<Bool>(false)
 
   /// Progress: (seconds so far, events so far, lost events so far).
@@ -71,7 +71,6 @@ public enum TracefsRecorder {
 
   /// Records until `options.duration` has passed or `stop` is set.
   public static func record(_ options: Options, progress: Progress? = nil) throws -> (Recording, Summary) {
-    stop.store(false, ordering: .relaxed)
     var summary = Summary()
     guard geteuid() == 0 else {
       throw SnapshotError(.needsRoot, path: options.root, "recording needs root (tracefs instances and /proc/kpageflags)")

@@ -66,6 +66,12 @@ extension Memdesc {
       options.snapshots = snapshots
       signal(SIGINT) { _ in TracefsRecorder.stop.store(true, ordering: .relaxed) }
       signal(SIGTERM) { _ in TracefsRecorder.stop.store(true, ordering: .relaxed) }
+      // A parent may have started us with them blocked (the mask is inherited).
+      var set = sigset_t()
+      sigemptyset(&set)
+      sigaddset(&set, SIGINT)
+      sigaddset(&set, SIGTERM)
+      pthread_sigmask(SIG_UNBLOCK, &set, nil)
       let show = progress ?? (isatty(STDERR_FILENO) == 1)
       let (recording, summary) = try TracefsRecorder.record(options, progress: show ? { s, n, lost in
         writeStderr(RecordingOutput.progress(seconds: s, events: n, lost: lost))
