@@ -91,6 +91,8 @@ public enum TracefsRecorder {
     }
     try writeFile(FileIO.join(instance, "tracing_on"), "0")
     try writeFile(FileIO.join(instance, "buffer_size_kb"), "\(options.bufferKiB)")
+    // CLOCK_MONOTONIC, so that the end snapshot's start can be placed in the stream.
+    let monoClock = (try? writeFile(FileIO.join(instance, "trace_clock"), "mono")) != nil
     let events = FileIO.join(root, "events")
     var layouts: [PageEvent.Kind: TracefsLayout.Event] = [:]
     for kind in kinds {
@@ -133,6 +135,14 @@ public enum TracefsRecorder {
       }
       usleep(20_000)
     }
+    // The end snapshot is taken with tracing still on: an allocation made before it
+    // started and not freed until tracing is off was allocated for the whole read, so the
+    // snapshot must show it (what `RecordingAttribution` compares).
+    var endSnapshotStart: UInt64?
+    if options.snapshots {
+      endSnapshotStart = monotonicNanoseconds()
+      recording.sections["snapshot.end"] = try SnapshotFormat.encode(PageSnapshot.live(proc: options.proc, sys: options.sys)).0
+    }
     try writeFile(FileIO.join(instance, "tracing_on"), "0")
     summary.seconds = HostInfo.monotonicSeconds() - t0
     recording.sections["vmstat.end"] = try FileIO.readAll(FileIO.join(options.proc, "vmstat"))
@@ -140,9 +150,6 @@ public enum TracefsRecorder {
     summary.recorderCPUSeconds = processCPUSeconds() - cpuBefore
     if let failure = readers.lazy.compactMap({ $0.failure }).first { throw failure }
     summary.lostEvents = try lostEvents(instance, cpuList)
-    if options.snapshots {
-      recording.sections["snapshot.end"] = try SnapshotFormat.encode(PageSnapshot.live(proc: options.proc, sys: options.sys)).0
-    }
     for r in readers {
       summary.pages += r.pages
       summary.pagesAfterLoss += r.pagesAfterLoss
@@ -163,6 +170,7 @@ public enum TracefsRecorder {
       ("recorder_cpu_seconds", String(summary.recorderCPUSeconds)), ("buffer_kib", "\(options.bufferKiB)"),
       ("stopped_full", summary.full ? "1" : "0"),
     ]
+    if monoClock, let t = endSnapshotStart { meta.append(("end_snapshot_started_ns", "\(t)")) }
     for kind in kinds { meta.append(("event_id.\(kind.tracepoint)", "\(layouts[kind]!.id)")) }
     recording.meta = meta
     return (recording, summary)
@@ -250,6 +258,12 @@ public enum TracefsRecorder {
     guard Glibc.write(fd, bytes, bytes.count) == bytes.count else {
       throw SnapshotError.system("write '\(text)' to", path: path, errno: errno)
     }
+  }
+
+  static func monotonicNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
   }
 
   static func processCPUSeconds() -> Double {

@@ -22,7 +22,7 @@ struct Memdesc: ParsableCommand {
       environment is bad (one line: memdesc: error: ...).
       """,
     version: memdescVersion,
-    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self, Export.self, Record.self],
+    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self, Export.self, Record.self, Replay.self],
     defaultSubcommand: Default.self)
 
   /// One exit-code rule: whatever parsing and `validate()` reject is a usage error
