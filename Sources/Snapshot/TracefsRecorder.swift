@@ -367,9 +367,12 @@ final class CPUReader: @unchecked Sendable {
 
   func handle(_ page: UnsafeRawBufferPointer, offset: UInt64) throws {
     var kept = 0
+    let left = budget.left.load(ordering: .relaxed)
     let info = try RingBufferPage.read(page, header: header, path: path, pageOffset: offset) { time, payload in
       switch decoder.decode(payload, time: time, cpu: cpu) {
       case .event(let e):
+        // Past the limit, events are not kept (the recording stops at once).
+        guard kept < left else { return }
         events.append(e)
         kept += 1
       case .failedAlloc: failedAllocations += 1
