@@ -15,7 +15,7 @@ public struct PageEvent: Equatable, Sendable {
     case addToPageCache = 5
     /// filemap:mm_filemap_delete_from_page_cache. Kernel: __filemap_remove_folio().
     case deleteFromPageCache = 6
-    /// pagemap:mm_lru_insertion (aux: its flags, 0x2 anon, 0x8 swap-backed).
+    /// pagemap:mm_lru_insertion (aux: its flags, 0x2 anon, 0x4 file, 0x10 swap-backed).
     /// Kernel: lru_add().
     case lruInsertion = 7
 

@@ -38,6 +38,11 @@ public struct RecordingAttribution: Sendable {
     }
   }
 
+  /// mm_lru_insertion's flag bits. Kernel: include/trace/events/pagemap.h
+  /// (PAGEMAP_ANONYMOUS, PAGEMAP_SWAPBACKED; 0x8 is PAGEMAP_SWAPCACHE).
+  public static let lruAnon: UInt32 = 0x2
+  public static let lruSwapBacked: UInt32 = 0x10
+
   /// The kind of each kmem:mm_page_alloc event, in recording order.
   public var kinds: [Kind] = []
   /// Pages (2^order per allocation) of each kind.
@@ -84,7 +89,9 @@ public struct RecordingAttribution: Sendable {
           case .free:
             live[e.pfn] = nil
           case .lruInsertion:
-            if let i = live[e.pfn] { told[i] = e.aux & 0x2 != 0 ? .anon : e.aux & 0x8 != 0 ? .shmem : .file }
+            if let i = live[e.pfn] {
+              told[i] = e.aux & Self.lruAnon != 0 ? .anon : e.aux & Self.lruSwapBacked != 0 ? .shmem : .file
+            }
           case .addToPageCache:
             if let i = live[e.pfn], told[i] == nil { told[i] = .file }
           case .freeBatched, .pcpuDrain, .deleteFromPageCache: break

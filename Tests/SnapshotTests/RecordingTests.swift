@@ -13,11 +13,11 @@ import Testing
 
   /// A stream of known shape: `n` allocations of random order and kind, each freed or
   /// not, LRU insertions for the user ones.
-  static func stream(seed: UInt64, n: Int) -> (events: [PageEvent], live: Int, anonPages: Int) {
+  static func stream(seed: UInt64, n: Int) -> (events: [PageEvent], live: Int, anonPages: Int, shmemPages: Int) {
     var rng = SplitMix64(seed: seed)
     var events: [PageEvent] = []
     var t: UInt64 = 1000
-    var live = 0, anonPages = 0
+    var live = 0, anonPages = 0, shmemPages = 0
     for i in 0..<n {
       let pfn = UInt64(i) * 1024
       let order = UInt8(rng.next() % 4)
@@ -27,6 +27,11 @@ import Testing
         t += 1
         events.append(event(t, .lruInsertion, pfn, aux: 0x2))
         anonPages += 1 << Int(order)
+      } else if rng.next() % 4 == 0 {
+        // A shmem folio: PAGEMAP_FILE | PAGEMAP_SWAPBACKED.
+        t += 1
+        events.append(event(t, .lruInsertion, pfn, aux: 0x14))
+        shmemPages += 1 << Int(order)
       }
       if rng.next() % 3 == 0 {
         t += 1
@@ -35,12 +40,12 @@ import Testing
         live += 1 << Int(order)
       }
     }
-    return (events, live, anonPages)
+    return (events, live, anonPages, shmemPages)
   }
 
   @Test func roundTripAndChunking() throws {
     let seed = testSeed("recording-round-trip")
-    let (events, _, _) = Self.stream(seed: seed, n: Recording.chunkEvents / 2 + 10)
+    let (events, _, _, _) = Self.stream(seed: seed, n: Recording.chunkEvents / 2 + 10)
     var rec = Recording(meta: [("format", "memdesc-recording"), ("lost_events", "3")], sections: ["vmstat.start": Array("pgfree 1\n".utf8)])
     rec.append(events: events)
     #expect(rec.chunks.count == (events.count + Recording.chunkEvents - 1) / Recording.chunkEvents, "seed \(TestSeed.hex(seed))")
@@ -78,13 +83,15 @@ import Testing
 
   @Test func attributionAndReplayCountWhatTheStreamHolds() throws {
     let seed = testSeed("recording-replay")
-    let (events, live, anonPages) = Self.stream(seed: seed, n: 3000)
+    let (events, live, anonPages, shmemPages) = Self.stream(seed: seed, n: 3000)
+    // Pinned to include/trace/events/pagemap.h.
+    #expect(RecordingAttribution.lruAnon == 0x2 && RecordingAttribution.lruSwapBacked == 0x10)
     var rec = Recording(meta: [("format", "memdesc-recording")])
     // A free of a page allocated before the recording: counted, skipped.
     rec.append(events: [Self.event(1, .free, 7 << 30)] + events)
     let a = try RecordingAttribution(rec, path: "r")
     #expect(a.livePages == live, "seed \(TestSeed.hex(seed))")
-    #expect(a.pages[.anon] == anonPages && a.kinds.count == 3000)
+    #expect(a.pages[.anon] == anonPages && a.pages[.shmem] == shmemPages && a.kinds.count == 3000)
     #expect(!a.hadEndSnapshot && a.agreement == nil)
     let allocs = events.filter { $0.kind == .alloc }.count, frees = events.filter { $0.kind == .free }.count
     let userFrees = events.indices.filter { i in
@@ -96,14 +103,14 @@ import Testing
       #expect(r.events == events.count + 1 && r.allocations == allocs && r.frees == frees && r.earlierFrees == 1 && r.failedAllocations == 0, "\(era)")
       let separate = era == .memdesc32 || era == .memdesc8
       // One descriptor per folio in the memdesc eras; the unknown kinds are bare pages.
-      #expect(r.descriptorAllocs == (separate ? anonPagesCount(a) : 0), "\(era)")
+      #expect(r.descriptorAllocs == (separate ? folioAllocations(a) : 0), "\(era)")
       #expect(r.descriptorFrees == (separate ? userFrees : 0), "\(era)")
       #expect(r.samples.count >= 8 && (r.descriptorPagesPeak > 0) == separate, "\(era)")
       try model.checkBuddyInvariants()
     }
   }
 
-  func anonPagesCount(_ a: RecordingAttribution) -> Int { a.kinds.filter { $0 == .anon }.count }
+  func folioAllocations(_ a: RecordingAttribution) -> Int { a.kinds.filter { $0 == .anon || $0 == .shmem }.count }
 
   @Test func recordedFixtureReplays() throws {
     let path = Fixture.file("recording", "small.mdrec")
