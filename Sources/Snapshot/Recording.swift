@@ -148,6 +148,19 @@ public struct Recording: Sendable {
     return want
   }
 
+  /// Calls `body` with every event in order, one chunk decompressed at a time.
+  public func forEachEvent(path: String, _ body: (PageEvent) throws -> Void) throws {
+    var buffer: [UInt8] = []
+    for i in chunks.indices {
+      let n = try events(chunk: i, into: &buffer, path: path)
+      try buffer.withUnsafeBytes { p in
+        for at in stride(from: 0, to: n, by: PageEvent.size) {
+          if let e = PageEvent.load(p, at: at) { try body(e) }
+        }
+      }
+    }
+  }
+
   static func deflate(_ raw: [UInt8]) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: Int(compressBound(uLong(raw.count))))
     var n = uLongf(out.count)

@@ -71,32 +71,23 @@ public struct RecordingAttribution: Sendable {
     let snapshotStart = recording.metaValue("end_snapshot_started_ns").flatMap { UInt64($0) } ?? UInt64.max
     var pfns: [UInt64] = []
     var live: [UInt64: Int] = [:]
-    var buffer: [UInt8] = []
-    for c in recording.chunks.indices {
-      let n = try recording.events(chunk: c, into: &buffer, path: path)
-      buffer.withUnsafeBytes { p in
-        var at = 0
-        while at < n {
-          defer { at += PageEvent.size }
-          guard let e = PageEvent.load(p, at: at) else { continue }
-          switch e.kind {
-          case .alloc:
-            live[e.pfn] = told.count
-            told.append(nil)
-            orders.append(e.order)
-            times.append(e.time)
-            pfns.append(e.pfn)
-          case .free:
-            live[e.pfn] = nil
-          case .lruInsertion:
-            if let i = live[e.pfn] {
-              told[i] = e.aux & Self.lruAnon != 0 ? .anon : e.aux & Self.lruSwapBacked != 0 ? .shmem : .file
-            }
-          case .addToPageCache:
-            if let i = live[e.pfn], told[i] == nil { told[i] = .file }
-          case .freeBatched, .pcpuDrain, .deleteFromPageCache: break
-          }
+    try recording.forEachEvent(path: path) { e in
+      switch e.kind {
+      case .alloc:
+        live[e.pfn] = told.count
+        told.append(nil)
+        orders.append(e.order)
+        times.append(e.time)
+        pfns.append(e.pfn)
+      case .free:
+        live[e.pfn] = nil
+      case .lruInsertion:
+        if let i = live[e.pfn] {
+          told[i] = e.aux & Self.lruAnon != 0 ? .anon : e.aux & Self.lruSwapBacked != 0 ? .shmem : .file
         }
+      case .addToPageCache:
+        if let i = live[e.pfn], told[i] == nil { told[i] = .file }
+      case .freeBatched, .pcpuDrain, .deleteFromPageCache: break
       }
     }
     kinds = told.map { $0 ?? .unknown }

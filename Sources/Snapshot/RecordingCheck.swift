@@ -28,21 +28,11 @@ public struct RecordingCheck: Equatable, Sendable {
 
   /// Counts a recording's events and reads its two vmstat sections.
   public init(_ recording: Recording, path: String) throws {
-    var buffer: [UInt8] = []
-    for i in recording.chunks.indices {
-      let n = try recording.events(chunk: i, into: &buffer, path: path)
-      buffer.withUnsafeBytes { p in
-        var at = 0
-        while at < n {
-          if let e = PageEvent.load(p, at: at) {
-            switch e.kind {
-            case .alloc: recordedAllocPages += 1 << Int(min(e.order, 20))
-            case .free: recordedFreePages += 1 << Int(min(e.order, 20))
-            default: break
-            }
-          }
-          at += PageEvent.size
-        }
+    try recording.forEachEvent(path: path) { e in
+      switch e.kind {
+      case .alloc: recordedAllocPages += 1 << Int(min(e.order, 20))
+      case .free: recordedFreePages += 1 << Int(min(e.order, 20))
+      default: break
       }
     }
     lostEvents = Int(recording.metaValue("lost_events") ?? "") ?? 0

@@ -147,40 +147,33 @@ extension RecordingReplay {
     var lines: [Int] = []
     var ids: [UInt64: Int] = [:]
     var next = 0, allocIndex = 0, skipped = 0, number = 0
-    var buffer: [UInt8] = []
-    for c in recording.chunks.indices {
-      let n = try recording.events(chunk: c, into: &buffer, path: name)
-      try buffer.withUnsafeBytes { p in
-        for at in stride(from: 0, to: n, by: PageEvent.size) {
-          number += 1
-          guard let e = PageEvent.load(p, at: at) else { continue }
-          switch e.kind {
-          case .alloc:
-            guard allocIndex < attribution.kinds.count else {
-              throw SnapshotError(.badTrace, path: name, "more allocations than the attribution has kinds")
-            }
-            let kind = attribution.kinds[allocIndex]
-            allocIndex += 1
-            let order = Int(min(e.order, UInt8(Kernel.maxPageOrder)))
-            let op: TraceOp
-            switch kind {
-            case .anon, .file, .shmem: op = .allocFolio(id: next, order: order, kind: kind == .anon ? .anon : .file)
-            case .slab where order <= Kernel.pageAllocCostlyOrder: op = .allocSlab(id: next, order: order)
-            case .pageTable where order == 0: op = .allocPageTable(id: next)
-            default: skipped += 1; continue
-            }
-            if let old = ids[e.pfn] { ops.append(.free(id: old)); lines.append(number) }
-            ids[e.pfn] = next
-            next += 1
-            ops.append(op)
-            lines.append(number)
-          case .free:
-            guard let id = ids.removeValue(forKey: e.pfn) else { skipped += 1; continue }
-            ops.append(.free(id: id))
-            lines.append(number)
-          default: break
-          }
+    try recording.forEachEvent(path: name) { e in
+      number += 1
+      switch e.kind {
+      case .alloc:
+        guard allocIndex < attribution.kinds.count else {
+          throw SnapshotError(.badTrace, path: name, "more allocations than the attribution has kinds")
         }
+        let kind = attribution.kinds[allocIndex]
+        allocIndex += 1
+        let order = Int(min(e.order, UInt8(Kernel.maxPageOrder)))
+        let op: TraceOp
+        switch kind {
+        case .anon, .file, .shmem: op = .allocFolio(id: next, order: order, kind: kind == .anon ? .anon : .file)
+        case .slab where order <= Kernel.pageAllocCostlyOrder: op = .allocSlab(id: next, order: order)
+        case .pageTable where order == 0: op = .allocPageTable(id: next)
+        default: skipped += 1; return
+        }
+        if let old = ids[e.pfn] { ops.append(.free(id: old)); lines.append(number) }
+        ids[e.pfn] = next
+        next += 1
+        ops.append(op)
+        lines.append(number)
+      case .free:
+        guard let id = ids.removeValue(forKey: e.pfn) else { skipped += 1; return }
+        ops.append(.free(id: id))
+        lines.append(number)
+      default: break
       }
     }
     return (Trace(name: name, ops: ops, lines: lines), skipped)
