@@ -3,6 +3,7 @@
 #   Fuzz/run.sh [SECONDS] [TARGET...] [-- extra libFuzzer flags...]
 # SECONDS per target (default 60); TARGETs default to all of:
 #   snapshot        snapshot file and gzip readers (Fuzz/SnapshotFuzz.swift, compiled into Snapshot)
+#   tracefs         tracefs layouts, ring-buffer pages, recordings (Fuzz/TracefsFuzz.swift, same)
 #   trace           the simulate --trace reader (Fuzz/TraceFuzz.swift)
 #   arguments       --ram sizes, PFNs, --ram-ranges, --hugepages (Fuzz/ArgumentFuzz.swift)
 #   meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo
@@ -15,7 +16,7 @@
 # Each run's last stats line is appended to Fuzz/.build/runs.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="snapshot trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo"
+ALL="snapshot tracefs trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo"
 SECONDS_TO_RUN=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then SECONDS_TO_RUN=$1; shift; fi
 TARGETS=()
@@ -44,7 +45,7 @@ LINK_PM=(-I "$OUT" -L "$OUT" -lPageModel)
 # zlib is the system's (Sources/CZlib's module map links -lz), not instrumented.
 SNAP_DEPS=(-I "$OUT" -L "$OUT" -lPageModel -lSystemPackage "$OUT/CSystem.o" -I Sources/CZlib -I "$SYS/Sources/CSystem/include")
 needs_snapshot_lib=0
-for t in "${TARGETS[@]}"; do case $t in snapshot|trace|arguments) ;; *) needs_snapshot_lib=1 ;; esac; done
+for t in "${TARGETS[@]}"; do case $t in snapshot|tracefs|trace|arguments) ;; *) needs_snapshot_lib=1 ;; esac; done
 if [[ $needs_snapshot_lib == 1 ]]; then
   mkdir -p "$OUT/snapshot-lib"
   swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
@@ -58,6 +59,9 @@ build() {
       # Compiled into the Snapshot module: it reaches internal readers.
       swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
         Sources/Snapshot/*.swift Fuzz/SnapshotFuzz.swift -o "$OUT/snapshot-fuzz" ;;
+    tracefs)
+      swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
+        Sources/Snapshot/*.swift Fuzz/TracefsFuzz.swift -o "$OUT/tracefs-fuzz" ;;
     trace) swiftc -O -g -parse-as-library -package-name memdesc $FUZZ "${LINK_PM[@]}" Fuzz/TraceFuzz.swift -o "$OUT/trace-fuzz" ;;
     arguments) swiftc -O -g -parse-as-library -package-name memdesc $FUZZ "${LINK_PM[@]}" Fuzz/ArgumentFuzz.swift -o "$OUT/arguments-fuzz" ;;
     *)
@@ -79,6 +83,7 @@ for t in "${TARGETS[@]}"; do
   # Text inputs longer than a few KiB only repeat lines: 8 KiB keeps the parsers' runs fast.
   maxlen=8192
   [[ $t == snapshot ]] && maxlen=65536
+  [[ $t == tracefs ]] && maxlen=16384
   "$OUT/$t-fuzz" -max_total_time="$SECONDS_TO_RUN" -max_len=$maxlen -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="Fuzz/findings/$t-" -print_final_stats=1 "$@" "Fuzz/corpus/$t" 2>&1 | tee "$OUT/$t.log" | grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==|SUMMARY)' || true
   echo "$(date -u +%Y-%m-%dT%H:%MZ) $t max_len $maxlen: $(grep -E 'stat::number_of_executed_units' "$OUT/$t.log" | awk '{print $2}') executions in $SECONDS_TO_RUN s" >> "$OUT/runs.log"

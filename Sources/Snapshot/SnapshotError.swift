@@ -36,6 +36,8 @@ public struct SnapshotError: Error, Equatable, Sendable, CustomStringConvertible
     case unknownFlagBit
     /// A text file (meminfo, hugepages, ...) has a value that cannot be read.
     case badText
+    /// A tracefs layout, ring-buffer page or Memdesc recording is damaged or unexpected.
+    case badTrace
   }
 
   public var kind: Kind

@@ -32,7 +32,7 @@ struct Memdesc: ParsableCommand {
         "memdesc frobnicate           # exit 64: names the unknown subcommand",
       ]),
     version: memdescVersion,
-    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self, Export.self, Diff.self],
+    subcommands: [Default.self, Demo.self, Boot.self, HVO.self, Simulate.self, Snapshot.self, Analyze.self, Report.self, Explain.self, Export.self, Diff.self, Record.self, Replay.self],
     defaultSubcommand: Default.self)
 
   /// One exit-code rule: whatever parsing and `validate()` reject is a usage error

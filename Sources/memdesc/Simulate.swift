@@ -17,7 +17,9 @@ extension Memdesc {
         same workload or trace runs on a model machine of each era, and the memmap, the \
         descriptors and what HVO saves are counted from frames. Workloads: \
         \(Workload.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
-        examples/small.trace is a sample trace.
+        A trace is a recording from 'memdesc record' or a text file of lines such as \
+        'alloc a1 folio 0 anon', 'free a1', 'hvo on', 'hugepages 2M 100'; \
+        examples/small.trace is a sample.
         """,
         terms: [.era, .memmap, .memdesc, .folio, .order, .slab, .hvo, .trace],
         examples: [
@@ -90,9 +92,24 @@ extension Memdesc {
 }
 
 /// Reads a trace file (or standard input for `-`) line by line through Snapshot's
-/// FileIO: only a regular file, lines of at most 4 KiB, at most 1 GiB.
+/// FileIO: only a regular file, lines of at most 4 KiB, at most 1 GiB. A recording
+/// (`memdesc record`) is read as one, its allocations given their kinds.
 func readTrace(_ path: String) throws -> Trace {
+  if path != "-", isRecording(path) {
+    let rec = try Recording.read(path)
+    return try RecordingReplay.trace(rec, attribution: RecordingAttribution(rec, path: path), name: path).trace
+  }
   var parser = TraceParser(name: path == "-" ? "standard input" : path)
   try FileIO.forEachLine(path, maxLineBytes: 4096, maxBytes: 1 << 30) { number, line in try parser.add(line, number: number) }
   return parser.finish()
+}
+
+/// Whether `path` starts with a recording's magic (a regular file only).
+func isRecording(_ path: String) -> Bool {
+  guard (try? FileIO.fileType(path)) == .regular else { return false }
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else { return false }
+  defer { close(fd) }
+  var magic = [UInt8](repeating: 0, count: 8)
+  return read(fd, &magic, 8) == 8 && magic == Recording.magic
 }

@@ -35,7 +35,7 @@ import Testing
   /// `--help` prints help and exits 0 for the root and every subcommand (it once came
   /// back from `run()` as an error: exit 1, "memdesc: error: CommandError(...)").
   @Test(arguments: [[], ["demo"], ["boot"], ["hvo"], ["simulate"], ["snapshot"], ["snapshot", "capture"],
-                    ["snapshot", "summary"], ["snapshot", "info"], ["analyze"], ["report"], ["explain"], ["export"], ["diff"]])
+                    ["snapshot", "summary"], ["snapshot", "info"], ["analyze"], ["report"], ["explain"], ["export"], ["diff"], ["record"], ["replay"]])
   func helpExitsZero(command: [String]) throws {
     let r = try cli.run(command + ["--help"])
     #expect(r.stdout.contains("USAGE: memdesc"), "\(command): \(r.stdout.prefix(200))")
@@ -47,7 +47,7 @@ import Testing
   /// (not an unexpected argument of the hidden default subcommand).
   @Test func unknownSubcommandIsNamed() throws {
     let r = try cli.run(["frobnicate"], exit: .usage,
-                        stderrLine: "Error: unknown subcommand 'frobnicate'; the subcommands are: demo, boot, hvo, simulate, snapshot, analyze, report, explain, export, diff")
+                        stderrLine: "Error: unknown subcommand 'frobnicate'; the subcommands are: demo, boot, hvo, simulate, snapshot, analyze, report, explain, export, diff, record, replay")
     #expect(r.stderr.contains("Usage: memdesc <subcommand>"))
     #expect(!r.stderr.contains("default"))
   }

@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""A page-allocator load for the record acceptance test: writes and frees anonymous
+memory in 4 KiB and 2 MiB pieces, then reads a file through the page cache.
+  pageload.py MIB FILE   (MIB of anonymous memory in all; FILE is read once)"""
+import mmap, sys
+
+mib = int(sys.argv[1])
+total = mib << 20
+# Half in 4 KiB mappings (order-0 pages), half in 2 MiB mappings (THP where enabled).
+done = 0
+while done < total // 2:
+    m = mmap.mmap(-1, 4096)
+    m[0] = 1
+    m.close()
+    done += 4096
+page = b"x" * 4096
+while done < total:
+    m = mmap.mmap(-1, 2 << 20)
+    for off in range(0, 2 << 20, 4096):
+        m[off:off + 4096] = page
+    m.close()
+    done += 2 << 20
+with open(sys.argv[2], "rb") as f:
+    while f.read(1 << 20):
+        pass
