@@ -80,7 +80,13 @@ public enum FileIO {
   /// Reads a whole file into memory. Files with no size (/proc) are read until EOF.
   /// Fails with a clear error above `limit` bytes.
   static func readAll(_ path: String, limit: UInt64 = 1 << 40) throws -> [UInt8] {
-    try withFile(path) { fd in
+    // Opening a FIFO blocks until a writer comes: refuse what is not a regular file first.
+    switch try fileType(path) {
+    case .directory: throw SnapshotError(.wrongFileType, path: path, "is a directory, not a file")
+    case .other: throw SnapshotError(.wrongFileType, path: path, "is not a regular file")
+    case .regular, nil: break
+    }
+    return try withFile(path) { fd in
       let size = try Self.size(fd, path: path)
       guard size <= limit else { throw SnapshotError(.badSize, path: path, "file of \(size) bytes is larger than the \(limit)-byte limit") }
       var bytes = [UInt8](repeating: 0, count: Int(size))

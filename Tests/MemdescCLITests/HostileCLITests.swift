@@ -225,6 +225,8 @@ import Testing
       }
       for (path, fragment) in [(dir.file("nothing"), "no such file or directory"), ("/dev/zero", "is not a regular file"), (fifo, "is not a regular file"), (dir.path, "is a directory")] {
         cases.append(Case(args: ["simulate", "--ram", "1G", "--trace", path], exit: .failure, prefix: "memdesc: error: \(path): ", fragment: fragment))
+        // A recording is read whole: a FIFO or a device is refused before it is opened.
+        cases.append(Case(args: ["replay", path], exit: .failure, prefix: "memdesc: error: \(path): ", fragment: fragment))
       }
       let badLines = ["alloc a folio 11 anon", "alloc a folio 0 anonymous", "free", "hugepages 3M 1", "hugepages 2M -1", "hvo maybe", "jump a", "alloc a slab 9", "alloc a pagetable extra",
                       "free never-allocated", "hugepages 2M 99999999999"]
