@@ -6,10 +6,19 @@ public enum BootOutput {
     var lines: [String] = []
     lines.append("era               \(c.era.rawValue) (struct page \(c.structPageBytes) bytes)")
     let g = Fmt.group
-    lines.append("RAM               \(Fmt.bytes(c.ramBytes)) in \(g(c.ramPages)) pages; PFN span \(g(Int(c.pfns))) (\(hex(c.pfns)))")
+    lines.append("RAM               \(Fmt.bytes(c.ramBytes)) in \(g(c.ramPages)) pages; max_pfn \(g(Int(c.maxPFN))) (\(hex(c.maxPFN))), kpageflags entries \(g(Int(c.pfns)))")
     lines.append("nodes             \(c.nodes); present sections \(c.presentSections) of 128 MiB")
-    lines.append("vmemmap base      \(hex(c.vmemmapBase))")
+    lines.append("vmemmap base      \(hex(c.vmemmapBase))\(c.alignmentWarning == nil ? "" : " (misaligned: wrong heads)")")
     lines.append("memmap            \(g(c.memmapFrames)) frames = \(Fmt.bytes(c.memmapBytes)) (\(Fmt.percent(c.memmapPercentOfRAM)) of RAM), counted from mapped frames")
+    lines.append("vmstat            nr_memmap_boot_pages \(g(c.nrMemmapBootPages)), nr_memmap_pages \(g(c.nrMemmapPages))")
+    lines.append("vmemmap mapping   \(g(c.vmemmapPMDMappings)) PMDs of 2 MiB, \(g(c.vmemmapPTETables)) PTE tables (frames outside the memmap counters)")
+    if !c.bootPools.isEmpty {
+      let pools = c.bootPools.map { p in
+        "\(Hstate(order: p.order).name) \(g(p.count)) of \(g(p.requested)), \(g(p.optimized)) optimised"
+      }.joined(separator: "; ")
+      lines.append("boot pools        \(pools); HVO \(c.bootHVO.rawValue)")
+      lines.append("boot memmap       populated \(g(c.populatedMemmapBootPages)) boot + \(g(c.populatedMemmapPages)) -> now \(g(c.nrMemmapBootPages)) boot + \(g(c.nrMemmapPages))")
+    }
     lines.append("free              \(g(c.freePages)) pages in the buddy lists, \(g(c.pcpPages)) on per-CPU lists")
     lines.append("")
     lines.append("node zone      start_pfn    end_pfn      present    managed       free  free blocks by order 0..10")
@@ -21,6 +30,12 @@ public enum BootOutput {
           + z.freeBlocks.map(String.init).joined(separator: " "))
     }
     return lines.joined(separator: "\n")
+  }
+
+  /// The one line the CLI prints for a misaligned mask-era base, as the kernel's
+  /// `VM_WARN_ON_ONCE` in `sparse_init()` warns and boots.
+  public static func alignmentWarning(_ warning: MachineError) -> String {
+    "memdesc: warning: \(warning.description); booting anyway, as the kernel does: large folios' tails decode to wrong heads (--strict-alignment refuses)"
   }
 
   public static func json(_ c: MachineCensus) throws -> String { try JSONOutput.render(CensusJSON(c)) }
@@ -37,32 +52,56 @@ public enum BootOutput {
         case freePages = "free_pages", pcpPages = "pcp_pages", freeBlocks = "free_blocks"
       }
     }
+    struct Pool: Encodable {
+      var name: String
+      var sizeKB, requested, count, optimized: Int
+      enum CodingKeys: String, CodingKey { case name, sizeKB = "size_kb", requested, count, optimized }
+    }
     var era: String
-    var ramBytes, pfns: UInt64
+    var ramBytes, pfns, maxPFN: UInt64
     var ramPages, nodes, presentSections, structPageBytes: Int
     var vmemmapBase: String
+    var vmemmapBaseMisaligned: Bool
     var memmapFrames: Int
     var memmapBytes: UInt64
     var memmapPercentOfRAM: Double
+    var nrMemmapBootPages, nrMemmapPages, populatedNrMemmapBootPages, populatedNrMemmapPages: Int
+    var bootHVO: String
+    var bootHugepages: [Pool]
+    var vmemmapPMDMappings, vmemmapPTETables: Int
     var freePages, pcpPages: Int
     var zones: [Zone]
     enum CodingKeys: String, CodingKey {
-      case era, ramBytes = "ram_bytes", pfns, ramPages = "ram_pages", nodes, presentSections = "present_sections"
-      case structPageBytes = "struct_page_bytes", vmemmapBase = "vmemmap_base", memmapFrames = "memmap_frames", memmapBytes = "memmap_bytes"
-      case memmapPercentOfRAM = "memmap_percent_of_ram", freePages = "free_pages", pcpPages = "pcp_pages", zones
+      case era, ramBytes = "ram_bytes", pfns, maxPFN = "max_pfn", ramPages = "ram_pages", nodes, presentSections = "present_sections"
+      case structPageBytes = "struct_page_bytes", vmemmapBase = "vmemmap_base", vmemmapBaseMisaligned = "vmemmap_base_misaligned"
+      case memmapFrames = "memmap_frames", memmapBytes = "memmap_bytes"
+      case memmapPercentOfRAM = "memmap_percent_of_ram", nrMemmapBootPages = "nr_memmap_boot_pages", nrMemmapPages = "nr_memmap_pages"
+      case populatedNrMemmapBootPages = "populated_nr_memmap_boot_pages", populatedNrMemmapPages = "populated_nr_memmap_pages"
+      case bootHVO = "boot_hvo", bootHugepages = "boot_hugepages", vmemmapPMDMappings = "vmemmap_pmd_mappings", vmemmapPTETables = "vmemmap_pte_tables"
+      case freePages = "free_pages", pcpPages = "pcp_pages", zones
     }
     init(_ c: MachineCensus) {
       era = c.era.rawValue
       ramBytes = c.ramBytes
       pfns = c.pfns
+      maxPFN = c.maxPFN
       ramPages = c.ramPages
       nodes = c.nodes
       presentSections = c.presentSections
       structPageBytes = c.structPageBytes
       vmemmapBase = hex(c.vmemmapBase)
+      vmemmapBaseMisaligned = c.alignmentWarning != nil
       memmapFrames = c.memmapFrames
       memmapBytes = c.memmapBytes
       memmapPercentOfRAM = percent6(c.memmapPercentOfRAM)
+      (nrMemmapBootPages, nrMemmapPages) = (c.nrMemmapBootPages, c.nrMemmapPages)
+      (populatedNrMemmapBootPages, populatedNrMemmapPages) = (c.populatedMemmapBootPages, c.populatedMemmapPages)
+      bootHVO = c.bootHVO.rawValue
+      bootHugepages = c.bootPools.map {
+        let h = Hstate(order: $0.order)
+        return Pool(name: h.name, sizeKB: h.sizeKB, requested: $0.requested, count: $0.count, optimized: $0.optimized)
+      }
+      (vmemmapPMDMappings, vmemmapPTETables) = (c.vmemmapPMDMappings, c.vmemmapPTETables)
       freePages = c.freePages
       pcpPages = c.pcpPages
       zones = c.zones.map {
@@ -136,6 +175,9 @@ public struct HVOOutput: Encodable {
   public let era: Era
   public let optimize: Bool
   public let memmapFramesBefore, memmapFramesAfter, freedFrames, sharedTailFrames, fakeHeadsSeen: Int
+  /// PMDs of the vmemmap HVO split into PTE tables, one page-table frame each, and the
+  /// PTE tables the vmemmap has after (neither is in vmstat's memmap counters).
+  public var pmdSplits = 0, pteTables = 0
   /// Null in the memdesc eras, whose model has no kpageflags view.
   @Nullable public var kpageflagsHeads: Int?
   public let hstates: [Pool]
@@ -143,6 +185,7 @@ public struct HVOOutput: Encodable {
   enum CodingKeys: String, CodingKey {
     case era, optimize, memmapFramesBefore = "memmap_frames_before", memmapFramesAfter = "memmap_frames_after", freedFrames = "freed_frames"
     case sharedTailFrames = "shared_tail_frames", fakeHeadsSeen = "fake_heads_seen", kpageflagsHeads = "kpageflags_heads", hstates
+    case pmdSplits = "vmemmap_pmd_splits", pteTables = "vmemmap_pte_tables"
   }
 
   public init(era: Era, optimize: Bool, memmapFramesBefore: Int, memmapFramesAfter: Int, sharedTailFrames: Int, fakeHeadsSeen: Int, kpageflagsHeads: Int?, hstates: [Pool]) {
@@ -160,6 +203,7 @@ public struct HVOOutput: Encodable {
       out += "  \(h.name): \(Fmt.group(h.count)) of \(Fmt.group(h.requested)) requested pages, \(Fmt.group(h.vmemmapFramesPerPage)) vmemmap frames each, \(Fmt.group(h.freedFramesPerPage)) freed each\n"
     }
     out += "memmap frames     \(Fmt.group(memmapFramesBefore)) -> \(Fmt.group(memmapFramesAfter)) (freed \(Fmt.group(freedFrames))); shared tail frames \(Fmt.group(sharedTailFrames))\n"
+    out += "vmemmap PMDs      \(Fmt.group(pmdSplits)) split into PTE tables, one page-table frame each; \(Fmt.group(pteTables)) PTE tables now (outside the memmap counters)\n"
     out += "fake heads seen   \(Fmt.group(fakeHeadsSeen)) (struct pages reading PG_head through the vmemmap that are not heads)\n"
     out += "kpageflags heads  \(kpageflagsHeads.map(Fmt.group) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)\n"
     return out

@@ -43,6 +43,7 @@ extension Memdesc {
 
     func report(_ m: any MemoryModel, _ requests: [(order: Int, count: Int)]) throws {
       let before = m.memmapFrames
+      let splitsBefore = m.vmemmapPageTable.pmdSplits
       m.setHugetlbOptimizeVmemmap(optimize)
       var got: [Int: Int] = [:]
       for r in requests { got[r.order] = m.setNrHugePages(order: r.order, count: r.count) }
@@ -56,8 +57,10 @@ extension Memdesc {
         HVOOutput.Pool(name: h.name, sizeKB: h.sizeKB, requested: requested[h.order] ?? 0, count: h.nrHugePages,
                        vmemmapFramesPerPage: h.vmemmapPages(m.era), freedFramesPerPage: optimize ? h.optimizablePages(m.era) : 0)
       }
-      let out = HVOOutput(era: m.era, optimize: optimize, memmapFramesBefore: before, memmapFramesAfter: after, sharedTailFrames: m.sharedTailFrames,
+      var out = HVOOutput(era: m.era, optimize: optimize, memmapFramesBefore: before, memmapFramesAfter: after, sharedTailFrames: m.sharedTailFrames,
                           fakeHeadsSeen: fakeHeads, kpageflagsHeads: kpfHeads, hstates: hstates)
+      out.pmdSplits = m.vmemmapPageTable.pmdSplits - splitsBefore
+      out.pteTables = m.vmemmapPageTable.pteTables
       if format == .json { print(try out.json()) } else { writeStdout(out.text()) }
     }
   }

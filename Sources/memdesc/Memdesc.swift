@@ -1,5 +1,6 @@
 import ArgumentParser
 import PageModel
+import Render
 import Snapshot
 
 #if canImport(Glibc)
@@ -225,14 +226,38 @@ struct MachineOptions: ParsableArguments {
   @Option(name: .customLong("vmemmap-base"), parsing: .unconditional, help: "vmemmap base virtual address in hex (default 0xffffea0000000000).")
   var vmemmapBase: String?
 
-  @Flag(name: .customLong("allow-misaligned-vmemmap"), help: "Boot the mask era even when the vmemmap base is not 256 MiB aligned.")
-  var allowMisalignedVmemmap = false
+  @Flag(name: .customLong("strict-alignment"), help: "Refuse a mask-era vmemmap base that is not 256 MiB aligned, instead of warning and booting with wrong heads as the kernel does.")
+  var strictAlignment = false
+
+  @Option(name: .customLong("boot-hugepages"), parsing: .unconditional, help: "HugeTLB pools reserved at boot (hugepagesz= hugepages=): SIZE:COUNT[,SIZE:COUNT], SIZE 2M or 1G, each size once (e.g. 1G:32).")
+  var bootHugepages: String?
+
+  @Option(name: .customLong("boot-hvo"), help: "Vmemmap optimisation of the boot-time pools: 'early' (populated optimised, 6.15+), 'late' (populated in full, optimised when the pool is gathered) or 'off' (hugetlb_free_vmemmap=off); default: the era's kernel (mask early, others late).")
+  var bootHVO: BootHVO?
 
   enum LayoutKind: String, ExpressibleByArgument, CaseIterable { case flat, pc }
 
   func validate() throws {
     if ramRanges == nil { _ = try parseRAM(ram) }
     _ = try base()
+    let pools = try bootPools()
+    // A pool larger than RAM is a mistake in the arguments, whatever the layout.
+    if ramRanges == nil, !pools.isEmpty {
+      let bytes = try parseRAM(ram)
+      let need = pools.reduce(UInt64(0)) { $0 + UInt64($1.count) << UInt64($1.order + Kernel.pageShift) }
+      guard need <= bytes else {
+        throw ValidationError("--boot-hugepages '\(bootHugepages ?? "")' needs \(ByteSize.human(need)), more than the \(ByteSize.human(bytes)) of RAM")
+      }
+    }
+  }
+
+  func bootPools() throws -> [BootHugepages] {
+    guard let bootHugepages else { return [] }
+    do {
+      return try HugepagesSpec.parse(bootHugepages, option: "--boot-hugepages").map { BootHugepages(order: $0.order, count: $0.count) }
+    } catch {
+      throw ValidationError(error.description)
+    }
   }
 
   func base() throws -> UInt64? {
@@ -253,14 +278,20 @@ struct MachineOptions: ParsableArguments {
     }
     var config = MachineConfig(layout: physical, era: era)
     config.vmemmapBase = try base() ?? config.vmemmapBase
-    config.allowMisalignedVmemmap = allowMisalignedVmemmap
+    config.strictAlignment = strictAlignment
     config.hostMemoryLimit = modelMemoryLimit()
+    config.bootHugepages = try bootPools()
+    config.bootHVO = bootHVO
+    try config.validate()
+    if let warning = config.vmemmapAlignmentWarning { writeStderr(BootOutput.alignmentWarning(warning) + "\n") }
     return config
   }
 }
 
 /// Keep a quarter of the host's available memory for everything else.
 func modelMemoryLimit() -> UInt64? { HostMemory.availableBytes().map { $0 / 4 * 3 } }
+
+extension BootHVO: ExpressibleByArgument {}
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 enum TableFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv }

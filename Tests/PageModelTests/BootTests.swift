@@ -77,12 +77,15 @@ import Testing
     let layout = try PhysicalLayout.flat(ramBytes: 4 << 30)
     var c = MachineConfig(layout: layout, era: .mask)
     c.vmemmapBase = 0xffff_ea00_0020_0000
+    c.strictAlignment = true
     #expect(throws: MachineError.vmemmapBaseMisaligned(base: 0xffff_ea00_0020_0000, required: 0x1000_0000)) { try c.validate() }
     #expect(MachineError.vmemmapBaseMisaligned(base: 0xffff_ea00_0020_0000, required: 0x1000_0000).description.contains("256 MiB"))
-    c.allowMisalignedVmemmap = true
-    try c.validate()
+    c.strictAlignment = false
+    try c.validate()  // the kernel warns and boots
+    #expect(c.vmemmapAlignmentWarning == .vmemmapBaseMisaligned(base: 0xffff_ea00_0020_0000, required: 0x1000_0000))
     c.era = .classic
-    c.allowMisalignedVmemmap = false
+    c.strictAlignment = true
+    #expect(c.vmemmapAlignmentWarning == nil)
     try c.validate()  // the classic encoding stores pointers: any page-aligned base works
     c.vmemmapBase = 0xffff_ea00_0000_0100
     #expect(throws: MachineError.vmemmapBaseNotPageAligned(0xffff_ea00_0000_0100)) { try c.validate() }

@@ -4,7 +4,7 @@ import Testing
 func flatConfig(_ era: Era, ram: UInt64, base: UInt64 = Kernel.vmemmapBaseL4, allowMisaligned: Bool = false, nodes: Int = 1) throws -> MachineConfig {
   var config = MachineConfig(layout: try PhysicalLayout.flat(ramBytes: ram, nodes: nodes), era: era)
   config.vmemmapBase = base
-  config.allowMisalignedVmemmap = allowMisaligned
+  config.strictAlignment = !allowMisaligned
   return config
 }
 

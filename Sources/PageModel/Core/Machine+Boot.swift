@@ -1,18 +1,90 @@
 extension Machine {
-  /// Maps every present section's 512 vmemmap pages onto frames taken from the top of
-  /// the section's node, and returns those frames as ranges.
+  /// Reserves the boot-time gigantic pages from memblock, before the memmap exists:
+  /// naturally aligned, top-down within each node, nodes taken in turn; a page that
+  /// finds no room on any node ends its pool there, as the kernel stops with a warning.
+  /// Huge pages the buddy allocator can give (2 MiB) are not reserved here: the kernel
+  /// allocates those later, from the buddy allocator (`hugetlb_hstate_alloc_pages()`).
+  ///
+  /// Kernel: `hugetlb_bootmem_alloc()` -> `alloc_bootmem_huge_page()` ->
+  /// `memblock_alloc_try_nid_raw()`, `for_each_node_mask_to_alloc()`. A page that would
+  /// span two zones is not taken (the kernel takes it and gives it back in
+  /// `hugetlb_bootmem_page_zones_valid()`).
+  func reserveBootGiganticPages() -> [(pfn: PFN, order: Int)] {
+    var free: [[PFNRange]] = layout.nodes.map { span in
+      layout.ram.compactMap { r in
+        let a = max(r.lowerBound, span.lowerBound), b = min(r.upperBound, span.upperBound)
+        return a < b ? a..<b : nil
+      }
+    }
+    var out: [(pfn: PFN, order: Int)] = []
+    for pool in config.bootHugepages where pool.order > Kernel.maxPageOrder {
+      var nextNode = 0
+      for _ in 0..<pool.count {
+        var placed = false
+        for attempt in 0..<free.count {
+          let node = (nextNode + attempt) % free.count
+          if let pfn = Self.takeAlignedTopDown(&free[node], order: pool.order) {
+            out.append((pfn, pool.order))
+            nextNode = node + 1
+            placed = true
+            break
+          }
+        }
+        if !placed { break }
+      }
+    }
+    return out
+  }
+
+  /// The highest naturally aligned block of 2^order pages inside `ranges` and one zone,
+  /// cut out of them.
+  static func takeAlignedTopDown(_ ranges: inout [PFNRange], order: Int) -> PFN? {
+    let size = UInt64(1) << UInt64(order)
+    for i in ranges.indices.reversed() {
+      let r = ranges[i]
+      guard r.upperBound.rawValue >= size else { continue }
+      var start = (r.upperBound.rawValue - size) & ~(size - 1)
+      while start >= r.lowerBound.rawValue {
+        let block = PFN(start)..<PFN(start + size)
+        if ZoneType.of(block.lowerBound) == ZoneType.of(block.upperBound + -1) {
+          ranges.replaceSubrange(i...i, with: [r.lowerBound..<block.lowerBound, block.upperBound..<r.upperBound].filter { !$0.isEmpty })
+          return block.lowerBound
+        }
+        if start < size { break }
+        start -= size
+      }
+    }
+    return nil
+  }
+
+  /// Maps every present section's vmemmap pages onto frames taken from the top of the
+  /// section's node (below the boot-time gigantic pages, which memblock gave out
+  /// first), and returns those frames as ranges.
+  ///
+  /// Each 2 MiB block of vmemmap whose sections are all present is one PMD mapping
+  /// (`vmemmap_populate_hugepages()`); a block only partly present is mapped with base
+  /// pages through a PTE table (`vmemmap_populate_basepages()`), whose frame is taken
+  /// from memblock too. With the 64-byte struct page a section's memmap is exactly one
+  /// PMD, so only the memdesc eras (2 or 8 sections a PMD) meet partial blocks. (x86's
+  /// `vmemmap_populate_hugepages()` would map a whole PMD over a partial block and
+  /// waste the rest; the model takes the base-page fallback that arm64 adopted.)
   ///
   /// Kernel: `sparse_init()` -> `__populate_section_memmap()` -> `vmemmap_populate()`,
-  /// with memblock allocating top-down. The kernel maps each section's 2 MiB of struct
-  /// pages with one PMD where it can; the model maps the same frames page by page.
-  func populateMemmap() throws(MachineError) -> [PFNRange] {
+  /// with memblock allocating top-down.
+  func populateMemmap(excluding reserved: [PFNRange]) throws(MachineError) -> [PFNRange] {
     var taken: [PFNRange] = []
+    let perSection = Format.vmemmapPagesPerSection
+    let sectionsPerPMD = max(VmemmapTable.pagesPerPMD / perSection, 1)
+    func pmdBlockPresent(_ block: Int) -> Bool {
+      (block * sectionsPerPMD..<(block + 1) * sectionsPerPMD).allSatisfy { $0 < sectionCount && sectionNode[$0] != 0xff }
+    }
     for (node, nodeSpan) in layout.nodes.enumerated() {
       let sections = layout.presentSections.filter { layout.node(ofSection: $0) == node }
-      let ram = layout.ram.compactMap { r -> PFNRange? in
+      let nodeRAM = layout.ram.compactMap { r -> PFNRange? in
         let a = max(r.lowerBound, nodeSpan.lowerBound), b = min(r.upperBound, nodeSpan.upperBound)
         return a < b ? a..<b : nil
       }
+      let ram = PFNRange.subtract(nodeRAM, reserved)
       // A cursor that walks the node's RAM downwards from its top.
       var rangeIndex = ram.count - 1
       var cursor = ram.last?.upperBound ?? 0
@@ -26,20 +98,28 @@ extension Machine {
       }
       for section in sections {
         var frames: [PFN] = []
-        frames.reserveCapacity(Format.vmemmapPagesPerSection)
-        for _ in 0..<Format.vmemmapPagesPerSection {
+        frames.reserveCapacity(perSection)
+        for _ in 0..<perSection {
           guard let f = takeFrame() else {
-            throw .memmapAllocationFailed(node: node, needed: sections.count * Format.vmemmapPagesPerSection)
+            throw .memmapAllocationFailed(node: node, needed: sections.count * perSection)
           }
           frames.append(f)
         }
         frames.reverse()
-        let firstPTE = section * Format.vmemmapPagesPerSection
+        let firstPTE = section * perSection
         for (i, f) in frames.enumerated() {
           vmemmapTable.entries[firstPTE + i] = VmemmapPTE(frame: f, writable: true)
         }
         if let lo = frames.first, let hi = frames.last { taken.append(lo..<(hi + 1)) }
         counters.pointee.memmapBootPages += frames.count
+        let block = section / sectionsPerPMD
+        if pmdBlockPresent(block) {
+          vmemmapTable.pmdLeaf[block] = 1
+        } else if section % sectionsPerPMD == 0 || !(block * sectionsPerPMD..<section).contains(where: { sectionNode[$0] != 0xff }) {
+          // The first present section of a partial block brings its PTE table.
+          guard let table = takeFrame() else { throw .memmapAllocationFailed(node: node, needed: sections.count * perSection) }
+          vmemmapTable.pteTableFrames.append(table)
+        }
       }
     }
     return PFNRange.merged(taken)
@@ -58,7 +138,7 @@ extension Machine {
   @_specialize(where Format == Memdesc32Format)
   @_specialize(where Format == Memdesc8Format)
   func initStructPagesAndFreeRAM() {
-    let reserved = memmapFrameRanges
+    let reserved = PFNRange.merged(memmapFrameRanges + vmemmapTable.pteTableFrames.map { $0..<($0 + 1) })
     let free = PFNRange.subtract(layout.ram, reserved)
     var freeIndex = 0
     let perPage = Format.structPagesPerVmemmapPage
@@ -91,6 +171,19 @@ extension Machine {
         zoneCounters[zone].managedPages += 1 << block.order
         freeOneBlock(block.pfn, order: block.order, zone: zone)
       }
+    }
+  }
+
+  /// Takes every boot-time gigantic page off the free lists at once, before the pool
+  /// takes them one by one (``takeBlock(order:gfp:node:at:)``), so that nothing the
+  /// pool allocates on the way lands in one. The model hands them to the buddy
+  /// allocator with the rest of RAM at boot; the kernel keeps them in memblock and adds
+  /// them to the managed pages when it gathers them (`adjust_managed_page_count()`),
+  /// which ends in the same counts.
+  func claimBootGiganticPages() {
+    drainAllPages()
+    pendingBootGigantic = pendingBootGigantic.filter { b in
+      takeFreeRange(b.pfn..<(b.pfn + (1 << b.order)), zone: zoneIndex(of: b.pfn))
     }
   }
 

@@ -7,6 +7,11 @@ extension Machine {
   ///
   /// Kernel: `get_page_from_freelist()`, `alloc_contig_range()`.
   func takeBlock(order: Int, gfp: GFP = .kernel, node: Int = 0, at: PFN? = nil) -> PFN? {
+    if let at, let i = pendingBootGigantic.firstIndex(where: { $0.pfn == at && $0.order == order }) {
+      // A boot-time gigantic page, off the free lists already (claimBootGiganticPages()).
+      pendingBootGigantic.remove(at: i)
+      return at
+    }
     if let at {
       let range = at..<(at + (1 << order))
       guard pfnValid(at), pfnValid(at + ((1 << order) - 1)) else { return nil }
@@ -82,9 +87,10 @@ extension Machine {
   /// Kernel: `free_vmemmap_page()`.
   func freeVmemmapPage(_ frame: PFN) {
     let p = page(frame)
-    if Format.isReserved(memmap, p) {
+    let reserved = Format.isReserved(memmap, p)
+    if reserved || bootAdoptedFrames.remove(frame) != nil {
       // free_bootmem_page() / free_reserved_page(): ClearPageReserved, init_page_count.
-      Format.clearReserved(memmap, p)
+      if reserved { Format.clearReserved(memmap, p) }
       counters.pointee.memmapBootPages -= 1
       zoneCounters[zoneIndex(ofPage: p)].managedPages += 1
     } else {

@@ -54,6 +54,19 @@ public final class Machine<Format: PageFormat> {
   @usableFromInline let zonelistStride: Int
   /// Frames that hold the boot memmap, for the census and reports.
   public private(set) var memmapFrameRanges: [PFNRange] = []
+  /// Gigantic pages memblock reserved at boot for the boot-time pools, which the era
+  /// family turns into pool pages once the allocator runs (``HugetlbFamily/gatherBootmemPrealloc()``).
+  public private(set) var bootGiganticPages: [(pfn: PFN, order: Int)] = []
+  /// vmstat's two memmap counters once the boot memmap is populated (with the early
+  /// optimisation of boot-time pools), before any late optimisation. Kernel: what
+  /// `nr_memmap_boot_pages` / `nr_memmap_pages` read right after `sparse_init()`.
+  public internal(set) var populatedMemmap: (bootPages: Int, pages: Int) = (0, 0)
+  /// Memmap frames counted as boot memmap though the model's allocator gave them
+  /// (``adoptAsBootFrames(_:memmap:)``).
+  var bootAdoptedFrames = Set<PFN>()
+  /// Boot-time gigantic pages not yet gathered into their pool: reserved, in no free
+  /// list.
+  var pendingBootGigantic: [(pfn: PFN, order: Int)] = []
 
   public var layout: PhysicalLayout { config.layout }
   public var era: Era { Format.era }
@@ -113,9 +126,12 @@ public final class Machine<Format: PageFormat> {
     }
     counters = .allocate(capacity: 1)
     counters.initialize(to: MachineCounters())
-    memmapFrameRanges = try populateMemmap()
+    bootGiganticPages = reserveBootGiganticPages()
+    pendingBootGigantic = bootGiganticPages
+    memmapFrameRanges = try populateMemmap(excluding: PFNRange.merged(bootGiganticPages.map { $0.pfn..<($0.pfn + (1 << $0.order)) }))
     for r in memmapFrameRanges { memory.adviseHugePages(r) }
     initStructPagesAndFreeRAM()
+    populatedMemmap = (counters.pointee.memmapBootPages, counters.pointee.memmapPages)
   }
 
   deinit {

@@ -18,6 +18,8 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
   case hostMapFailed(bytes: UInt64, errno: Int32)
   case memmapAllocationFailed(node: Int, needed: Int)
   case invalidPFN(PFN)
+  /// Boot-time pools larger than the machine's RAM.
+  case bootHugepagesExceedRAM(pages: UInt64, ramPages: Int)
 
   public var description: String {
     switch self {
@@ -27,7 +29,7 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
     case .vmemmapBaseOutsideKernelHalf(let b):
       return "vmemmap base \(hex(b)) must lie in the kernel half of the address space, above the direct map at \(hex(Kernel.pageOffsetL4 + (1 << 30))), with room for the whole memmap below the kernel image at 0xffffffff80000000"
     case .vmemmapBaseMisaligned(let b, let r):
-      return "vmemmap base \(hex(b)) is not aligned to \(ByteSize.human(r)) (\(hex(r)) = MAX_FOLIO_NR_PAGES * sizeof(struct page)), which the mask era needs for head = tail & mask; pass --allow-misaligned-vmemmap to boot it anyway and see wrong heads"
+      return "vmemmap base \(hex(b)) is not aligned to \(ByteSize.human(r)) (\(hex(r)) = MAX_FOLIO_NR_PAGES * sizeof(struct page)), which the mask era needs for head = tail & mask"
     case .memmapDoesNotFitHost(let need, let avail):
       return "the memmap of this machine needs \(ByteSize.human(need)) of host memory but this host has \(ByteSize.human(avail)) available; choose a smaller --ram"
     case .hostMapFailed(let bytes, let e):
@@ -35,6 +37,8 @@ public enum MachineError: Error, Equatable, CustomStringConvertible {
     case .memmapAllocationFailed(let node, let needed):
       return "node \(node) has too little RAM to hold its own memmap (\(needed) frames)"
     case .invalidPFN(let pfn): return "PFN \(pfn) has no struct page in this machine"
+    case .bootHugepagesExceedRAM(let pages, let ram):
+      return "the boot-time pools need \(ByteSize.human(pages << UInt64(Kernel.pageShift))) but the machine has \(ByteSize.human(UInt64(ram) << UInt64(Kernel.pageShift))) of RAM"
     }
   }
 }

@@ -72,7 +72,8 @@ public final class VmemmapTable {
 
   /// Rewrites the PTEs of a range, one call each, in order: the old PTE in, the new
   /// one out. Every change to the vmemmap's mappings after boot goes through here
-  /// (HVO's optimise and restore; a PMD split would too).
+  /// (HVO's optimise and restore); a range inside a PMD leaf must be split first
+  /// (``Machine/splitVmemmapPMDs(_:node:)``).
   ///
   /// Kernel: `vmemmap_remap_range()` with a `struct vmemmap_remap_walk` whose
   /// `remap_pte` is the closure.
@@ -87,12 +88,44 @@ public final class VmemmapTable {
     entries[index].rawValue &= ~VmemmapPTE.writable
   }
 
+  // MARK: - PMD granularity
+
+  /// vmemmap pages one PMD maps: 2 MiB of struct pages. Kernel: `PTRS_PER_PTE`.
+  public static let pagesPerPMD = 512
+  /// One byte per 2 MiB of vmemmap: 1 where a PMD maps the block, 0 where a PTE table
+  /// does (or nothing is mapped).
+  let pmdLeaf: UnsafeMutablePointer<UInt8>
+  /// 2 MiB blocks of vmemmap the table spans.
+  public let pmdCount: Int
+  /// Frames holding PTE tables of the vmemmap: taken from memblock at boot where a
+  /// block cannot be one PMD, and from the page allocator where HVO splits a PMD. The
+  /// kernel counts neither in `nr_memmap_boot_pages` / `nr_memmap_pages`.
+  public internal(set) var pteTableFrames: [PFN] = []
+  /// PMDs split into PTE tables after boot. Kernel: `vmemmap_split_pmd()`.
+  public internal(set) var pmdSplits = 0
+
+  /// Whether the 2 MiB block `index` of the vmemmap is mapped by one PMD.
+  public func isPMDMapped(_ index: Int) -> Bool {
+    precondition(index >= 0 && index < pmdCount, "vmemmap PMD index \(index) outside the table")
+    return pmdLeaf[index] != 0
+  }
+  /// PMD leaf mappings in the vmemmap now.
+  public var pmdMappings: Int { (0..<pmdCount).reduce(0) { $0 + Int(pmdLeaf[$1]) } }
+  /// PTE tables of the vmemmap now.
+  public var pteTables: Int { pteTableFrames.count }
+
   init(base: UInt64, pages: Int) {
     self.base = base
     count = pages
     entries = .allocate(capacity: max(pages, 1))
     entries.initialize(repeating: VmemmapPTE(rawValue: 0), count: max(pages, 1))
+    pmdCount = (pages + Self.pagesPerPMD - 1) / Self.pagesPerPMD
+    pmdLeaf = .allocate(capacity: max(pmdCount, 1))
+    pmdLeaf.initialize(repeating: 0, count: max(pmdCount, 1))
   }
 
-  deinit { entries.deallocate() }
+  deinit {
+    entries.deallocate()
+    pmdLeaf.deallocate()
+  }
 }

@@ -7,6 +7,8 @@ public struct Hstate: Sendable, Equatable {
   /// Free huge pages in the pool. Kernel: `h->hugepage_freelists`.
   public internal(set) var folios: [Folio] = []
 
+  public init(order: Int) { self.order = order }
+
   /// Kernel: `pages_per_huge_page()`.
   public var pagesPerHugePage: Int { 1 << order }
   /// Size in KiB, as sysfs names it (`hugepages-2048kB`).
@@ -65,6 +67,8 @@ public final class HugetlbState {
   public internal(set) var rawHWPoison: [PFN: Set<PFN>] = [:]
   /// The mask era's shared read-only tail frames. Kernel: `zone->vmemmap_tails[order - 7]`.
   public internal(set) var vmemmapTails: [Key: PFN] = [:]
+  /// Pages asked for at boot, by order (`hugepages=` on the command line).
+  public internal(set) var bootRequested: [Int: Int] = [:]
   public struct Key: Hashable, Sendable {
     public let zone: Int
     public let order: Int

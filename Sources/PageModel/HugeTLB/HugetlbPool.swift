@@ -76,6 +76,53 @@ extension HugetlbFamily {
     return pools.hstates[h].nrHugePages
   }
 
+  /// Turns the boot-time pools into pool pages once the allocator runs: the gigantic
+  /// pages memblock reserved (optimised early or late, as the configuration says), then
+  /// the 2 MiB pages, which the kernel takes from the buddy allocator at this point and
+  /// optimises like runtime ones. Records vmstat's memmap counters as they stand once
+  /// the boot memmap is populated: with the early optimisation in them, before the late
+  /// one. The era families call it at the end of boot.
+  ///
+  /// Kernel: `gather_bootmem_prealloc()` (`hugetlb_folio_init_vmemmap()`,
+  /// `prep_and_add_bootmem_folios()` -> `hugetlb_vmemmap_optimize_bootmem_folios()`),
+  /// `hugetlb_hstate_alloc_pages()` for the others.
+  public func gatherBootmemPrealloc() {
+    let m = machine
+    let mode = m.config.effectiveBootHVO
+    // Every reserved page becomes a pool page before any is optimised: the frames
+    // optimisation takes must not come out of a reservation not yet gathered.
+    var gathered: [(folio: Folio, order: Int)] = []
+    if !m.bootGiganticPages.isEmpty { m.claimBootGiganticPages() }
+    for (pfn, order) in m.bootGiganticPages {
+      guard let h = m.hugetlb.index(ofOrder: order), let folio = allocFreshHugetlbFolio(order: order, at: pfn) else { continue }
+      m.hugetlb.hstates[h].folios.append(folio)
+      gathered.append((folio, order))
+    }
+    for (folio, order) in gathered where mode != .off {
+      let tablesBefore = m.vmemmapTable.pteTableFrames.count
+      guard hugetlbVmemmapOptimizeFolio(folio), mode == .early else { continue }
+      // The frames vmemmap_populate_hvo() would have had from memblock: the head's
+      // vmemmap page (and the memdesc eras' read-only copy) and the PTE tables.
+      let ptes = m.vmemmapPTERange(folio, order: order)
+      let shared = Set(m.hugetlb.vmemmapTails.values)
+      let own = Set(ptes.map { m.vmemmapTable[$0].frame }).subtracting(shared)
+      m.adoptAsBootFrames(own.sorted(), memmap: true)
+      m.adoptAsBootFrames(Array(m.vmemmapTable.pteTableFrames[tablesBefore...]), memmap: false)
+    }
+    if mode == .early {
+      m.populatedMemmap = (m.counters.pointee.memmapBootPages, m.counters.pointee.memmapPages)
+    }
+    for pool in m.config.bootHugepages where pool.order <= Kernel.maxPageOrder {
+      guard let h = m.hugetlb.index(ofOrder: pool.order) else { continue }
+      while m.hugetlb.hstates[h].nrHugePages < pool.count {
+        guard let folio = allocFreshHugetlbFolio(order: pool.order, at: nil) else { break }
+        if mode != .off { hugetlbVmemmapOptimizeFolio(folio) }
+        m.hugetlb.hstates[h].folios.append(folio)
+      }
+    }
+    for pool in m.config.bootHugepages { m.hugetlb.bootRequested[pool.order] = pool.count }
+  }
+
   /// Adds one page made of the free pages at `head` to the pool, optimised while the
   /// sysctl is on.
   public func placeHugetlbFolio(at head: PFN, order: Int) -> Folio? {
@@ -100,6 +147,8 @@ extension HugetlbFamily {
     let order = folioOrder(folio)
     let ptes = m.vmemmapPTERange(folio, order: order)
     guard Hstate(order: order).optimizablePages(era) > 0, !m.hugetlb.optimized.contains(folio.pfn) else { return false }
+    // Single vmemmap pages are remapped: a PMD over the range becomes a PTE table.
+    guard m.splitVmemmapPMDs(ptes, node: m.zones[m.zoneIndex(of: folio.pfn)].node) else { return false }
     markVmemmapOptimized(folio, true)
     guard let frames = hvoFrames(folio, order: order, ptes: ptes) else {
       markVmemmapOptimized(folio, false)

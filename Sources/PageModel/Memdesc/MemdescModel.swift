@@ -20,6 +20,7 @@ public final class MemdescModel<Format: MemdescFormat>: MemoryModel {
   public init(_ config: MachineConfig) throws(MachineError) {
     machine = try Machine<Format>(config)
     memmap = machine.memmap
+    gatherBootmemPrealloc()
   }
 
   /// Kernel: `pfn_to_page()`.

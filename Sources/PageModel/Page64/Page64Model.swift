@@ -18,6 +18,7 @@ public final class Page64Model<Format: CompoundEncoding>: MemoryModel {
     machine = try Machine<Format>(config)
     memmap = machine.memmap
     counters = machine.counters
+    gatherBootmemPrealloc()
   }
 
   /// Kernel: `pfn_to_page()`.
