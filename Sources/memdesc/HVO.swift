@@ -12,14 +12,18 @@ extension Memdesc {
         Answers how many memmap frames HVO gives back for a given pool in each era, on a \
         model machine: it boots the machine, sets vm.hugetlb_optimize_vmemmap, grows the \
         pools as writing nr_hugepages does, and counts the frames the vmemmap maps before \
-        and after, the fake heads a reader of struct pages meets, and the heads \
-        kpageflags would show.
+        and after, the fake heads a reader of struct pages meets, the heads \
+        kpageflags would show, and the vmemmap PMDs split into PTE tables (one \
+        page-table frame each, which vmstat's memmap counters leave out). Pools \
+        reserved with --boot-hugepages are in place before it starts.
         """,
         terms: [.hugetlb, .hvo, .memmap, .vmemmap, .fakeHead, .era],
         examples: [
           "memdesc hvo --ram 2G --era classic --hugepages 2M:100 --optimize  # freed 700",
           "memdesc hvo --ram 2G --era mask --hugepages 2M:100 --optimize --format json",
           "memdesc hvo --ram 8G --era memdesc8 --hugepages 1G:2 --optimize --format json",
+          "memdesc hvo --ram 2G --hugepages 2M:100 --optimize  # 2 split into PTE tables",
+          "memdesc hvo --ram 8G --boot-hugepages 1G:2 --hugepages 2M:0 --format json",
         ]))
 
     @OptionGroup var machine: MachineOptions
