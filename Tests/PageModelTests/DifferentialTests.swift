@@ -308,8 +308,9 @@ struct DifferentialRun {
         let c = m.cost()
         let census = m.census()
         let held = livePages
-        if census.freePages + census.pcpPages + held + c.memmapFrames + c.descriptorFrames.values.reduce(0, +) != census.ramPages {
-          return "\(m.era): pages do not add up: free \(census.freePages) + pcp \(census.pcpPages) + held \(held) + memmap \(c.memmapFrames) + descriptors \(c.descriptorFrames)"
+        // PTE tables of the vmemmap (boot's and HVO's PMD splits) are RAM outside the memmap.
+        if census.freePages + census.pcpPages + held + c.memmapFrames + c.descriptorFrames.values.reduce(0, +) + census.vmemmapPTETables != census.ramPages {
+          return "\(m.era): pages do not add up: free \(census.freePages) + pcp \(census.pcpPages) + held \(held) + memmap \(c.memmapFrames) + descriptors \(c.descriptorFrames) + PTE tables \(census.vmemmapPTETables)"
         }
       }
     }

@@ -56,7 +56,7 @@ import MemdescTestSupport
     #expect(m.hugetlb.hstates.allSatisfy { $0.nrHugePages == 0 }, "seed 0x\(String(seed, radix: 16))")
     _ = try m.checkBuddyInvariants()
     try m.checkHugetlbInvariants()
-    #expect(m.machine.freePages + m.memmapFrames + m.sharedTailFrames == ram, "no leak; seed 0x\(String(seed, radix: 16))")
+    #expect(m.machine.freePages + m.memmapFrames + m.sharedTailFrames + m.vmemmapPageTable.pteTables == ram, "no leak; seed 0x\(String(seed, radix: 16))")
     #expect(m.memmapFrames == ram / 64 + (m.layout.presentSections.count * Kernel.pagesPerSection - ram) / 64)
   }
 
