@@ -28,7 +28,7 @@ extension Memdesc {
           "memdesc boot --ram 2G --nodes 2 --format json",
           "memdesc boot --ram 4G --vmemmap-base 0xffffea0000200000  # warns, boots",
           "memdesc boot --ram 64G --boot-hugepages 1G:32  # memmap 131104 frames",
-          "memdesc boot --ram 64G --era classic --boot-hugepages 1G:32 # 262144 -> 131072",
+          "memdesc boot --ram 64G --era classic --boot-hugepages 1G:32  # 131072 boot",
           "memdesc boot --ram 1G --ram-ranges 0x0-0x7fff,0x10000-0x17fff --era memdesc32",
         ]))
 
