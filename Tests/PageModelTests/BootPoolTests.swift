@@ -115,3 +115,28 @@ import Testing
     #expect(c.pfns == 0x640000 && c.maxPFN == 0x640000)
   }
 }
+
+/// The arithmetic projection of the two counters agrees with the booted model.
+@Suite struct BootPoolProjectionTests {
+  @Test(arguments: Era.allCases)
+  func projectionMatchesModel(era: Era) throws {
+    let pools = [BootHugepages(order: 18, count: 3), BootHugepages(order: 9, count: 70)]
+    for hvo in BootHVO.allCases {
+      var c = MachineConfig(layout: try .flat(ramBytes: 8 << 30), era: era)
+      c.bootHugepages = pools
+      c.bootHVO = hvo
+      let census = try bootModel(c).census()
+      let p = MemmapCounters.project(layout: c.layout, era: era, pools: pools, hvo: hvo)
+      #expect(p == MemmapCounters(bootPages: census.nrMemmapBootPages, pages: census.nrMemmapPages), "\(era) \(hvo)")
+    }
+  }
+
+  /// Acceptance figures by arithmetic: 64 GiB with 32 gigantic pages.
+  @Test func acceptanceFigures() throws {
+    let layout = try PhysicalLayout.flat(ramBytes: 64 << 30)
+    let pools = [BootHugepages(order: 18, count: 32)]
+    #expect(MemmapCounters.project(layout: layout, era: .mask, pools: pools, hvo: .early) == MemmapCounters(bootPages: 131_104, pages: 0))
+    #expect(MemmapCounters.project(layout: layout, era: .classic, pools: pools, hvo: .late) == MemmapCounters(bootPages: 131_072, pages: 32))
+    #expect(MemmapCounters.project(layout: layout, era: .classic, pools: pools, hvo: .off) == MemmapCounters(bootPages: 262_144, pages: 0))
+  }
+}

@@ -93,3 +93,36 @@ extension EraCost {
                    descriptorFrames: descriptors, hvoSavedFrames: saved - sharedTails, ramBytes: layout.ramBytes)
   }
 }
+
+/// vmstat's two memmap counters for a machine whose pools were made at boot, by
+/// arithmetic: what `boot` counts, without booting (docs/boot.md).
+public struct MemmapCounters: Sendable, Equatable {
+  /// Kernel: `nr_memmap_boot_pages`, `nr_memmap_pages`.
+  public var bootPages: Int
+  public var pages: Int
+
+  public init(bootPages: Int, pages: Int) {
+    self.bootPages = bootPages
+    self.pages = pages
+  }
+
+  /// The counters once boot-time pools of `pools` are gathered with the boot-time
+  /// optimisation `hvo`: an early-optimised gigantic page keeps its frames in the boot
+  /// count and never has the rest; a late-optimised one (and every 2 MiB page, which
+  /// comes from the buddy allocator) frees all its boot frames and takes the frames HVO
+  /// keeps from the page allocator. The mask era's shared tail frames are in neither.
+  public static func project(layout: PhysicalLayout, era: Era, pools: [BootHugepages], hvo: BootHVO) -> MemmapCounters {
+    var c = MemmapCounters(bootPages: MachineConfig(layout: layout, era: era).memmapFrames, pages: 0)
+    guard hvo != .off else { return c }
+    for pool in pools where Hstate.optimizablePages(order: pool.order, era) > 0 {
+      let vmemmap = Hstate(order: pool.order).vmemmapPages(era), kept = Hstate.hvoKeptPages(era)
+      if hvo == .early && pool.order > Kernel.maxPageOrder {
+        c.bootPages -= pool.count * (vmemmap - kept)
+      } else {
+        c.bootPages -= pool.count * vmemmap
+        c.pages += pool.count * kept
+      }
+    }
+    return c
+  }
+}
