@@ -241,9 +241,11 @@ struct MachineOptions: ParsableArguments {
     if ramRanges == nil { _ = try parseRAM(ram) }
     _ = try base()
     let pools = try bootPools()
-    // A pool larger than RAM is a mistake in the arguments, whatever the layout.
-    if ramRanges == nil, !pools.isEmpty {
-      let bytes = try parseRAM(ram)
+    // A pool larger than RAM is a mistake in the arguments, whatever the layout (ranges
+    // that cannot be read are reported when the machine is built).
+    let ranges = ramRanges.flatMap { try? PhysicalLayout.parseRanges($0) }
+    if !pools.isEmpty, ramRanges == nil || ranges != nil {
+      let bytes = try ranges.map { $0.reduce(UInt64(0)) { $0 + UInt64($1.pageCount) << UInt64(Kernel.pageShift) } } ?? parseRAM(ram)
       let need = pools.reduce(UInt64(0)) { $0 + UInt64($1.count) << UInt64($1.order + Kernel.pageShift) }
       guard need <= bytes else {
         throw ValidationError("--boot-hugepages '\(bootHugepages ?? "")' needs \(ByteSize.human(need)), more than the \(ByteSize.human(bytes)) of RAM")

@@ -75,6 +75,7 @@ import Testing
     (["boot", "--ram", "4G", "--boot-hugepages", "3M:2"], "Error: unsupported huge page size '3M' in --boot-hugepages: x86-64 has 2M and 1G"),
     (["boot", "--ram", "4G", "--boot-hugepages", "1G:1,1G:2"], "Error: --boot-hugepages gives the 1G pool twice ('1G:1' and '1G:2'): give each size once"),
     (["boot", "--ram", "4G", "--boot-hugepages", "1G:5"], "Error: --boot-hugepages '1G:5' needs 5 GiB, more than the 4 GiB of RAM"),
+    (["boot", "--ram", "4G", "--ram-ranges", "0x0-0x3ffff", "--boot-hugepages", "1G:2"], "Error: --boot-hugepages '1G:2' needs 2 GiB, more than the 1 GiB of RAM"),
     (["boot", "--ram", "4G", "--boot-hugepages", ""], "Error: cannot read --boot-hugepages entry '': expected SIZE:COUNT such as 2M:1000"),
     (["boot", "--ram", "4G", "--boot-hvo", "sideways"], "Error: The value 'sideways' is invalid for '--boot-hvo <boot-hvo>'. Please provide one of 'early', 'late' or 'off'."),
     (["hvo", "--ram", "4G", "--hugepages", "2M:1", "--boot-hugepages", "2M:1000,2M:5"], "Error: --boot-hugepages gives the 2M pool twice ('2M:1000' and '2M:5'): give each size once"),

@@ -101,10 +101,7 @@ public struct MemmapCounters: Sendable, Equatable {
   public var bootPages: Int
   public var pages: Int
 
-  public init(bootPages: Int, pages: Int) {
-    self.bootPages = bootPages
-    self.pages = pages
-  }
+  public init(bootPages: Int, pages: Int) { (self.bootPages, self.pages) = (bootPages, pages) }
 
   /// The counters once boot-time pools of `pools` are gathered with the boot-time
   /// optimisation `hvo`: an early-optimised gigantic page keeps its frames in the boot
