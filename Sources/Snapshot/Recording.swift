@@ -161,6 +161,19 @@ public struct Recording: Sendable {
     }
   }
 
+  /// The times of the first and the last event (nil without events): the first and the
+  /// last chunk decompressed, nothing else.
+  public func timeSpan(path: String) throws -> (first: UInt64, last: UInt64)? {
+    guard let lastChunk = chunks.indices.last else { return nil }
+    var buffer: [UInt8] = []
+    var n = try events(chunk: 0, into: &buffer, path: path)
+    let first = buffer.withUnsafeBytes { PageEvent.load($0, at: 0)?.time }
+    n = try events(chunk: lastChunk, into: &buffer, path: path)
+    let last = buffer.withUnsafeBytes { PageEvent.load($0, at: n - PageEvent.size)?.time }
+    guard let first, let last else { return nil }
+    return (first, max(first, last))
+  }
+
   static func deflate(_ raw: [UInt8]) -> [UInt8] {
     var out = [UInt8](repeating: 0, count: Int(compressBound(uLong(raw.count))))
     var n = uLongf(out.count)
