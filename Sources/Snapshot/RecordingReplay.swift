@@ -56,6 +56,9 @@ public enum RecordingReplay {
     public var modelNanosecondsPerEvent = 0.0
     /// Whether the model started from the start snapshot's population.
     public var fromStart = false
+    /// Pages held bare at the start for the snapshot's used memory outside the
+    /// population (reserved, other kernel).
+    public var startBarePages = 0
 
     public var descriptorAllocsPerSecond: Double { seconds > 0 ? Double(descriptorAllocs) / seconds : 0 }
     public var descriptorFreesPerSecond: Double { seconds > 0 ? Double(descriptorFrees) / seconds : 0 }
@@ -121,13 +124,28 @@ public enum RecordingReplay {
       }
     }
 
+    /// Pages the population holds: folios, slabs, page tables and HugeTLB pages.
+    public var populationPages: Int {
+      var n = population.pageTables
+      for (_, orders) in population.folios { for (order, count) in orders { n += count << order } }
+      for (order, count) in population.slabs { n += count << order }
+      for (order, count) in population.hugetlb { n += count << order }
+      return n
+    }
+
     /// Builds the start state in `model` and returns what it holds, by kind and order,
     /// for the recording's frees of earlier pages to free. Pages that the snapshot shows
-    /// neither free nor in the population (reserved, other kernel) are held as bare
-    /// pages, so that free memory is the snapshot's, plus what the era's memmap is
-    /// smaller than today's 64-byte one.
+    /// neither free nor in the population (reserved, other kernel memory) are held as
+    /// bare pages, as many in every era: on today's 64-byte memmap the machine is left
+    /// with the snapshot's free memory, and an era's smaller memmap, its descriptors and
+    /// its HVO savings move its free memory from there.
     func build(on model: any MemoryModel, path: String) throws -> Pools {
       var pools = Pools()
+      let booted = model.census()
+      let classic = MachineConfig(layout: model.layout, era: .classic).memmapFrames
+      let eraMemmap = MachineConfig(layout: model.layout, era: model.era).memmapFrames
+      let classicHVO = EraCost.project(population, era: .classic, layout: model.layout).hvoSavedFrames
+      let bare = booted.freePages + booted.pcpPages + eraMemmap - classic - populationPages + classicHVO - freePages
       let trace = population.trace(name: path + ":snapshot.start")
       let handles: [Simulator.Handle?]
       do {
@@ -143,15 +161,13 @@ public enum RecordingReplay {
         default: break
         }
       }
-      let today = MachineConfig(layout: model.layout, era: .classic).memmapFrames
-      let target = freePages + max(0, today - model.memmapFrames)
-      let counted = model.census()
-      var free = counted.freePages + counted.pcpPages
+      var left = max(0, bare)
       var order = Kernel.maxPageOrder
-      while free > target, order >= 0 {
-        if free - target >= 1 << order, let pfn = model.allocPages(order: order) {
+      while left > 0, order >= 0 {
+        if left >= 1 << order, let pfn = model.allocPages(order: order) {
           pools.push(.bare, order: order, pfn.rawValue)
-          free -= 1 << order
+          left -= 1 << order
+          pools.barePages += 1 << order
         } else {
           order -= 1
         }
@@ -164,6 +180,8 @@ public enum RecordingReplay {
   /// page frees the most recently built one of its kind and order.
   struct Pools {
     var byKey: [Int: [UInt64]] = [:]
+    /// Pages held bare for the start snapshot's other used memory.
+    var barePages = 0
     static func key(_ h: Held, _ order: Int) -> Int { Int(h.rawValue) << 8 | order }
     mutating func push(_ h: Held, order: Int, _ pfn: UInt64) { byKey[Self.key(h, order), default: []].append(pfn) }
     mutating func pop(_ h: Held, order: Int) -> UInt64? { byKey[Self.key(h, order)]?.popLast() }
@@ -178,6 +196,7 @@ public enum RecordingReplay {
     var r = Result(era: model.era)
     var pools = try start?.build(on: model, path: path) ?? Pools()
     r.fromStart = start != nil
+    r.startBarePages = pools.barePages
     let separate = model.era == .memdesc32 || model.era == .memdesc8
     // What the model holds for each recorded PFN: kind, the model's PFN and the order.
     var held: [UInt64: (Held, UInt64, UInt8)] = [:]
