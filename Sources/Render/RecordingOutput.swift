@@ -51,6 +51,11 @@ extension RecordingOutput {
     } else {
       line("still allocated at the end: \(a.livePages) pages\(a.hadEndSnapshot ? "" : " (no end snapshot: kernel kinds unknown)")")
     }
+    if let r = rs.first {
+      line("decoding alone: \(formatFixed(r.decodeNanosecondsPerEvent, decimals: 1)) ns/event; replay (decoding + model) per era: " + rs.map {
+        "\($0.era.rawValue) \(formatFixed($0.eventsPerSecond / 1e6, decimals: 2)) M events/s (\(formatFixed($0.replayToDecodeRatio, decimals: 1))x decoding)"
+      }.joined(separator: ", "))
+    }
     line("era        desc allocs/s  desc frees/s  desc pages start   mean   peak  slab pages mean   peak  memmap      model ns/event  start frees  unpaired frees  failed")
     for r in rs {
       line(r.era.rawValue.rightPadded(10) + " " + formatFixed(r.descriptorAllocsPerSecond, decimals: 1).leftPadded(13) + " "
@@ -69,7 +74,7 @@ extension RecordingOutput {
       var events, allocations, frees, start_frees, earlier_frees, failed_allocations, descriptor_allocs, descriptor_frees: Int
       var seconds, descriptor_allocs_per_second, descriptor_frees_per_second, descriptor_pages_mean, descriptor_slab_pages_mean: Double
       var start_descriptor_pages, descriptor_pages_peak, descriptor_slab_pages_peak, memmap_frames: Int
-      var model_ns_per_event: Double
+      var model_ns_per_event, decode_ns_per_event, events_per_second, replay_to_decode_ratio: Double
       /// [seconds, descriptor pages, descriptor-slab pages, descriptor allocs so far, frees so far]
       var samples: [[Double]]
     }
@@ -94,18 +99,20 @@ extension RecordingOutput {
           descriptor_pages_mean: r.descriptorPagesMean, descriptor_slab_pages_mean: r.descriptorSlabPagesMean,
           start_descriptor_pages: r.startDescriptorPages, descriptor_pages_peak: r.descriptorPagesPeak,
           descriptor_slab_pages_peak: r.descriptorSlabPagesPeak, memmap_frames: r.memmapFrames,
-          model_ns_per_event: r.modelNanosecondsPerEvent,
+          model_ns_per_event: r.modelNanosecondsPerEvent, decode_ns_per_event: r.decodeNanosecondsPerEvent,
+          events_per_second: r.eventsPerSecond, replay_to_decode_ratio: r.replayToDecodeRatio,
           samples: r.samples.map { [$0.seconds, Double($0.descriptorPages), Double($0.descriptorSlabPages), Double($0.descriptorAllocs), Double($0.descriptorFrees)] })
       }))
   }
 
   public static func replayCSV(_ rs: [RecordingReplay.Result]) -> String {
-    var out = "era,events,allocations,frees,start_frees,earlier_frees,failed_allocations,descriptor_allocs_per_second,descriptor_frees_per_second,start_descriptor_pages,descriptor_pages_mean,descriptor_pages_peak,descriptor_slab_pages_mean,descriptor_slab_pages_peak,memmap_frames,model_ns_per_event\n"
+    var out = "era,events,allocations,frees,start_frees,earlier_frees,failed_allocations,descriptor_allocs_per_second,descriptor_frees_per_second,start_descriptor_pages,descriptor_pages_mean,descriptor_pages_peak,descriptor_slab_pages_mean,descriptor_slab_pages_peak,memmap_frames,model_ns_per_event,decode_ns_per_event\n"
     for r in rs {
       out += [r.era.rawValue, String(r.events), String(r.allocations), String(r.frees), String(r.startFrees), String(r.earlierFrees), String(r.failedAllocations),
         formatFixed(r.descriptorAllocsPerSecond, decimals: 3), formatFixed(r.descriptorFreesPerSecond, decimals: 3), String(r.startDescriptorPages),
         formatFixed(r.descriptorPagesMean, decimals: 3), String(r.descriptorPagesPeak), formatFixed(r.descriptorSlabPagesMean, decimals: 3),
-        String(r.descriptorSlabPagesPeak), String(r.memmapFrames), formatFixed(r.modelNanosecondsPerEvent, decimals: 3)].joined(separator: ",") + "\n"
+        String(r.descriptorSlabPagesPeak), String(r.memmapFrames), formatFixed(r.modelNanosecondsPerEvent, decimals: 3),
+        formatFixed(r.decodeNanosecondsPerEvent, decimals: 3)].joined(separator: ",") + "\n"
     }
     return out
   }

@@ -52,8 +52,24 @@ public enum RecordingReplay {
     public var memmapFrames = 0
     /// Descriptor-cache frames of the start population, before the first event.
     public var startDescriptorPages = 0
-    /// Wall time of the model's work per event (sampling excluded), ns.
+    /// CPU time of the model's work per event (sampling excluded), ns: the replaying
+    /// thread's own (CLOCK_THREAD_CPUTIME_ID), so that other load on the host does not
+    /// count.
     public var modelNanosecondsPerEvent = 0.0
+    /// CPU time per event of reading the events alone (inflating the chunks, loading
+    /// each event), measured in the same run before the replay, ns.
+    public var decodeNanosecondsPerEvent = 0.0
+    /// What the decoding pass read (PFNs summed), so that it cannot be left out.
+    var decodeChecksum: UInt64 = 0
+    /// Events per second of the replay (decoding and the model's work).
+    public var eventsPerSecond: Double {
+      let ns = modelNanosecondsPerEvent + decodeNanosecondsPerEvent
+      return ns > 0 ? 1e9 / ns : 0
+    }
+    /// The replay's time per event against decoding alone.
+    public var replayToDecodeRatio: Double {
+      decodeNanosecondsPerEvent > 0 ? (modelNanosecondsPerEvent + decodeNanosecondsPerEvent) / decodeNanosecondsPerEvent : 0
+    }
     /// Whether the model started from the start snapshot's population.
     public var fromStart = false
     /// Pages held bare at the start for the snapshot's used memory outside the
@@ -198,8 +214,9 @@ public enum RecordingReplay {
     r.fromStart = start != nil
     r.startBarePages = pools.barePages
     let separate = model.era == .memdesc32 || model.era == .memdesc8
-    // What the model holds for each recorded PFN: kind, the model's PFN and the order.
-    var held: [UInt64: (Held, UInt64, UInt8)] = [:]
+    // What the model holds for each recorded PFN: kind, order and the model's PFN in a
+    // word (see `pack`).
+    var held = PFNTable()
     // Samples at even steps of event time, so that rates between them are per step.
     let span = try recording.timeSpan(path: path)
     let step = span.map { max(1, ($0.last - $0.first) / UInt64(max(1, samples))) } ?? 1
@@ -220,12 +237,23 @@ public enum RecordingReplay {
       r.descriptorPagesPeak = max(r.descriptorPagesPeak, s.descriptorPages)
       r.descriptorSlabPagesPeak = max(r.descriptorSlabPagesPeak, s.descriptorSlabPages)
     }
+    let d0 = HostInfo.threadCPUSeconds()
+    var decoded = 0
+    for c in recording.chunks.indices {
+      let n = try recording.events(chunk: c, into: &buffer, path: path)
+      buffer.withUnsafeBytes { p in
+        for at in stride(from: 0, to: n, by: PageEvent.size) {
+          if let e = PageEvent.load(p, at: at) { r.decodeChecksum &+= e.pfn; decoded += 1 }
+        }
+      }
+    }
+    r.decodeNanosecondsPerEvent = decoded > 0 ? (HostInfo.threadCPUSeconds() - d0) * 1e9 / Double(decoded) : 0
     sample(0)
     r.startDescriptorPages = r.samples[0].descriptorPages
     let earlier = start?.earlier ?? [:]
     for c in recording.chunks.indices {
       let n = try recording.events(chunk: c, into: &buffer, path: path)
-      let t0 = HostInfo.monotonicSeconds()
+      let t0 = HostInfo.threadCPUSeconds()
       var sampleTime = 0.0
       try buffer.withUnsafeBytes { p in
         var at = 0
@@ -256,11 +284,10 @@ public enum RecordingReplay {
               got = model.allocPages(order: order).map { (.bare, $0.rawValue) }
             }
             guard let got else { r.failedAllocations += 1; continue }
-            if let old = held[e.pfn] { release(old, model) }
-            held[e.pfn] = (got.0, got.1, UInt8(order))
+            if let old = held.set(e.pfn, pack(got.0, got.1, UInt8(order))) { release(unpack(old), model) }
             if separate && got.0 != .bare { r.descriptorAllocs += 1 }
           case .free:
-            var h = held.removeValue(forKey: e.pfn)
+            var h = held.remove(e.pfn).map(unpack)
             if h == nil, let kind = earlier[e.pfn], let pfn = pools.pop(kind, order: Int(e.order)) {
               h = (kind, pfn, e.order)
               r.startFrees += 1
@@ -273,13 +300,13 @@ public enum RecordingReplay {
           }
           if e.time >= nextSample {
             while nextSample <= e.time { nextSample += step }
-            let s0 = HostInfo.monotonicSeconds()
+            let s0 = HostInfo.threadCPUSeconds()
             sample(Double(e.time - first!) / 1e9)
-            sampleTime += HostInfo.monotonicSeconds() - s0
+            sampleTime += HostInfo.threadCPUSeconds() - s0
           }
         }
       }
-      modelTime += HostInfo.monotonicSeconds() - t0 - sampleTime
+      modelTime += HostInfo.threadCPUSeconds() - t0 - sampleTime
     }
     r.memmapFrames = model.cost().memmapFrames
     r.seconds = first.map { Double(last - $0) / 1e9 } ?? 0
@@ -288,6 +315,15 @@ public enum RecordingReplay {
     r.descriptorSlabPagesMean = slabSum / Double(r.samples.count)
     r.modelNanosecondsPerEvent = r.events > 0 ? modelTime * 1e9 / Double(r.events) : 0
     return r
+  }
+
+  /// What the model holds for a recorded PFN as one word: the model's PFN in the low 48
+  /// bits, the order above it, the kind in the top byte.
+  @inline(__always) static func pack(_ kind: Held, _ pfn: UInt64, _ order: UInt8) -> UInt64 {
+    pfn | UInt64(order) << 48 | UInt64(kind.rawValue) << 56
+  }
+  @inline(__always) static func unpack(_ w: UInt64) -> (Held, UInt64, UInt8) {
+    (Held(rawValue: UInt8(w >> 56)) ?? .none, w & (1 << 48 - 1), UInt8(truncatingIfNeeded: w >> 48))
   }
 
   static func release(_ h: (Held, UInt64, UInt8), _ model: any MemoryModel) {

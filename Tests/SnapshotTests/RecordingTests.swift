@@ -155,6 +155,28 @@ import Testing
     }
   }
 
+  /// The replay's PFN table against the standard Dictionary, on random sets and removes
+  /// over few keys (long probe runs, so backward-shift deletion is exercised) and many.
+  @Test(arguments: [64, 1 << 20])
+  func pfnTableAgreesWithDictionary(keys: Int) {
+    let seed = testSeed("pfn-table-\(keys)")
+    var rng = SplitMix64(seed: seed)
+    var table = PFNTable(capacity: 8)
+    var reference: [UInt64: UInt64] = [:]
+    for step in 0..<40_000 {
+      let key = rng.next() % UInt64(keys) * 512, value = rng.next() >> 1
+      if rng.next() % 3 == 0 {
+        #expect(table.remove(key) == reference.removeValue(forKey: key), "seed \(TestSeed.hex(seed)) step \(step)")
+      } else {
+        #expect(table.set(key, value) == reference.updateValue(value, forKey: key), "seed \(TestSeed.hex(seed)) step \(step)")
+      }
+      if step % 997 == 0 {
+        #expect(table.count == reference.count && reference.allSatisfy { table.value($0.key) == $0.value }, "seed \(TestSeed.hex(seed)) step \(step)")
+      }
+    }
+    #expect(table.count == reference.count && reference.allSatisfy { table.value($0.key) == $0.value }, "seed \(TestSeed.hex(seed))")
+  }
+
   func folioAllocations(_ a: RecordingAttribution) -> Int { a.kinds.filter { $0 == .anon || $0 == .shmem }.count }
 
   @Test func recordedFixtureReplays() throws {
