@@ -79,6 +79,16 @@ import Testing
     let parsed = try Recording.parse(lying.encode(), path: "r")
     var buffer: [UInt8] = []
     expectSnapshotError(.badTrace, ["chunk 0 does not inflate"]) { _ = try parsed.events(chunk: 0, into: &buffer, path: "r") }
+    // Fewer events than it holds, and bytes that are no zlib stream.
+    var short = rec
+    short.append(events: [Self.event(2, .alloc, 6), Self.event(3, .free, 6)])
+    short.chunks[1].count = 1
+    let shortParsed = try Recording.parse(short.encode(), path: "r")
+    expectSnapshotError(.badTrace, ["chunk 1 does not inflate"]) { _ = try shortParsed.events(chunk: 1, into: &buffer, path: "r") }
+    var garbage = rec
+    garbage.chunks[0].compressed = [0, 1, 2, 3, 4, 5, 6]
+    let garbageParsed = try Recording.parse(garbage.encode(), path: "r")
+    expectSnapshotError(.badTrace, ["chunk 0 is not a zlib stream (header 0 1)"]) { _ = try garbageParsed.events(chunk: 0, into: &buffer, path: "r") }
   }
 
   @Test func attributionAndReplayCountWhatTheStreamHolds() throws {
