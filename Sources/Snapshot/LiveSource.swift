@@ -130,6 +130,14 @@ public enum HostInfo {
   }
 
   /// Seconds on the monotonic clock, for timing.
+  /// The calling thread's CPU time (user and system), for timings that other load on
+  /// the host should not inflate.
+  public static func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+  }
+
   public static func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)

@@ -133,16 +133,36 @@ public struct Recording: Sendable {
 
   /// The events of chunk `i`, decompressed into `buffer` (reused between calls: replay
   /// allocates nothing per chunk once it has grown); returns the bytes (24 per event).
+  ///
+  /// The chunk is a zlib stream; it is inflated raw, past its 2-byte header and without
+  /// its Adler-32 trailer: the section's CRC-32, checked when the file is read, already
+  /// covers these bytes, and the second checksum was a tenth of the replay's decoding.
   public func events(chunk i: Int, into buffer: inout [UInt8], path: String) throws -> Int {
     let want = chunks[i].count * PageEvent.size
     if buffer.count < want { buffer = Array(repeating: 0, count: want) }
-    var got = uLongf(want)
-    let rc = buffer.withUnsafeMutableBytes { out in
-      chunks[i].compressed.withUnsafeBytes { inp in
-        uncompress(out.baseAddress!.assumingMemoryBound(to: Bytef.self), &got, inp.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? UnsafePointer(bitPattern: 1)!, uLong(inp.count))
+    let compressed = chunks[i].compressed
+    // CMF: deflate (8) with a window of at most 32 KiB; no preset dictionary (FLG bit 5).
+    guard compressed.count >= 6, compressed[0] & 0x0f == 8, compressed[0] >> 4 <= 7, compressed[1] & 0x20 == 0,
+      (UInt16(compressed[0]) << 8 | UInt16(compressed[1])) % 31 == 0
+    else {
+      throw SnapshotError(.badTrace, path: path, "event chunk \(i) is not a zlib stream (header \(compressed.prefix(2).map { String($0, radix: 16) }.joined(separator: " ")))")
+    }
+    var z = z_stream()
+    var rc = inflateInit2_(&z, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+    guard rc == Z_OK else { throw SnapshotError(.io, path: path, "zlib inflateInit2 failed (\(rc))") }
+    defer { inflateEnd(&z) }
+    var got = 0
+    buffer.withUnsafeMutableBytes { out in
+      compressed.withUnsafeBytes { inp in
+        z.next_in = UnsafeMutablePointer(mutating: inp.baseAddress!.assumingMemoryBound(to: Bytef.self) + 2)
+        z.avail_in = uInt(inp.count - 6)
+        z.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        z.avail_out = uInt(want)
+        rc = inflate(&z, Z_FINISH)
+        got = want - Int(z.avail_out)
       }
     }
-    guard rc == Z_OK, Int(got) == want else {
+    guard rc == Z_STREAM_END, got == want, z.avail_in == 0 else {
       throw SnapshotError(.badTrace, path: path, "event chunk \(i) does not inflate to its \(chunks[i].count) events (zlib status \(rc), \(got) bytes)")
     }
     return want
@@ -159,6 +179,19 @@ public struct Recording: Sendable {
         }
       }
     }
+  }
+
+  /// The times of the first and the last event (nil without events): the first and the
+  /// last chunk decompressed, nothing else.
+  public func timeSpan(path: String) throws -> (first: UInt64, last: UInt64)? {
+    guard let lastChunk = chunks.indices.last else { return nil }
+    var buffer: [UInt8] = []
+    var n = try events(chunk: 0, into: &buffer, path: path)
+    let first = buffer.withUnsafeBytes { PageEvent.load($0, at: 0)?.time }
+    n = try events(chunk: lastChunk, into: &buffer, path: path)
+    let last = buffer.withUnsafeBytes { PageEvent.load($0, at: n - PageEvent.size)?.time }
+    guard let first, let last else { return nil }
+    return (first, max(first, last))
   }
 
   static func deflate(_ raw: [UInt8]) -> [UInt8] {

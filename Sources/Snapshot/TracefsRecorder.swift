@@ -79,6 +79,20 @@ public enum TracefsRecorder {
     summary.mounted = try mountIfNeeded(root)
     defer { if summary.mounted { _ = umount2(root, 0) } }
     summary.removedOrphans = removeOrphans(root)
+    // Every event and layout is read before the instance is made: a kernel that lacks
+    // one is refused with nothing created.
+    let events = FileIO.join(root, "events")
+    var layouts: [PageEvent.Kind: TracefsLayout.Event] = [:]
+    for kind in kinds {
+      let path = FileIO.join(events, kind.tracepoint + "/format")
+      guard FileIO.canRead(path) else {
+        throw SnapshotError(.notFound, path: path, "this kernel has no tracepoint \(String(kind.tracepoint.map { $0 == "/" ? ":" : $0 })) (needed to record)")
+      }
+      layouts[kind] = try TracefsLayout.event(FileIO.readText(path), path: path)
+    }
+    let header = try TracefsLayout.pageHeader(FileIO.readText(FileIO.join(events, "header_page")), path: FileIO.join(events, "header_page"))
+    _ = try TracefsLayout.eventHeader(FileIO.readText(FileIO.join(events, "header_event")), path: FileIO.join(events, "header_event"))
+    let decoder = try PageEventDecoder(layouts, path: events)
     let instance = FileIO.join(root, "instances/memdesc-\(getpid())")
     guard mkdir(instance, 0o700) == 0 else {
       throw SnapshotError.system("mkdir", path: instance, errno: errno)
@@ -93,18 +107,6 @@ public enum TracefsRecorder {
     try writeFile(FileIO.join(instance, "buffer_size_kb"), "\(options.bufferKiB)")
     // CLOCK_MONOTONIC, so that the end snapshot's start can be placed in the stream.
     let monoClock = (try? writeFile(FileIO.join(instance, "trace_clock"), "mono")) != nil
-    let events = FileIO.join(root, "events")
-    var layouts: [PageEvent.Kind: TracefsLayout.Event] = [:]
-    for kind in kinds {
-      let path = FileIO.join(events, kind.tracepoint + "/format")
-      guard FileIO.canRead(path) else {
-        throw SnapshotError(.notFound, path: path, "this kernel has no tracepoint \(String(kind.tracepoint.map { $0 == "/" ? ":" : $0 })) (needed to record)")
-      }
-      layouts[kind] = try TracefsLayout.event(FileIO.readText(path), path: path)
-    }
-    let header = try TracefsLayout.pageHeader(FileIO.readText(FileIO.join(events, "header_page")), path: FileIO.join(events, "header_page"))
-    _ = try TracefsLayout.eventHeader(FileIO.readText(FileIO.join(events, "header_event")), path: FileIO.join(events, "header_event"))
-    let decoder = try PageEventDecoder(layouts, path: events)
     for kind in kinds { try writeFile(FileIO.join(instance, "events/\(kind.tracepoint)/enable"), "1") }
 
     let cpuList = try onlineCPUs(FileIO.join(instance, "per_cpu"))
@@ -366,22 +368,28 @@ final class CPUReader: @unchecked Sendable {
   }
 
   func handle(_ page: UnsafeRawBufferPointer, offset: UInt64) throws {
-    var kept = 0
-    let left = budget.left.load(ordering: .relaxed)
+    let before = events.count
     let info = try RingBufferPage.read(page, header: header, path: path, pageOffset: offset) { time, payload in
       switch decoder.decode(payload, time: time, cpu: cpu) {
-      case .event(let e):
-        // Past the limit, events are not kept (the recording stops at once).
-        guard kept < left else { return }
-        events.append(e)
-        kept += 1
+      case .event(let e): events.append(e)
       case .failedAlloc: failedAllocations += 1
       case .other, .short: break
       }
     }
     pages += 1
     if info.missedEvents { pagesAfterLoss += 1 }
-    count.add(kept, ordering: .relaxed)
-    budget.left.subtract(kept, ordering: .relaxed)
+    // The page's events are taken from the budget all readers share, in one exchange:
+    // each reader taking what it saw as left let two CPUs keep twice the limit.
+    let want = events.count - before
+    var left = budget.left.load(ordering: .relaxed)
+    var take = 0
+    while true {
+      take = min(want, max(0, left))
+      let (done, now) = budget.left.compareExchange(expected: left, desired: left - take, ordering: .relaxed)
+      if done { break }
+      left = now
+    }
+    if take < want { events.removeLast(want - take) }
+    count.add(take, ordering: .relaxed)
   }
 }

@@ -42,6 +42,9 @@ enum Term: String {
   case textfile = "textfile collector"
   case cgroup
   case mapcount
+  case tracefs
+  case tracepoint
+  case lostEvents = "lost events"
 
   var meaning: String {
     switch self {
@@ -70,6 +73,9 @@ enum Term: String {
     case .textfile: "node_exporter's folder of .prom files that it serves as metrics."
     case .cgroup: "a group of processes whose memory the kernel charges together (/proc/kpagecgroup names each page's)."
     case .mapcount: "how many page tables map a page (/proc/kpagecount)."
+    case .tracefs: "the kernel's tracing file system (/sys/kernel/tracing), mounted if needed."
+    case .tracepoint: "a named hook in the kernel that reports an event with its fields."
+    case .lostEvents: "events the kernel dropped because a ring buffer was full."
     }
   }
 }

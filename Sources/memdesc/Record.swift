@@ -12,7 +12,8 @@ extension Memdesc {
   struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Record this machine's page allocations and frees from tracefs into a recording file (needs root).",
-      discussion: """
+      discussion: helpDiscussion(
+        """
         Answers how many pages a real workload allocates and frees per second, for 'memdesc \
         replay' to cost in each era. The kernel's page-allocator tracepoints (kmem:mm_page_alloc, \
         mm_page_free, mm_page_free_batched, mm_page_pcpu_drain) and three that say what a page \
@@ -21,15 +22,13 @@ extension Memdesc {
         tracing instance, so other tracing on the host is not disturbed; snapshots of the page \
         state are taken at the start and at the end. Ctrl-C stops early and still writes FILE; a \
         killed recorder leaves no file, and the next run removes its tracing instance. \
+        --max-events stops the recording when that many events are kept (exactly that many). \
         The recorded page counts are checked against /proc/vmstat's pgalloc and pgfree.
-        tracefs: the kernel's tracing file system (/sys/kernel/tracing), mounted if needed.
-        tracepoint: a named hook in the kernel that reports an event with its fields.
-        PFN: page frame number, a 4 KiB page's index in physical memory.
-        lost events: events the kernel dropped because the ring buffer was full.
-
-        Examples:
-          memdesc record --duration 1 -o example.mdrec   # needs root
-        """)
+        """,
+        terms: [.tracefs, .tracepoint, .pfn, .lostEvents],
+        examples: [
+          "memdesc record --duration 1 -o example.mdrec   # needs root",
+        ]))
 
     @Option(name: .shortAndLong, help: "The recording to write (default: memdesc-HOST-TIME.mdrec).")
     var output: String?
@@ -43,6 +42,9 @@ extension Memdesc {
     @Option(help: "Events kept at most (24 bytes each in memory); recording stops when reached.")
     var maxEvents = 1 << 24
 
+    @Option(help: "Where tracefs is mounted, or is to be mounted.")
+    var tracefs = TracefsRecorder.defaultRoot
+
     @Flag(inversion: .prefixedNo, help: "Take the start and end snapshots of the page state.")
     var snapshots = true
 
@@ -53,6 +55,7 @@ extension Memdesc {
       try validateOutputArgument(output)
       if let d = duration, !(d > 0 && d <= 86_400) { throw ValidationError("--duration must be more than 0 and at most 86400 seconds, got \(d)") }
       guard bufferKib >= 4 && bufferKib <= 1 << 20 else { throw ValidationError("--buffer-kib must be from 4 to 1048576, got \(bufferKib)") }
+      guard !tracefs.isEmpty else { throw ValidationError("--tracefs must name a directory, got an empty path") }
       guard maxEvents >= 1 && maxEvents <= 1 << 28 else { throw ValidationError("--max-events must be from 1 to \(1 << 28), got \(maxEvents)") }
     }
 
@@ -60,6 +63,7 @@ extension Memdesc {
       let path = output ?? defaultName()
       try FileIO.checkOutput(path)
       var options = TracefsRecorder.Options()
+      options.root = tracefs
       options.duration = duration
       options.bufferKiB = bufferKib
       options.maxEvents = maxEvents

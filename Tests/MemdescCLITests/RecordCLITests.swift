@@ -154,4 +154,59 @@ import Testing
     try nobody.run(["record", "--duration", "1", "-o", "/tmp/memdesc-nobody-\(getpid()).mdrec"], exit: .failure,
       stderrLine: "memdesc: error: /sys/kernel/tracing: recording needs root (tracefs instances and /proc/kpageflags)")
   }
+
+  /// A fake tracefs from the fixtures' formats, without `missing` (SYSTEM/EVENT).
+  static func fakeTracefs(_ dir: ScratchDirectory, missing: String) throws -> String {
+    let root = dir.file("tracing")
+    let fm = FileManager.default
+    let fixtures = PackageRoot.file("Tests/SnapshotTests/Fixtures/tracefs")
+    try fm.createDirectory(atPath: root + "/instances", withIntermediateDirectories: true)
+    for f in ["header_page", "header_event"] {
+      try fm.createDirectory(atPath: root + "/events", withIntermediateDirectories: true)
+      try fm.copyItem(atPath: fixtures + "/" + f, toPath: root + "/events/" + f)
+    }
+    for event in ["kmem/mm_page_alloc", "kmem/mm_page_free", "kmem/mm_page_free_batched", "kmem/mm_page_pcpu_drain",
+                  "filemap/mm_filemap_add_to_page_cache", "filemap/mm_filemap_delete_from_page_cache", "pagemap/mm_lru_insertion"] where event != missing {
+      try fm.createDirectory(atPath: root + "/events/" + event, withIntermediateDirectories: true)
+      try fm.copyItem(atPath: fixtures + "/" + event.split(separator: "/")[1] + ".format", toPath: root + "/events/" + event + "/format")
+    }
+    return root
+  }
+
+  @Test(.enabled(if: geteuid() == 0, "skipped: the checks after the root check need root"))
+  func tracefsMissingOrAnEventMissingIsOneLineAndExit1() throws {
+    try withScratchDirectory("record-fake") { dir in
+      let out = dir.file("x.mdrec")
+      // No directory to mount tracefs on (a kernel without tracefs fails the same mount).
+      try cli.run(["record", "--tracefs", dir.file("none"), "--duration", "1", "--no-snapshots", "-o", out], exit: .failure,
+        stderrLine: "memdesc: error: \(dir.file("none")): tracefs is not mounted and cannot be mounted there (No such file or directory)")
+      let root = try Self.fakeTracefs(dir, missing: "pagemap/mm_lru_insertion")
+      try cli.run(["record", "--tracefs", root, "--duration", "1", "--no-snapshots", "-o", out], exit: .failure,
+        stderrLine: "memdesc: error: \(root)/events/pagemap/mm_lru_insertion/format: this kernel has no tracepoint pagemap:mm_lru_insertion (needed to record)")
+      // Refused before anything was made: no instance, no file, no temporary.
+      #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/instances").isEmpty)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["tracing"])
+      try cli.run(["record", "--tracefs", "", "--duration", "1", "-o", out], exit: .usage,
+        stderrLine: "Error: --tracefs must name a directory, got an empty path")
+    }
+  }
+
+  @Test(.enabled(if: canRecord, "skipped: recording needs root and tracefs (/sys/kernel/tracing)"))
+  func maxEventsStopsAtExactlyN() throws {
+    let before = TracingState.now()
+    defer { Self.restore(before) }
+    try withScratchDirectory("record-max") { dir in
+      let out = dir.file("max.mdrec")
+      // Load on both CPUs, so that both readers race for the budget.
+      let load = try Self.start(["simulate", "--ram", "512M", "--workload", "anon-order0"])
+      defer { load.waitUntilExit() }
+      let r = try cli.run(["record", "--max-events", "2000", "--duration", "20", "--no-snapshots", "-o", out])
+      #expect(r.stdout.hasPrefix("wrote \(out): 2000 events in "), "\(r.stdout)")
+      #expect(r.stdout.contains("note: stopped early: the event limit (--max-events) was reached"), "\(r.stdout)")
+      let json = try cli.json(cli.run(["replay", out, "--ram", "256M", "--eras", "classic", "--format", "json"]).stdout)
+      let eras = try #require(json["eras"] as? [[String: Any]])
+      #expect(eras.first?["events"] as? Int == 2000)
+    }
+    #expect(TracingState.now() == before, "tracing state changed")
+  }
 }

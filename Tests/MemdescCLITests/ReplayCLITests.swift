@@ -33,4 +33,27 @@ import Testing
       try cli.run(["replay", fixture, "--ram", "x"], exit: .usage)
     }
   }
+
+  @Test func htmlIsWrittenAtomicallyWithThreeTimeSeries() throws {
+    try withScratchDirectory("replay-html") { dir in
+      let out = dir.file("replay.html")
+      let r = try cli.run(["replay", fixture, "--ram", "1G", "--format", "html", "-o", out])
+      let html = try String(contentsOfFile: out, encoding: .utf8)
+      #expect(r.stdout == "wrote \(out): \(html.utf8.count) bytes\n")
+      #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["replay.html"], "a temporary was left")
+      #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>\n") && !html.contains("<script"))
+      for id in ["descriptor-memory", "descriptor-slab-pages", "descriptor-rates"] { #expect(html.contains("<svg id=\"\(id)\""), "\(id)") }
+      for title in ["descriptor memory (MiB)", "descriptor-slab pages (4 KiB)", "descriptors per second", "time since the first event (s)"] {
+        #expect(html.contains(">\(title)</text>"), "axis title \(title)")
+      }
+      // Each era in the table; memdesc32 and memdesc8 allocate the same descriptors, so
+      // their lines are drawn once under both names, as are classic's and mask's zeros.
+      for era in ["classic", "mask", "memdesc32", "memdesc8"] { #expect(html.contains("<tr data-era=\"\(era)\">"), "\(era)") }
+      #expect(html.contains("data-series=\"memdesc32 = memdesc8\"") && html.contains("data-series=\"memdesc32 = memdesc8 allocs\""))
+      #expect(html.contains("data-series=\"classic = mask\""))
+      // A directory that is not there: one line, exit 1, nothing written.
+      try cli.run(["replay", fixture, "--ram", "1G", "--format", "html", "-o", dir.file("no/r.html")], exit: .failure)
+      try cli.run(["replay", fixture, "--ram", "1G", "--format", "pdf"], exit: .usage)
+    }
+  }
 }

@@ -79,6 +79,16 @@ import Testing
     let parsed = try Recording.parse(lying.encode(), path: "r")
     var buffer: [UInt8] = []
     expectSnapshotError(.badTrace, ["chunk 0 does not inflate"]) { _ = try parsed.events(chunk: 0, into: &buffer, path: "r") }
+    // Fewer events than it holds, and bytes that are no zlib stream.
+    var short = rec
+    short.append(events: [Self.event(2, .alloc, 6), Self.event(3, .free, 6)])
+    short.chunks[1].count = 1
+    let shortParsed = try Recording.parse(short.encode(), path: "r")
+    expectSnapshotError(.badTrace, ["chunk 1 does not inflate"]) { _ = try shortParsed.events(chunk: 1, into: &buffer, path: "r") }
+    var garbage = rec
+    garbage.chunks[0].compressed = [0, 1, 2, 3, 4, 5, 6]
+    let garbageParsed = try Recording.parse(garbage.encode(), path: "r")
+    expectSnapshotError(.badTrace, ["chunk 0 is not a zlib stream (header 0 1)"]) { _ = try garbageParsed.events(chunk: 0, into: &buffer, path: "r") }
   }
 
   @Test func attributionAndReplayCountWhatTheStreamHolds() throws {
@@ -108,6 +118,73 @@ import Testing
       #expect(r.samples.count >= 8 && (r.descriptorPagesPeak > 0) == separate, "\(era)")
       try model.checkBuddyInvariants()
     }
+  }
+
+  /// A recording whose start snapshot is the demo machine's (2 GiB, classic): each era's
+  /// model is built with that population and free memory, and frees of pages the start
+  /// snapshot shows allocated free an object of the start population.
+  @Test func replayStartsFromTheStartSnapshotsPopulation() throws {
+    let demo = try DemoSnapshot.make()
+    var words = [UInt64](repeating: 0, count: demo.pfnCount)
+    try words.withUnsafeMutableBufferPointer { try demo.kpageflags.read(0..<demo.pfnCount, into: $0.baseAddress!) }
+    func bit(_ w: UInt64, _ f: KPF) -> Bool { w >> UInt64(f.rawValue) & 1 != 0 }
+    func small(_ c: PageClass) -> UInt64? {
+      words.indices.first { PageClassifier.classify(words[$0]) == c && !bit(words[$0], .compoundHead) && !bit(words[$0], .compoundTail) }.map(UInt64.init)
+    }
+    let anon = try #require(small(.anon)), slab = try #require(small(.slab)), free = try #require(small(.free))
+    var rec = Recording(meta: [("format", "memdesc-recording")], sections: ["snapshot.start": try SnapshotFormat.encode(demo).bytes])
+    // Two start pages freed, one free page "freed" (unpaired), and one anonymous folio
+    // allocated and freed within the recording (at a PFN beyond the machine).
+    rec.append(events: [
+      Self.event(10, .free, anon), Self.event(20, .free, slab), Self.event(30, .free, free),
+      Self.event(40, .alloc, 1 << 40), Self.event(41, .lruInsertion, 1 << 40, aux: 0x2), Self.event(50, .free, 1 << 40),
+    ])
+    let start = try #require(try RecordingReplay.Start(rec, path: "r"))
+    let census = try Census.of(demo)
+    #expect(start.population == census.population() && start.freePages == census.buddyPages)
+    #expect(start.earlierPages[.anon] == 1 && start.earlierPages[.slab] == 1 && start.earlierPages[.unknown] == 1)
+    let a = try RecordingAttribution(rec, path: "r")
+    var bare: Int?
+    for era in Era.allCases {
+      let config = MachineConfig(layout: start.layout, era: era)
+      let built = try bootModel(config)
+      let pools = try start.build(on: built, path: "r")
+      // The same other kernel memory in every era; today's era then has the snapshot's
+      // free memory exactly.
+      #expect(pools.barePages > 0 && pools.barePages == (bare ?? pools.barePages), "\(era)")
+      bare = pools.barePages
+      let c = built.census()
+      if era == .classic { #expect(c.freePages + c.pcpPages == start.freePages) }
+      let r = try RecordingReplay.run(rec, attribution: a, on: bootModel(config), path: "r", start: start)
+      #expect(r.fromStart && r.startFrees == 2 && r.earlierFrees == 1 && r.frees == 3 && r.allocations == 1 && r.failedAllocations == 0, "\(era)")
+      let projected = EraCost.project(start.population, era: era, layout: start.layout).descriptorFrames.values.reduce(0, +)
+      #expect(r.startDescriptorPages == projected, "\(era): built \(r.startDescriptorPages) descriptor pages, projected \(projected)")
+      let separate = era == .memdesc32 || era == .memdesc8
+      #expect(r.descriptorAllocs == (separate ? 1 : 0) && r.descriptorFrees == (separate ? 3 : 0), "\(era)")
+      #expect((r.startDescriptorPages > 0) == separate && r.samples.first?.seconds == 0 && r.samples.last?.seconds == 40e-9, "\(era)")
+    }
+  }
+
+  /// The replay's PFN table against the standard Dictionary, on random sets and removes
+  /// over few keys (long probe runs, so backward-shift deletion is exercised) and many.
+  @Test(arguments: [64, 1 << 20])
+  func pfnTableAgreesWithDictionary(keys: Int) {
+    let seed = testSeed("pfn-table-\(keys)")
+    var rng = SplitMix64(seed: seed)
+    var table = PFNTable(capacity: 8)
+    var reference: [UInt64: UInt64] = [:]
+    for step in 0..<40_000 {
+      let key = rng.next() % UInt64(keys) * 512, value = rng.next() >> 1
+      if rng.next() % 3 == 0 {
+        #expect(table.remove(key) == reference.removeValue(forKey: key), "seed \(TestSeed.hex(seed)) step \(step)")
+      } else {
+        #expect(table.set(key, value) == reference.updateValue(value, forKey: key), "seed \(TestSeed.hex(seed)) step \(step)")
+      }
+      if step % 997 == 0 {
+        #expect(table.count == reference.count && reference.allSatisfy { table.value($0.key) == $0.value }, "seed \(TestSeed.hex(seed)) step \(step)")
+      }
+    }
+    #expect(table.count == reference.count && reference.allSatisfy { table.value($0.key) == $0.value }, "seed \(TestSeed.hex(seed))")
   }
 
   func folioAllocations(_ a: RecordingAttribution) -> Int { a.kinds.filter { $0 == .anon || $0 == .shmem }.count }

@@ -1,6 +1,7 @@
 /// Replays allocation traces on a machine of any era and costs the result.
 public enum Simulator {
-  enum Handle {
+  /// What an allocation of a trace holds in the model, to free it again.
+  public enum Handle: Sendable, Equatable {
     case folio(PFN)
     case slab(PFN)
     case pageTable(PFN)
@@ -11,6 +12,16 @@ public enum Simulator {
   public static func run(
     _ trace: Trace, on model: any MemoryModel, progress: ((Int, Int) -> Void)? = nil
   ) throws(TraceError) -> EraCost {
+    _ = try apply(trace, on: model, progress: progress)
+    return model.cost()
+  }
+
+  /// Runs `trace` on `model` and returns what each trace ID still holds (nil once freed),
+  /// so that a caller can go on from the state the trace built (`memdesc replay` starts
+  /// from a snapshot's population this way).
+  public static func apply(
+    _ trace: Trace, on model: any MemoryModel, progress: ((Int, Int) -> Void)? = nil
+  ) throws(TraceError) -> [Handle?] {
     var handles: [Handle?] = []
     for (i, op) in trace.ops.enumerated() {
       if i & 0xffff == 0 { progress?(i, trace.ops.count) }
@@ -32,11 +43,7 @@ public enum Simulator {
         guard id < handles.count, let h = handles[id] else {
           throw .unknownID(file: trace.name, line: line, id: trace.idName(id))
         }
-        switch h {
-        case .folio(let pfn): model.folioPut(Folio(pfn: pfn))
-        case .slab(let pfn): model.freeSlab(pfn)
-        case .pageTable(let pfn): model.freePageTable(pfn)
-        }
+        release(h, on: model)
         handles[id] = nil
       case .hvo(let on):
         model.setHugetlbOptimizeVmemmap(on)
@@ -45,6 +52,15 @@ public enum Simulator {
       }
     }
     progress?(trace.ops.count, trace.ops.count)
-    return model.cost()
+    return handles
+  }
+
+  /// Frees what `handle` holds.
+  public static func release(_ handle: Handle, on model: any MemoryModel) {
+    switch handle {
+    case .folio(let pfn): model.folioPut(Folio(pfn: pfn))
+    case .slab(let pfn): model.freeSlab(pfn)
+    case .pageTable(let pfn): model.freePageTable(pfn)
+    }
   }
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A page-allocator load for the record acceptance test: writes and frees anonymous
-memory in 4 KiB and 2 MiB pieces, then reads a file through the page cache.
-  pageload.py MIB FILE   (MIB of anonymous memory in all; FILE is read once)"""
-import mmap, sys
+memory in 4 KiB and 2 MiB pieces, then reads a file through the page cache and, with
+WRITE_MIB, writes that many MiB of page cache to FILE.w and removes it again.
+  pageload.py MIB FILE [WRITE_MIB]   (MIB of anonymous memory in all; FILE is read once)"""
+import mmap, os, sys
 
 mib = int(sys.argv[1])
 total = mib << 20
@@ -23,3 +24,11 @@ while done < total:
 with open(sys.argv[2], "rb") as f:
     while f.read(1 << 20):
         pass
+if len(sys.argv) > 3:
+    chunk = b"y" * (1 << 20)
+    with open(sys.argv[2] + ".w", "wb") as f:
+        for _ in range(int(sys.argv[3])):
+            f.write(chunk)
+        f.flush()
+        os.fsync(f.fileno())
+    os.unlink(sys.argv[2] + ".w")
