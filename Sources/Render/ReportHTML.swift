@@ -290,7 +290,7 @@ extension SnapshotReport {
     for p in c.hugetlb where p.folios > 0 || (p.poolPages ?? 0) > 0 {
       row("HugeTLB \(p.name)", p.folios << p.order, "\(p.folios) huge pages, \(p.optimized) with HVO" + (p.poolPages.map { "; nr_hugepages \($0)" } ?? ""))
     }
-    row("RAM reading 0", c.zeroRAMPFNs, "\(Self.group(c.zeroSectionRAMPFNs)) in all-zero sections, \(Self.group(c.noFlagRAMPFNs)) allocated without flags")
+    row("RAM reading 0", c.zeroRAMPFNs, "\(Self.group(c.zeroSectionRAMPFNs)) in all-zero sections\(AnalysisOutput.zeroCauses(c)), \(Self.group(c.noFlagRAMPFNs)) allocated without flags")
     h += "</table>\n"
   }
 
