@@ -269,6 +269,8 @@ struct CensusScanner {
   mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {
     if headPFN >= 0 {
       if w == tailWord && pfn == headPFN &+ headLength {
+        // Tails can run into later sections (a 1 GiB page spans 8): they are non-zero too.
+        markNonzero(pfn, n)
         headLength &+= n
         return
       }

@@ -67,7 +67,8 @@ import Testing
     #expect(c.irregularCompoundPages == Analysed.hvo.analysis.census.irregularCompoundPages)
     // The rest of the census is the same as the 6.18 one's.
     let old = Analysed.hvo.analysis.census
-    #expect(c.buddyPages == old.buddyPages && c.folios == old.folios && c.zeroRAMSections == old.zeroRAMSections)
+    #expect(c.buddyPages == old.buddyPages && c.folios == old.folios)
+    #expect(c.zeroRAMSections == old.zeroRAMSections, "\(c.zeroRAMSections) \(old.zeroRAMSections) \(c.ramKnown) \(old.ramKnown) \(c.ramPFNs) \(old.ramPFNs)")
   }
 
   /// The correction is made only where the kernel can show fake heads: the 6.18 words
