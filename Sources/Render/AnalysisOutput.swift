@@ -278,19 +278,20 @@ struct ZeroSectionsJSON: Encodable {
   enum CodingKeys: String, CodingKey { case sections, ramPFNs = "ram_pfns" }
 }
 
-/// The census's `kernel` object: the decode kpageflags were read with.
+/// The census's `kernel` object: the decode kpageflags were read with, and what that
+/// kernel shows.
 struct KernelJSON: Encodable {
-  var version: String
-  var fakeHeads, nopage, thpLargeRmappable, deferredInit: Bool
-  enum CodingKeys: String, CodingKey {
-    case version, fakeHeads = "fake_heads", nopage, thpLargeRmappable = "thp_large_rmappable", deferredInit = "deferred_init"
-  }
-  init(_ k: KernelDecode) {
-    version = k.description
-    fakeHeads = k.showsFakeHeads
-    nopage = k.marksNoPage
-    thpLargeRmappable = k.thpMeansLargeRmappable
-    deferredInit = k.defersStructPageInit
+  var decode: KernelDecode
+  init(_ k: KernelDecode) { decode = k }
+
+  enum CodingKeys: String, CodingKey { case version, fakeHeads = "fake_heads", nopage, thpLargeRmappable = "thp_large_rmappable", deferredInit = "deferred_init" }
+
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(decode.description, forKey: .version)
+    for (key, value) in [(CodingKeys.fakeHeads, decode.showsFakeHeads), (.nopage, decode.marksNoPage), (.thpLargeRmappable, decode.thpMeansLargeRmappable), (.deferredInit, decode.defersStructPageInit)] {
+      try c.encode(value, forKey: key)
+    }
   }
 }
 

@@ -149,3 +149,20 @@ import Testing
     expectSnapshotError(.badText, ["x.mdsnap (memory-blocks)", "line 1 'nope'"]) { try badBack.validateTexts() }
   }
 }
+
+/// The memory blocks of this machine, as a capture reads them.
+@Suite struct LiveMemoryBlocksTests {
+  @Test func thisMachinesBlocksParse() throws {
+    guard FileManager.default.fileExists(atPath: "/sys/devices/system/memory/block_size_bytes") else {
+      print("skipped: /sys/devices/system/memory has no block_size_bytes (no memory hotplug in this kernel)")
+      return
+    }
+    let b = try #require(try MemoryBlocks.live())
+    let size = try String(contentsOfFile: "/sys/devices/system/memory/block_size_bytes", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    #expect(b.blockBytes == Int(size, radix: 16))
+    let dirs = try FileManager.default.contentsOfDirectory(atPath: "/sys/devices/system/memory").filter { $0.hasPrefix("memory") && Int($0.dropFirst(6)) != nil }
+    #expect(b.blocks.count == dirs.count && !b.blocks.isEmpty)
+    #expect(b.blocks.allSatisfy { $0.firstSection == $0.id * b.sectionsPerBlock }, "phys_index is the block's first section")
+    #expect(try MemoryBlocks.parse(b.text, path: "x") == b)
+  }
+}
