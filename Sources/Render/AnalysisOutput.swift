@@ -93,7 +93,11 @@ public enum AnalysisOutput {
     if let off = f.offListPages, off > 0, f.zeroSectionsExplainOffList || f.mostFreeUnseen {
       var second = "\(size(off)) of it on no free list"
       if f.zeroSectionsExplainOffList {
-        second += ": in the \(f.zeroSections) sections that read zero (\(size(f.zeroSectionPages)) of RAM), free but with struct pages not initialised yet (\(zeroCauseLabel(f.zeroCauses)))"
+        if f.zeroCauses == [.deferredInit] {
+          second += ": in the \(f.zeroSections) sections that read zero (\(size(f.zeroSectionPages)) of RAM), free but with struct pages not initialised yet (deferred init)"
+        } else {
+          second += ": no more than the \(f.zeroSections) sections that read zero hold (\(size(f.zeroSectionPages)) of RAM; \(zeroCauseLabel(f.zeroCauses)))"
+        }
       } else if f.zeroSections > 0 {
         second += "; \(size(f.zeroSectionPages)) of RAM reads zero in \(f.zeroSections) sections (\(zeroCauseLabel(f.zeroCauses)))"
       }

@@ -87,6 +87,9 @@ public struct SnapshotAnalysis: Sendable {
       n.append("HVO fake heads corrected: \(c.hugetlbHeadPFNs) HugeTLB PFNs read COMPOUND_HEAD, \(c.hvoFakeHeadsCorrected) of them fake (every 64th PFN of an optimised huge page, docs/kpageflags.md point 3); huge pages counted by natural alignment to the pool sizes")
     }
     if let note = c.hugetlbNote { n.append(note) }
+    if c.hvoFromSysctl {
+      n.append("HVO taken from vm.hugetlb_optimize_vmemmap=1: kernel \(c.kernel) shows no fake heads, so kpageflags cannot tell optimised huge pages; all \(c.hugetlb.reduce(0) { $0 + $1.folios }) counted as optimised (one allocated before the sysctl was set is not)")
+    }
     if !c.ramKnown {
       n.append("RAM unknown (no iomem System RAM ranges): taken to be the \(c.ramSections) sections with a non-zero word; holes and all-zero sections are not told apart")
     }

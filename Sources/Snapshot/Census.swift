@@ -91,6 +91,9 @@ public struct Census: Sendable {
   public var noPagePFNs = 0
   /// The decode the census read kpageflags with.
   public var kernel = KernelDecode.assumed
+  /// Whether the HugeTLB pages' HVO (`HugetlbCensus.optimized`) was taken from
+  /// `vm.hugetlb_optimize_vmemmap=1` because this kernel's kpageflags cannot show it.
+  public var hvoFromSysctl = false
   /// RAM PFNs that read 0 outside all-zero sections: kernel allocations without a flag
   /// (vmalloc, kernel stacks, ...) and free pages on per-CPU lists (point 7).
   public var noFlagRAMPFNs: Int { zeroRAMPFNs - zeroSectionRAMPFNs }
@@ -186,6 +189,12 @@ public struct Census: Sendable {
       observer?(start, words)
     }
     var census = scanner.finish(hugeOrders: hugeOrders, pageSize: pageSize)
+    // Where the kernel cannot show HVO in kpageflags, the sysctl is the only witness: with
+    // it on, every huge page is taken as optimised (one allocated before it was set is not).
+    if !decode.showsFakeHeads, pools?.optimizeVmemmap == 1 {
+      for i in census.hugetlb.indices { census.hugetlb[i].optimized = census.hugetlb[i].folios }
+      census.hvoFromSysctl = census.hugetlbPages > 0
+    }
     if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
     return census
   }

@@ -20,6 +20,27 @@ import Testing
     return (try PageSnapshot(origin: .live, kpageflags: KPageArray(file: .kpageflags, words: words), texts: s.texts, metadata: meta), n)
   }
 
+  /// `Fixtures/hvo-7.1.mdsnap` is exactly `derived(release: "7.1.0-derived")` (kpageflags
+  /// and the text files; no kpagecount or kpagecgroup, to keep it small), so the README's
+  /// example of a 7.1 snapshot reads what this derivation gives. With
+  /// MEMDESC_WRITE_DERIVED=PATH set, the test writes the file there instead of comparing.
+  @Test func theStoredSevenOneFixtureIsTheDerivation() throws {
+    let (d, _) = try Self.derived(release: "7.1.0-derived")
+    if let out = ProcessInfo.processInfo.environment["MEMDESC_WRITE_DERIVED"] {
+      _ = try SnapshotFormat.write(d, to: out)
+      print("wrote \(out)")
+      return
+    }
+    let stored = try PageSnapshot.open(Fixture.file("", "hvo-7.1.mdsnap"))
+    #expect(stored.metadata.kernelRelease == "7.1.0-derived" && stored.texts == d.texts && stored.kpagecount == nil)
+    var a = [UInt64](repeating: 0, count: d.pfnCount), b = a
+    try a.withUnsafeMutableBufferPointer { try d.kpageflags.read(0..<d.pfnCount, into: $0.baseAddress!) }
+    try b.withUnsafeMutableBufferPointer { try stored.kpageflags.read(0..<stored.pfnCount, into: $0.baseAddress!) }
+    #expect(a == b)
+    let c = try Census.of(stored)
+    #expect(c.hugetlbFolios("1048576kB") == 2 && c.hugetlbFolios("2048kB") == 100 && c.hvoFakeHeadsCorrected == 0)
+  }
+
   @Test func versionsAndWhatTheyShowArePinned() throws {
     // (release, fake heads, NOPAGE, THP = large rmappable, deferred init)
     let table: [(String, Bool, Bool, Bool, Bool)] = [
@@ -65,6 +86,11 @@ import Testing
     #expect(c.hugetlbFolios("1048576kB") == 2 && c.hugetlbFolios("2048kB") == 100)
     #expect(c.hvoFakeHeadsCorrected == 0 && c.hugetlbHeadPFNs == 102 && c.hugetlbAmbiguousBlocks == 0)
     #expect(c.irregularCompoundPages == Analysed.hvo.analysis.census.irregularCompoundPages)
+    // HVO is not in the words; the sysctl (1 in the fixture) says every page has it, and
+    // vmstat's memmap agrees: 98,304 - (2 x 4095 + 100 x 7) = 89,414 pages.
+    #expect(c.hvoFromSysctl && c.hugetlb.map(\.optimized) == [100, 2])
+    let memmap = try #require(try SnapshotAnalysis.of(s).check("memmap"))
+    #expect(memmap.agree && memmap.kernel == 89_414 && memmap.census == 89_414)
     // The rest of the census is the same as the 6.18 one's.
     let old = Analysed.hvo.analysis.census
     #expect(c.buddyPages == old.buddyPages && c.folios == old.folios)
