@@ -43,4 +43,23 @@ import Testing
     let mainline = try cli.run(["analyze", Self.hvo, "--eras", "classic", "--kernel", "6.18"]).stdout
     #expect(mainline.contains("reads zero, cause unknown)"), "\(mainline)")
   }
+
+  /// Acceptance through the CLI: the derived 7.1 fixture gives the pools exactly, 0 fake
+  /// heads corrected, and its report shows the decode and the zero sections' cause.
+  @Test func theSevenOneFixtureInTextAndReport() throws {
+    let seven = PackageRoot.file("Tests/SnapshotTests/Fixtures/hvo-7.1.mdsnap")
+    let text = try cli.run(["analyze", seven, "--eras", "classic"]).stdout
+    for fragment in [
+      "decoded as      7.1-derived (HVO fake heads not shown;", "hugetlb 2048kB     100 huge pages (100 with HVO); pool nr_hugepages 100",
+      "hugetlb 1048576kB  2 huge pages (2 with HVO); pool nr_hugepages 2", "hugetlb heads 102 COMPOUND_HEAD PFNs, 0 fake (HVO) corrected",
+      "memmap                 census 89,414 pages, kernel 89,414 pages: agree", "(61 reads zero, cause unknown)",
+    ] {
+      #expect(text.contains(fragment), "\(fragment)")
+    }
+    try withScratchDirectory("cli-kernel-report") { dir in
+      try cli.run(["report", seven, "-o", dir.file("r.html")])
+      let html = try String(contentsOfFile: dir.file("r.html"), encoding: .utf8)
+      #expect(html.contains("<b>decoded as</b> 7.1-derived (HVO fake heads not shown;") && html.contains("all-zero sections (61 reads zero, cause unknown)"))
+    }
+  }
 }
