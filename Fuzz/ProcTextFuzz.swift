@@ -2,7 +2,7 @@
 // HugepagesInfo), linked against an instrumented Snapshot by Fuzz/run.sh, which builds
 // this file once per reader with one of -D FUZZ_MEMINFO (meminfo and vmstat counters,
 // and the memmap sum), FUZZ_BUDDYINFO, FUZZ_IOMEM (System RAM, then the RAM clipped and
-// modelled as a layout), FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE, FUZZ_CGROUPS (the snapshot's cgroup map), FUZZ_MOUNTINFO
+// modelled as a layout), FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE, FUZZ_CGROUPS (the snapshot's cgroup map), FUZZ_MEMORY_BLOCKS (the snapshot's memory blocks), FUZZ_MOUNTINFO
 // (the cgroup mounts of /proc/self/mountinfo). The input is
 // the file. Every input must end in a value or a SnapshotError; the values must hold
 // what the reader promises (bounded counts, sorted disjoint ranges).
@@ -41,6 +41,16 @@ public func procTextFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
     }
   #elseif FUZZ_KERNEL_RELEASE
     try? ProcText.kernelRelease(text, path: "fuzz")
+    // The release (and --kernel) as a decode: what it reads prints back as it reads.
+    if let d = KernelDecode(release: text) {
+      precondition(KernelDecode(release: d.description) == d, "a decode that does not read back")
+    }
+  #elseif FUZZ_MEMORY_BLOCKS
+    if let b = try? MemoryBlocks.parse(text, path: "fuzz") {
+      precondition((try? MemoryBlocks.parse(b.text, path: "fuzz")) == b, "the memory blocks do not round-trip")
+      let bits = b.offlineSections(sectionCount: 1 << 12)
+      precondition(bits.count == 64, "not one bit per section")
+    }
   #elseif FUZZ_CGROUPS
     if let map = try? CgroupMap.parse(text, path: "fuzz") {
       // What is read back writes the same map.
@@ -53,7 +63,7 @@ public func procTextFuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> I
       _ = CgroupMap.memoryMounts(mounts)
     }
   #else
-    #error("build with one of -D FUZZ_MEMINFO, FUZZ_BUDDYINFO, FUZZ_IOMEM, FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE, FUZZ_CGROUPS, FUZZ_MOUNTINFO")
+    #error("build with one of -D FUZZ_MEMINFO, FUZZ_BUDDYINFO, FUZZ_IOMEM, FUZZ_ZONEINFO, FUZZ_HUGEPAGES, FUZZ_KERNEL_RELEASE, FUZZ_CGROUPS, FUZZ_MEMORY_BLOCKS, FUZZ_MOUNTINFO")
   #endif
   return 0
 }

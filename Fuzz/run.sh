@@ -6,7 +6,7 @@
 #   tracefs         tracefs layouts, ring-buffer pages, recordings (Fuzz/TracefsFuzz.swift, same)
 #   trace           the simulate --trace reader (Fuzz/TraceFuzz.swift)
 #   arguments       --ram sizes, PFNs, --ram-ranges, --hugepages (Fuzz/ArgumentFuzz.swift)
-#   meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo
+#   meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups memory-blocks mountinfo
 #                   the /proc text readers and the cgroup map's (Fuzz/ProcTextFuzz.swift,
 #                   built once per reader)
 # Builds with swiftc directly (-sanitize=fuzzer,address), outside the root package's build.
@@ -16,7 +16,7 @@
 # Each run's last stats line is appended to Fuzz/.build/runs.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="snapshot tracefs trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups mountinfo"
+ALL="snapshot tracefs trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups memory-blocks mountinfo"
 SECONDS_TO_RUN=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then SECONDS_TO_RUN=$1; shift; fi
 TARGETS=()

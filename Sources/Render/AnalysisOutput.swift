@@ -10,9 +10,10 @@ public enum AnalysisOutput {
     func line(_ s: String = "") { out += s + "\n" }
     line("source          \(a.source)")
     line("kernel release  \(a.kernelRelease ?? "unknown")")
+    line("decoded as      \(decodeLine(c.kernel))")
     let g = Fmt.group
     line("PFNs            \(g(c.pfns)); RAM \(c.ramKnown ? "" : "(unknown: non-zero sections) ")\(pages(c.ramPFNs)) in \(c.ramSections) sections; holes \(g(c.holePFNs)) PFNs")
-    line("read zero       \(g(c.zeroRAMPFNs)) RAM PFNs: \(g(c.zeroSectionRAMPFNs)) in \(c.zeroRAMSections) all-zero sections (deferred init), \(g(c.noFlagRAMPFNs)) allocated without flags or on per-CPU lists")
+    line("read zero       \(g(c.zeroRAMPFNs)) RAM PFNs: \(g(c.zeroSectionRAMPFNs)) in \(c.zeroRAMSections) all-zero sections\(zeroCauses(c)), \(g(c.noFlagRAMPFNs)) allocated without flags or on per-CPU lists")
     for (i, l) in freeLines(a.free, pageSize: a.pageSize).enumerated() { line((i == 0 ? "free" : "").rightPadded(16) + l) }
     line()
     line("census")
@@ -58,6 +59,27 @@ public enum AnalysisOutput {
     return out
   }
 
+  /// How kpageflags were read: the kernel and what it can show.
+  public static func decodeLine(_ k: KernelDecode) -> String {
+    "\(k) (HVO fake heads \(k.showsFakeHeads ? "shown, corrected" : "not shown")"
+      + "; a PFN without a struct page reads \(k.marksNoPage ? "NOPAGE" : "0")"
+      + "; KPF_THP \(k.thpMeansLargeRmappable ? "any large rmappable folio" : "compound page on the LRU or anonymous")"
+      + "; struct-page init \(k.defersStructPageInit ? "deferred past boot" : "done at boot"))"
+  }
+
+  /// The all-zero RAM sections by cause, " (3 deferred init)" or " (2 offline memory, 1
+  /// reads zero, cause unknown)"; "" when there are none.
+  public static func zeroCauses(_ c: Census) -> String {
+    let parts = ZeroSectionCause.allCases.compactMap { cause in c.zeroSectionCauses[cause].map { "\($0.sections) \(cause.label)" } }
+    return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
+  }
+
+  /// The cause of all-zero sections in one phrase, for lines that name them: the one
+  /// cause's label, or "causes: ..." when they differ.
+  public static func zeroCauseLabel(_ causes: [ZeroSectionCause]) -> String {
+    causes.count == 1 ? causes[0].label : causes.map(\.label).joined(separator: " / ")
+  }
+
   /// Free memory for the first screen (text and report alike): the free lists beside
   /// MemFree, and where the rest of the free RAM is when kpageflags cannot see it.
   public static func freeLines(_ f: FreeMemory, pageSize: Int) -> [String] {
@@ -71,9 +93,13 @@ public enum AnalysisOutput {
     if let off = f.offListPages, off > 0, f.zeroSectionsExplainOffList || f.mostFreeUnseen {
       var second = "\(size(off)) of it on no free list"
       if f.zeroSectionsExplainOffList {
-        second += ": in the \(f.zeroSections) sections that read zero (\(size(f.zeroSectionPages)) of RAM), free but with struct pages not initialised yet (deferred init)"
+        if f.zeroCauses == [.deferredInit] {
+          second += ": in the \(f.zeroSections) sections that read zero (\(size(f.zeroSectionPages)) of RAM), free but with struct pages not initialised yet (deferred init)"
+        } else {
+          second += ": no more than the \(f.zeroSections) sections that read zero hold (\(size(f.zeroSectionPages)) of RAM; \(zeroCauseLabel(f.zeroCauses)))"
+        }
       } else if f.zeroSections > 0 {
-        second += "; \(size(f.zeroSectionPages)) of RAM reads zero in \(f.zeroSections) sections (deferred init)"
+        second += "; \(size(f.zeroSectionPages)) of RAM reads zero in \(f.zeroSections) sections (\(zeroCauseLabel(f.zeroCauses)))"
       }
       lines.append(second)
     }
@@ -191,6 +217,9 @@ struct CensusJSON: Encodable {
   var hugetlbPoolPages: [String: Nullable<Int>]
   var hugetlbHeadPFNs, hvoFakeHeadsCorrected: Int
   @Nullable var hugetlbNote: String?
+  var zeroSectionCauses: [String: ZeroSectionsJSON]
+  var noPagePFNs: Int
+  var kernel: KernelJSON
   var folios: [String: [String: Int]]
   var irregularCompoundPages, orphanTailPages: Int
 
@@ -203,6 +232,7 @@ struct CensusJSON: Encodable {
     case hugetlbHVOOptimized = "hugetlb_hvo_optimized", hugetlbPoolPages = "hugetlb_pool_pages", hugetlbHeadPFNs = "hugetlb_head_pfns"
     case hvoFakeHeadsCorrected = "hvo_fake_heads_corrected", hugetlbNote = "hugetlb_note", folios
     case irregularCompoundPages = "irregular_compound_pages", orphanTailPages = "orphan_tail_pages"
+    case zeroSectionCauses = "zero_section_causes", noPagePFNs = "nopage_pfns", kernel
   }
 
   static func orders(_ d: [Int: Int]) -> [String: Int] {
@@ -240,6 +270,32 @@ struct CensusJSON: Encodable {
     folios = Dictionary(uniqueKeysWithValues: CensusFolioKind.allCases.map { ($0.rawValue, Self.orders(c.folios[$0] ?? [:])) })
     irregularCompoundPages = c.irregularCompoundPages
     orphanTailPages = c.orphanTailPages
+    zeroSectionCauses = Dictionary(uniqueKeysWithValues: c.zeroSectionCauses.map { ($0.key.rawValue, ZeroSectionsJSON(sections: $0.value.sections, ramPFNs: $0.value.ramPFNs)) })
+    noPagePFNs = c.noPagePFNs
+    kernel = KernelJSON(c.kernel)
+  }
+}
+
+/// One cause of `zero_section_causes`.
+struct ZeroSectionsJSON: Encodable {
+  var sections, ramPFNs: Int
+  enum CodingKeys: String, CodingKey { case sections, ramPFNs = "ram_pfns" }
+}
+
+/// The census's `kernel` object: the decode kpageflags were read with, and what that
+/// kernel shows.
+struct KernelJSON: Encodable {
+  var decode: KernelDecode
+  init(_ k: KernelDecode) { decode = k }
+
+  enum CodingKeys: String, CodingKey { case version, fakeHeads = "fake_heads", nopage, thpLargeRmappable = "thp_large_rmappable", deferredInit = "deferred_init" }
+
+  func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(decode.description, forKey: .version)
+    for (key, value) in [(CodingKeys.fakeHeads, decode.showsFakeHeads), (.nopage, decode.marksNoPage), (.thpLargeRmappable, decode.thpMeansLargeRmappable), (.deferredInit, decode.defersStructPageInit)] {
+      try c.encode(value, forKey: key)
+    }
   }
 }
 

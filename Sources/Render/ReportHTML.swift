@@ -44,6 +44,7 @@ extension SnapshotReport {
     h += "<div><b>PFNs</b> \(Self.group(c.pfns)) (\(Self.human(UInt64(c.pfns) * UInt64(a.pageSize))) span)</div>"
     h += "<div><b>RAM</b> \(Self.human(UInt64(c.ramPFNs) * UInt64(a.pageSize)))\(c.ramKnown ? "" : " (from non-zero sections)") in \(c.ramSections) sections</div>"
     h += "<div><b>holes</b> \(Self.group(c.holePFNs)) PFNs</div>"
+    h += "<div><b>decoded as</b> \(Self.esc(AnalysisOutput.decodeLine(c.kernel)))</div>"
     h += "<div class=\"free\"><b>free</b> \(AnalysisOutput.freeLines(a.free, pageSize: a.pageSize).map(Self.esc).joined(separator: "<br>"))</div>"
     h += "<div><b>memmap (vmstat)</b> \(a.vmstatMemmapPages.map { Self.human(UInt64($0) * UInt64(a.pageSize)) } ?? "not recorded")</div>"
     h += "</div>\n"
@@ -290,7 +291,7 @@ extension SnapshotReport {
     for p in c.hugetlb where p.folios > 0 || (p.poolPages ?? 0) > 0 {
       row("HugeTLB \(p.name)", p.folios << p.order, "\(p.folios) huge pages, \(p.optimized) with HVO" + (p.poolPages.map { "; nr_hugepages \($0)" } ?? ""))
     }
-    row("RAM reading 0", c.zeroRAMPFNs, "\(Self.group(c.zeroSectionRAMPFNs)) in all-zero sections, \(Self.group(c.noFlagRAMPFNs)) allocated without flags")
+    row("RAM reading 0", c.zeroRAMPFNs, "\(Self.group(c.zeroSectionRAMPFNs)) in all-zero sections\(AnalysisOutput.zeroCauses(c)), \(Self.group(c.noFlagRAMPFNs)) allocated without flags")
     h += "</table>\n"
   }
 

@@ -87,11 +87,23 @@ public struct SnapshotAnalysis: Sendable {
       n.append("HVO fake heads corrected: \(c.hugetlbHeadPFNs) HugeTLB PFNs read COMPOUND_HEAD, \(c.hvoFakeHeadsCorrected) of them fake (every 64th PFN of an optimised huge page, docs/kpageflags.md point 3); huge pages counted by natural alignment to the pool sizes")
     }
     if let note = c.hugetlbNote { n.append(note) }
+    if c.hvoFromSysctl {
+      n.append("HVO taken from vm.hugetlb_optimize_vmemmap=1: kernel \(c.kernel) shows no fake heads, so kpageflags cannot tell optimised huge pages; all \(c.hugetlb.reduce(0) { $0 + $1.folios }) counted as optimised (one allocated before the sysctl was set is not)")
+    }
     if !c.ramKnown {
       n.append("RAM unknown (no iomem System RAM ranges): taken to be the \(c.ramSections) sections with a non-zero word; holes and all-zero sections are not told apart")
     }
     if c.zeroRAMSections > 0 {
-      n.append("\(c.zeroRAMSections) RAM section(s) (\(c.zeroSectionRAMPFNs) PFNs) read all zero: memory whose struct pages were not initialised yet (deferred init, docs/kpageflags.md point 2); its pages are in no count"
+      for (cause, z) in ZeroSectionCause.allCases.compactMap({ k in c.zeroSectionCauses[k].map { (k, $0) } }) {
+        let why: String
+        switch cause {
+        case .offline: why = "in memory blocks that were offline (the snapshot's memory-blocks, or KPF_NOPAGE on a kernel up to 6.15)"
+        case .deferredInit: why = "memory whose struct pages were not initialised yet (deferred init: kernel \(c.kernel) defers it past boot, docs/kpageflags.md point 2)"
+        case .unknown: why = "reads zero, cause unknown (kernel \(c.kernel) initialises struct pages at boot, and no memory block was offline or the snapshot does not record them)"
+        }
+        n.append("\(z.sections) RAM section(s) (\(z.ramPFNs) PFNs) read all zero: \(why)")
+      }
+      n.append("\(c.zeroRAMSections) all-zero RAM section(s) in all: their pages are in no count"
         + (free.zeroSectionsExplainOffList ? ", but MemFree counts \(free.offListPages ?? 0) pages of it as free" : ""))
     }
     if c.slabSpuriousAnonPages > 0 || c.slabSpuriousKSMPages > 0 {

@@ -80,10 +80,20 @@ public struct Census: Sendable {
   public var zeroRAMPFNs = 0
   /// 128 MiB sections holding RAM.
   public var ramSections = 0
-  /// RAM sections that read all zero (deferred struct-page init, docs/kpageflags.md point 2).
+  /// RAM sections that read all zero (or KPF_NOPAGE), whatever the cause.
   public var zeroRAMSections = 0
   /// RAM PFNs inside those sections.
   public var zeroSectionRAMPFNs = 0
+  /// The all-zero RAM sections by cause, with an entry exactly where there are some.
+  public var zeroSectionCauses: [ZeroSectionCause: ZeroSections] = [:]
+  /// PFNs that read KPF_NOPAGE alone (a kernel up to 6.15: no online struct page). They
+  /// are counted in `zeroPFNs`: no page the kernel can use.
+  public var noPagePFNs = 0
+  /// The decode the census read kpageflags with.
+  public var kernel = KernelDecode.assumed
+  /// Whether the HugeTLB pages' HVO (`HugetlbCensus.optimized`) was taken from
+  /// `vm.hugetlb_optimize_vmemmap=1` because this kernel's kpageflags cannot show it.
+  public var hvoFromSysctl = false
   /// RAM PFNs that read 0 outside all-zero sections: kernel allocations without a flag
   /// (vmalloc, kernel stacks, ...) and free pages on per-CPU lists (point 7).
   public var noFlagRAMPFNs: Int { zeroRAMPFNs - zeroSectionRAMPFNs }
@@ -112,7 +122,9 @@ public struct Census: Sendable {
   public var hugetlbPages: Int { hugetlb.reduce(0) { $0 + ($1.folios << $1.order) } }
   /// PFNs of HugeTLB folios that read COMPOUND_HEAD, fake heads included.
   public var hugetlbHeadPFNs = 0
-  /// Fake heads (point 3) that the census recognised and did not count as folios.
+  /// Fake heads (point 3) that the census recognised and did not count as folios; 0 on
+  /// a kernel that cannot show them (`KernelDecode.showsFakeHeads`), where runs that look
+  /// like them are irregular instead.
   public var hvoFakeHeadsCorrected = 0
   /// HVO blocks that could be one huge page of the largest pool or many of the next
   /// (the kpageflags look the same); how they were split is in `hugetlbNote`.
@@ -167,12 +179,22 @@ public struct Census: Sendable {
                     (HugetlbCensus.name(order: pud.trailingZeroBitCount, pageSize: pageSize), pud.trailingZeroBitCount, nil)]
     }
     hugeOrders.sort { $0.order < $1.order }
-    var scanner = CensusScanner(pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount)
+    let decode = snapshot.kernelDecode
+    let sections = (snapshot.pfnCount + (1 << CensusScanner.sectionShift) - 1) >> CensusScanner.sectionShift
+    var scanner = CensusScanner(
+      pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount,
+      decode: decode, offlineSections: try snapshot.memoryBlocks()?.offlineSections(sectionCount: sections))
     try snapshot.kpageflags.forEachChunk { start, words in
       scanner.add(words, startPFN: start)
       observer?(start, words)
     }
     var census = scanner.finish(hugeOrders: hugeOrders, pageSize: pageSize)
+    // Where the kernel cannot show HVO in kpageflags, the sysctl is the only witness: with
+    // it on, every huge page is taken as optimised (one allocated before it was set is not).
+    if !decode.showsFakeHeads, pools?.optimizeVmemmap == 1 {
+      for i in census.hugetlb.indices { census.hugetlb[i].optimized = census.hugetlb[i].folios }
+      census.hvoFromSysctl = census.hugetlbPages > 0
+    }
     if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
     return census
   }
@@ -184,6 +206,7 @@ public struct Census: Sendable {
 struct CensusScanner {
   static let head = KPF.compoundHead.mask, tail = KPF.compoundTail.mask
   static let sectionShift = Kernel.pfnSectionShift
+  static let noPage = KPF.noPage.mask
 
   var c = Census()
   let ram: [PFNRange]?
@@ -219,12 +242,22 @@ struct CensusScanner {
   var slabCounts = [Int](repeating: 0, count: CensusScanner.orders)
   let singles = SingleClassCache()
 
-  init(pfns: Int, ram: [PFNRange]?, hugeOrders: [Int], pmdOrder: Int) {
+  /// Whether the kernel can show HVO fake heads (`KernelDecode.showsFakeHeads`).
+  let fakeHeads: Bool
+  /// Sections with a KPF_NOPAGE word; sections in offline memory blocks (nil: unknown).
+  var noPageSections: [UInt64]
+  let offlineSections: [UInt64]?
+
+  init(pfns: Int, ram: [PFNRange]?, hugeOrders: [Int], pmdOrder: Int, decode: KernelDecode = .assumed, offlineSections: [UInt64]? = nil) {
     c.pfns = pfns
+    c.kernel = decode
     self.ram = ram
     self.hugeOrders = hugeOrders
     self.pmdOrder = pmdOrder
+    fakeHeads = decode.showsFakeHeads
+    self.offlineSections = offlineSections
     nonzeroSections = [UInt64](repeating: 0, count: ((pfns >> Self.sectionShift) + 64) / 64)
+    noPageSections = nonzeroSections
   }
 
   /// Scans the words of one chunk; chunks must come in PFN order.
@@ -245,6 +278,8 @@ struct CensusScanner {
   mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {
     if headPFN >= 0 {
       if w == tailWord && pfn == headPFN &+ headLength {
+        // Tails can run into later sections (a 1 GiB page spans 8): they are non-zero too.
+        markNonzero(pfn, n)
         headLength &+= n
         return
       }
@@ -253,6 +288,10 @@ struct CensusScanner {
     }
     if w == 0 {
       zero(pfn, n)
+      return
+    }
+    if w == Self.noPage {
+      noPage(pfn, n)
       return
     }
     markNonzero(pfn, n)
@@ -282,6 +321,15 @@ struct CensusScanner {
     if first == markedSection && last == first { return }
     for s in first...last { nonzeroSections[s >> 6] |= 1 << UInt64(s & 63) }
     markedSection = last
+  }
+
+  /// KPF_NOPAGE alone: no online struct page (kernels up to 6.15). Counted as a zero word
+  /// (it is no page the kernel can use) and its section remembered: inside System RAM
+  /// that is an offline memory block.
+  mutating func noPage(_ pfn: Int, _ n: Int) {
+    c.noPagePFNs += n
+    for s in (pfn >> Self.sectionShift)...((pfn &+ n &- 1) >> Self.sectionShift) { noPageSections[s >> 6] |= 1 << UInt64(s & 63) }
+    zero(pfn, n)
   }
 
   mutating func zero(_ pfn: Int, _ n: Int) {
@@ -401,7 +449,7 @@ struct CensusScanner {
   mutating func hugetlbRun(_ w: UInt64, _ pfn: Int, _ length: Int) {
     c.hugetlbHeadPFNs += 1
     let fake = PageClassifier.hvoFakeHeadStride
-    if length == fake && pfn & (fake - 1) == 0 && (hugeOrders.first ?? 0) > 6 {
+    if fakeHeads && length == fake && pfn & (fake - 1) == 0 && (hugeOrders.first ?? 0) > 6 {
       if hvoStart >= 0 && pfn == hvoEnd && w == hvoWord {
         hvoEnd += fake
         return
@@ -491,7 +539,7 @@ struct CensusScanner {
       if let bits = hugeZoneBits[pool.order] { c.hugetlbZones[pool.order] = bits.nonzeroBitCount }
     }
     let found = c.hugetlb.reduce(0) { $0 + $1.folios }
-    c.hvoFakeHeadsCorrected = max(0, c.hugetlbHeadPFNs - found)
+    c.hvoFakeHeadsCorrected = fakeHeads ? max(0, c.hugetlbHeadPFNs - found) : 0
 
     // RAM, sections, all-zero sections.
     let sectionPFNs = 1 << Self.sectionShift
@@ -523,9 +571,34 @@ struct CensusScanner {
       if !nonzero(s) {
         c.zeroRAMSections += 1
         c.zeroSectionRAMPFNs += inRAM
+        let cause = zeroCause(s)
+        c.zeroSectionCauses[cause, default: ZeroSections()].sections += 1
+        c.zeroSectionCauses[cause, default: ZeroSections()].ramPFNs += inRAM
       }
     }
     return c
+  }
+}
+
+extension CensusScanner {
+  /// Why RAM section `s`, which reads zero throughout, does: offline where the snapshot's
+  /// memory blocks say so or the kernel marked it NOPAGE, deferred init where the kernel
+  /// defers struct-page init, otherwise unknown.
+  func zeroCause(_ s: Int) -> ZeroSectionCause {
+    func bit(_ b: [UInt64]) -> Bool { s >> 6 < b.count && b[s >> 6] & (1 << UInt64(s & 63)) != 0 }
+    if bit(noPageSections) || offlineSections.map(bit) == true { return .offline }
+    return c.kernel.defersStructPageInit ? .deferredInit : .unknown
+  }
+}
+
+/// All-zero RAM sections of one cause.
+public struct ZeroSections: Sendable, Equatable {
+  public var sections = 0
+  /// RAM PFNs inside them.
+  public var ramPFNs = 0
+  public init(sections: Int = 0, ramPFNs: Int = 0) {
+    self.sections = sections
+    self.ramPFNs = ramPFNs
   }
 }
 

@@ -55,7 +55,7 @@ extension Crosscheck {
     let pmd = ((2 << 20) / snapshot.metadata.pageSize).trailingZeroBitCount
     var deferred = ""
     if c.zeroRAMSections > 0 {
-      deferred = "; \(c.zeroRAMSections) RAM section(s) read all zero (deferred struct-page init, docs/kpageflags.md point 2): pages there are not seen"
+      deferred = "; \(c.zeroRAMSections) RAM section(s) read all zero (\(ZeroSectionCause.allCases.filter { c.zeroSectionCauses[$0] != nil }.map(\.label).joined(separator: " / ")), docs/kpageflags.md point 2): pages there are not seen"
     }
     let race = "a difference means the machine changed while the files were read one after another (docs/kpageflags.md point 8)"
     var checks: [Crosscheck] = []

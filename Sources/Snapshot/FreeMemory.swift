@@ -15,6 +15,8 @@ public struct FreeMemory: Sendable, Equatable {
   /// RAM in whole sections that read zero, and how many such sections.
   public var zeroSectionPages: Int
   public var zeroSections: Int
+  /// The causes of those sections (`ZeroSectionCause` order).
+  public var zeroCauses: [ZeroSectionCause]
   /// RAM reading zero outside those sections (kernel pages without flags, per-CPU lists).
   public var noFlagPages: Int
 
@@ -24,6 +26,7 @@ public struct FreeMemory: Sendable, Equatable {
     self.memFreePages = memFreePages
     zeroSectionPages = c.zeroSectionRAMPFNs
     zeroSections = c.zeroRAMSections
+    zeroCauses = ZeroSectionCause.allCases.filter { c.zeroSectionCauses[$0] != nil }
     noFlagPages = c.noFlagRAMPFNs
   }
 

@@ -33,6 +33,8 @@ extension PageSnapshot {
     // The cgroup map names kpagecgroup's inodes; walked before the kpage files are read,
     // so a cgroup made during the capture is named by inode.
     if others[.kpagecgroup] != nil { texts["cgroups"] = try CgroupMap.live(proc: proc).text }
+    // Which memory blocks are offline tells an all-zero section's cause.
+    if let blocks = try MemoryBlocks.live(sys: sys) { texts["memory-blocks"] = blocks.text }
     var meta = SnapshotMetadata()
     if let u = HostInfo.uname() {
       meta.kernelRelease = u.release

@@ -4,9 +4,10 @@ import PageModel
 /// report's map and `explain`.
 ///
 /// The rules, first match wins (facts from docs/kpageflags.md):
-/// 1. 0: `.zero`. A hole, a section whose struct pages were not initialised (point 2), a
-///    kernel allocation without flags, or a free page on a per-CPU list (point 7); which
-///    one needs the RAM layout, so the caller decides.
+/// 1. 0 or KPF_NOPAGE alone: `.zero`. A hole, a section whose struct pages were not
+///    initialised (point 2), a kernel allocation without flags, or a free page on a
+///    per-CPU list (point 7); which one needs the RAM layout, so the caller decides. NOPAGE
+///    is how kernels up to 6.15 mark a PFN without an online struct page (`KernelDecode`).
 /// 2. HUGE: `.hugetlb`. HUGE is only set on HugeTLB folios, and it comes before every
 ///    other bit because a free HugeTLB page in its pool shows neither BUDDY nor LRU.
 /// 3. BUDDY: `.free`, on every page of a free block (point 7).
@@ -39,7 +40,7 @@ public enum PageClassifier {
   /// The class of one kpageflags word (rules in ``PageClass``).
   @inline(__always)
   public static func classify(_ w: UInt64) -> PageClass {
-    if w == 0 { return .zero }
+    if w == 0 || w == KPF.noPage.mask { return .zero }
     if w & KPF.huge.mask != 0 { return .hugetlb }
     if w & KPF.buddy.mask != 0 { return .free }
     if w & KPF.slab.mask != 0 { return .slab }

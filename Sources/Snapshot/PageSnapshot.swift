@@ -35,11 +35,18 @@ public struct PageSnapshot: Sendable {
   /// `vmstat.after`), verbatim.
   public var texts: [String: String]
   public var metadata: SnapshotMetadata
+  /// The kernel to decode kpageflags as, given by the user (`--kernel`); nil: the
+  /// snapshot's own release decides.
+  public var kernelOverride: KernelDecode?
+
+  /// How this snapshot's kpageflags are read: `kernelOverride`, else the release's.
+  public var kernelDecode: KernelDecode { kernelOverride ?? KernelDecode.of(release: metadata.kernelRelease) }
 
   /// The text files a source may carry, in the order a capture reads and stores them.
   /// The `.after` copies are read right after the kpage files (docs/kpageflags.md point 8).
   public static let textNames = [
     "meminfo", "vmstat", "zoneinfo", "buddyinfo", "iomem", "pagetypeinfo", "slabinfo", "hugepages", "meminfo.after", "vmstat.after", "cgroups",
+    "memory-blocks",
   ]
 
   /// Number of PFNs (the length of kpageflags in words).

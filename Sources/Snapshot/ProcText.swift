@@ -221,6 +221,7 @@ extension PageSnapshot {
     _ = try SnapshotRAM.systemRAM(self)
     _ = try hugepages()
     _ = try cgroupMap()
+    _ = try memoryBlocks()
     if let r = metadata.kernelRelease { try ProcText.kernelRelease(r, path: describePath("kernel-release")) }
   }
 

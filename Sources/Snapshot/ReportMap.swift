@@ -229,8 +229,9 @@ public final class PhysicalMapBuilder {
         hole = sectionNonzero ? 0 : zero
       }
       sectionCells[base + holeIndex] = hole
-      // RAM reading 0: a whole section of it is memory whose struct pages were not
-      // initialised yet (deferred init); elsewhere kernel pages without flags.
+      // RAM reading 0: a whole section of it is memory the kernel shows no struct pages
+      // for (its cause is the census's `zeroSectionCauses`); elsewhere kernel pages
+      // without flags.
       sectionCells[base + zeroRAMIndex] += zero - hole
       cell(at: base)
     }

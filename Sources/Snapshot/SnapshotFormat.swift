@@ -21,8 +21,10 @@ public enum SnapshotFormat {
   public static let magic: [UInt8] = [0x89, 0x4d, 0x44, 0x53, 0x4e, 0x41, 0x50, 0x0a]
   /// The version this build writes; it reads every version from `oldestVersion` to it.
   /// Version 2 added the `cgroups` section (the cgroup map); version 1 files are read as
-  /// before and have no cgroup map.
-  public static let version: UInt32 = 2
+  /// before and have no cgroup map. Version 3 added `memory-blocks` (which memory blocks
+  /// were offline); older files have none, and their all-zero sections' cause is decided
+  /// without it.
+  public static let version: UInt32 = 3
   public static let oldestVersion: UInt32 = 1
   public static let headerSize = 32
   public static let entrySize = 64

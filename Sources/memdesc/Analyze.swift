@@ -12,8 +12,10 @@ extension Memdesc {
         Answers what a real machine's pages are and what describing them costs now and \
         in each era. It reads a SOURCE, this machine with --live (root), or a built-in \
         demonstration with --demo. The census counts RAM and holes, free, slab, \
-        page-table, reserved and HugeTLB pages (HVO fake heads corrected) and folios by \
-        kind and order; the projection costs that population in each era on the \
+        page-table, reserved and HugeTLB pages (HVO fake heads corrected where the \
+        snapshot's kernel shows them: 6.17 to 7.0) and folios by kind and order, and \
+        labels RAM sections that read zero by cause (offline memory, deferred init, \
+        unknown); --kernel decodes the snapshot as another kernel than its release; the projection costs that population in each era on the \
         machine's RAM; the cross-checks set the census beside meminfo, vmstat and \
         buddyinfo; kpagecount gives how often each class's pages are mapped. With --by \
         cgroup it counts the same pages per memory cgroup instead: pages by class, folios \
@@ -25,6 +27,7 @@ extension Memdesc {
           "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --eras classic,memdesc8",
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --top 5",
+          "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap --kernel 7.1",
           "memdesc analyze --demo                  # no root needed",
           "memdesc analyze --live   # needs root",
         ]))

@@ -185,9 +185,27 @@ struct UnknownFlagsOption: ParsableArguments {
     help: "Read kpageflags words with bits that page-types has no name for (27-31, 42-46, 49, 52-60) as they are, instead of refusing the source.")
   var accept = false
 
-  func apply(_ snapshot: PageSnapshot) -> PageSnapshot {
+  @Option(
+    name: .customLong("kernel"), parsing: .unconditional,
+    help: "Decode kpageflags as this kernel does (6.16, 6.18, 7.1, 6.18.44-fc-v595, ...) instead of as the snapshot's kernel release says.")
+  var kernel: String?
+
+  func validate() throws { _ = try decode() }
+
+  /// The `--kernel` decode, nil when not given.
+  func decode() throws -> KernelDecode? {
+    guard let kernel else { return nil }
+    guard let d = KernelDecode(release: kernel) else {
+      throw ValidationError("cannot read --kernel '\(kernel.prefix(80))': expected a kernel version MAJOR.MINOR[.PATCH][-LOCAL] such as 6.16, 7.1 or 6.18.44-fc-v595")
+    }
+    return d
+  }
+
+  func apply(_ snapshot: PageSnapshot) throws -> PageSnapshot {
     snapshot.acceptsUnknownFlags = accept
-    return snapshot
+    var s = snapshot
+    if let d = try decode() { s.kernelOverride = d }
+    return s
   }
 }
 

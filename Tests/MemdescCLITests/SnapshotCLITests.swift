@@ -64,7 +64,7 @@ import Testing
       (["snapshot", "summary", tmp + "/odd"], .failure, "memdesc: error: \(tmp)/odd at offset 8: size 13 bytes is not a multiple of 8 (one u64 per PFN)"),
       (["snapshot", "summary", tmp + "/empty"], .failure, "memdesc: error: \(tmp)/empty: empty file: a kpageflags dump holds one 8-byte word per PFN"),
       (["snapshot", "summary", tmp + "/cut.gz"], .failure, "memdesc: error: \(tmp)/cut.gz at offset 70778: unexpected end of compressed data in gzip member 1 (truncated file?; compressed offset, 18953888 bytes decompressed)"),
-      (["snapshot", "summary", tmp + "/v9.mdsnap"], .failure, "memdesc: error: \(tmp)/v9.mdsnap at offset 8: snapshot format version 9; this memdesc reads versions 1-2 (written by a newer memdesc?)"),
+      (["snapshot", "summary", tmp + "/v9.mdsnap"], .failure, "memdesc: error: \(tmp)/v9.mdsnap at offset 8: snapshot format version 9; this memdesc reads versions 1-3 (written by a newer memdesc?)"),
       (["snapshot", "summary", tmp + "/missing"], .failure, "memdesc: error: \(tmp)/missing: no such file or directory"),
       (["snapshot", "summary", tmp + "/dir"], .failure, "memdesc: error: \(tmp)/dir/kpageflags: is a directory, expected a file"),
       (["snapshot", "summary"], .usage, "Error: give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live"),

@@ -10,7 +10,7 @@ import Testing
   static func le32(_ b: [UInt8], _ at: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(b[at + $1]) << (8 * $1) } }
 
   @Test func versionsArePinned() {
-    #expect(SnapshotFormat.version == 2)
+    #expect(SnapshotFormat.version == 3)
     #expect(SnapshotFormat.oldestVersion == 1)
   }
 
@@ -20,7 +20,7 @@ import Testing
       origin: .live, kpageflags: KPageArray(file: .kpageflags, words: [0, 1 << 12]), kpagecgroup: KPageArray(file: .kpagecgroup, words: [0, 3170]),
       texts: ["cgroups": map.text])
     let (bytes, sections) = try SnapshotFormat.encode(snap)
-    #expect(Self.le32(bytes, 8) == 2)
+    #expect(Self.le32(bytes, 8) == 3)
     #expect(sections.contains { $0.name == "cgroups" && $0.encoding == .bytes })
     let back = try SnapshotFormat.parse(bytes, path: "x.mdsnap")
     #expect(try back.cgroupMap() == map)
@@ -45,8 +45,8 @@ import Testing
 
   @Test func laterVersionsAreRefused() throws {
     var bytes = try SnapshotFormat.encode(try PageSnapshot(origin: .live, kpageflags: KPageArray(file: .kpageflags, words: [0]))).bytes
-    bytes[8] = 3
-    expectSnapshotError(.unsupportedVersion, ["v3.mdsnap at offset 8", "version 3; this memdesc reads versions 1-2"]) { _ = try SnapshotFormat.parse(bytes, path: "v3.mdsnap") }
+    bytes[8] = 4
+    expectSnapshotError(.unsupportedVersion, ["v4.mdsnap at offset 8", "version 4; this memdesc reads versions 1-3"]) { _ = try SnapshotFormat.parse(bytes, path: "v4.mdsnap") }
     bytes[8] = 0
     expectSnapshotError(.unsupportedVersion, ["version 0"]) { _ = try SnapshotFormat.parse(bytes, path: "v0.mdsnap") }
   }

@@ -38,7 +38,7 @@ import Testing
       "13.58 GiB of it on no free list: in the 112 sections that read zero (14.00 GiB of RAM), free but with struct pages not initialised yet (deferred init)",
     ])
     let text = AnalysisOutput.text(a)
-    let head = text.split(separator: "\n").prefix(6).joined(separator: "\n")
+    let head = text.split(separator: "\n").prefix(7).joined(separator: "\n")
     #expect(head.contains("free            " + lines[0]) && head.contains(lines[1]), "\(head)")
   }
 

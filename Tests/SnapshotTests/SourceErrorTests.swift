@@ -66,7 +66,7 @@ import Testing
     var (bytes, _) = try SnapshotFormat.encode(PageSnapshot.open(Fixture.dir("idle")))
     bytes[8] = 7
     let p = try file("v7.mdsnap", bytes)
-    expectSnapshotError(.unsupportedVersion, [p, "at offset 8", "version 7", "reads versions 1-2"]) { _ = try PageSnapshot.open(p) }
+    expectSnapshotError(.unsupportedVersion, [p, "at offset 8", "version 7", "reads versions 1-3"]) { _ = try PageSnapshot.open(p) }
   }
 
   @Test func truncatedSnapshot() throws {
