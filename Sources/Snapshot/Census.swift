@@ -143,13 +143,14 @@ public struct Census: Sendable {
   /// iomem, buddyinfo and hugepages when the snapshot has them. Memory use does not grow
   /// with the snapshot beyond one bit per 128 MiB section. `observer`, when given, sees
   /// the same chunks in the same pass (the report's per-2 MiB map accumulates there).
-  public static func of(_ snapshot: PageSnapshot, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
-    try of(snapshot, systemRAM: SnapshotRAM.systemRAM(snapshot), observer: observer)
+  public static func of(_ snapshot: PageSnapshot, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+    try of(snapshot, systemRAM: SnapshotRAM.systemRAM(snapshot), threads: threads, observer: observer)
   }
 
   /// The census with iomem's System RAM already read (`SnapshotRAM.systemRAM`), so that
-  /// a caller that needs it too reads it once.
-  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+  /// a caller that needs it too reads it once. Without an observer the chunks are
+  /// classified on `threads` threads (see `ParallelCensus`), with the same result.
+  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
     var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
@@ -167,12 +168,21 @@ public struct Census: Sendable {
                     (HugetlbCensus.name(order: pud.trailingZeroBitCount, pageSize: pageSize), pud.trailingZeroBitCount, nil)]
     }
     hugeOrders.sort { $0.order < $1.order }
-    var scanner = CensusScanner(pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount)
-    try snapshot.kpageflags.forEachChunk { start, words in
-      scanner.add(words, startPFN: start)
-      observer?(start, words)
+    let scanner = CensusScanner(pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount)
+    var census: Census
+    let flags = snapshot.kpageflags
+    if let observer {
+      // The observer wants the chunks in PFN order: one scanning thread (and the read-ahead).
+      var one = scanner
+      try flags.forEachChunk { start, words in
+        one.add(words, startPFN: start)
+        observer(start, words)
+      }
+      census = one.finish(hugeOrders: hugeOrders, pageSize: pageSize)
+    } else {
+      var all = try ParallelCensus.scan(flags, scanner, threads: threads)
+      census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     }
-    var census = scanner.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
     return census
   }
@@ -552,3 +562,6 @@ final class SingleClassCache {
     counts.deallocate()
   }
 }
+
+/// Censuses compare whole: the parallel pass must find what the one-thread pass does.
+extension Census: Equatable {}

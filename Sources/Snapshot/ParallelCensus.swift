@@ -1,0 +1,198 @@
+import PageModel
+import Synchronization
+
+/// The census pass on several threads, with exactly the counts of the one-thread pass.
+///
+/// Each worker scans whole chunks into its own ``CensusScanner`` (counts only add up, so
+/// the workers' totals are summed at the end). What does not split is the state carried
+/// from run to run: a compound folio whose tails run on into the next chunk, an orphan
+/// tail that is one only because no head was in flight, a stretch of HVO fake-head runs.
+/// So a worker starts its chunk at the chunk's first *seam*, a PFN where that state is
+/// empty whatever came before (`CensusScanner.seam`), and hands back the words before it
+/// (as runs) with whatever it left in flight at the chunk's end. A merger takes the chunks
+/// in PFN order: it feeds a chunk's leading runs to the state carried from the chunk
+/// before, closes that state at the seam and carries the chunk's own in-flight state on.
+/// A chunk without a seam (inside a 1 GiB HVO page, say) is all leading runs and is
+/// scanned by the merger. Memory: one scanner per worker, and the leading runs of the
+/// chunks finished out of order (a few, as workers take chunks in increasing order).
+enum ParallelCensus {
+  /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
+  /// a scanner ready for `finish`, holding what the one-thread pass would.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int) throws -> CensusScanner {
+    let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
+    guard workers > 1 else {
+      var one = proto
+      try flags.forEachChunk { start, words in one.add(words, startPFN: start) }
+      return one
+    }
+    let merge = Merger(proto)
+    let parts = PerWorker(count: workers) { proto.empty() }
+    let chunkWords = flags.chunkWords
+    try flags.forEachChunkConcurrently(threads: workers) { worker, start, words in
+      var lead = ChunkLead(chunk: start / chunkWords)
+      parts.update(worker) { scanner in
+        let seam = CensusScanner.seam(words, startPFN: start)
+        lead.record(words, startPFN: start, upTo: seam)
+        if seam < words.count {
+          lead.hasSeam = true
+          scanner.add(UnsafeBufferPointer(rebasing: words[seam...]), startPFN: start + seam)
+          lead.open = scanner.takeOpen()
+        }
+      }
+      merge.add(lead)
+    }
+    var total = merge.finish()
+    for part in parts.all { total.absorb(part) }
+    return total
+  }
+
+  /// What a worker hands the merger for one chunk: the runs before its seam, and the
+  /// state its scanner left in flight at the chunk's end.
+  struct ChunkLead: Sendable {
+    let chunk: Int
+    var words: [UInt64] = []
+    var pfns: [Int] = []
+    var lengths: [Int] = []
+    var hasSeam = false
+    var open = CensusScanner.Open()
+
+    init(chunk: Int) { self.chunk = chunk }
+
+    mutating func record(_ w: UnsafeBufferPointer<UInt64>, startPFN: Int, upTo end: Int) {
+      guard let p = w.baseAddress else { return }
+      var i = 0
+      while i < end {
+        let j = min(end, KPageRuns.end(p, from: i, count: end))
+        words.append(p[i])
+        pfns.append(startPFN + i)
+        lengths.append(j - i)
+        i = j
+      }
+    }
+  }
+
+  /// The scanner that carries in-flight state from chunk to chunk, fed in chunk order.
+  final class Merger: @unchecked Sendable {
+    /// Only touched under the lock.
+    struct State: @unchecked Sendable {
+      var carry: CensusScanner
+      var next = 0
+      var waiting: [Int: ChunkLead] = [:]
+    }
+    let state: Mutex<State>
+
+    init(_ proto: CensusScanner) { state = Mutex(State(carry: proto.empty())) }
+
+    func add(_ lead: ChunkLead) {
+      state.withLock { s in
+        s.waiting[lead.chunk] = lead
+        while let l = s.waiting.removeValue(forKey: s.next) {
+          for k in 0..<l.words.count { s.carry.run(l.words[k], l.pfns[k], l.lengths[k]) }
+          if l.hasSeam {
+            s.carry.closeOpen()
+            s.carry.adopt(l.open)
+          }
+          s.next += 1
+        }
+      }
+    }
+
+    func finish() -> CensusScanner {
+      state.withLock { s in
+        precondition(s.waiting.isEmpty, "census chunks missing before \(s.next)")
+        return s.carry
+      }
+    }
+  }
+}
+
+extension CensusScanner {
+  /// A scanner with the same parameters, nothing counted and its own cache.
+  func empty() -> CensusScanner {
+    CensusScanner(pfns: c.pfns, ram: ram, hugeOrders: hugeOrders, pmdOrder: pmdOrder)
+  }
+
+  /// The state a scan carries from one run to the next: the compound folio and the HVO
+  /// stretch in flight.
+  struct Open: Sendable {
+    var headPFN = -1
+    var headWord: UInt64 = 0
+    var tailWord: UInt64 = 0
+    var headLength = 0
+    var hvoStart = -1
+    var hvoEnd = -1
+    var hvoWord: UInt64 = 0
+  }
+
+  /// The index of the first word of `words` (PFN `startPFN` onwards) at which the scan's
+  /// in-flight state is closed whatever came before, or `words.count` if there is none.
+  /// Such a word has no TAIL bit (so it extends no compound and is no orphan) and, if it
+  /// is a HugeTLB head, cannot continue an HVO stretch: it is not 64-aligned, or the word
+  /// 64 PFNs before it, the head of the stretch's last run, differs from it.
+  static func seam(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int) -> Int {
+    guard let p = words.baseAddress else { return 0 }
+    let stride = PageClassifier.hvoFakeHeadStride
+    for i in 0..<words.count {
+      let w = p[i]
+      if w & Self.tail != 0 { continue }
+      if w & Self.head == 0 || w & KPF.huge.mask == 0 || (startPFN + i) & (stride - 1) != 0 { return i }
+      if i >= stride && p[i - stride] != w { return i }
+    }
+    return words.count
+  }
+
+  /// Hands over the in-flight state and forgets it (the scanner's counts stay).
+  mutating func takeOpen() -> Open {
+    let o = Open(headPFN: headPFN, headWord: headWord, tailWord: tailWord, headLength: headLength, hvoStart: hvoStart, hvoEnd: hvoEnd, hvoWord: hvoWord)
+    headPFN = -1
+    hvoStart = -1
+    return o
+  }
+
+  /// Takes over in-flight state handed over by `takeOpen`; nothing may be in flight.
+  mutating func adopt(_ o: Open) {
+    headPFN = o.headPFN
+    headWord = o.headWord
+    tailWord = o.tailWord
+    headLength = o.headLength
+    hvoStart = o.hvoStart
+    hvoEnd = o.hvoEnd
+    hvoWord = o.hvoWord
+  }
+
+  /// Counts the compound folio and the HVO stretch in flight, as a seam would.
+  mutating func closeOpen() {
+    if headPFN >= 0 {
+      compound(headWord, headPFN, headLength)
+      headPFN = -1
+    }
+    closeStretch()
+  }
+
+  /// Adds the counts of `o`, a scanner of other PFNs with nothing in flight.
+  mutating func absorb(_ o: CensusScanner) {
+    precondition(o.headPFN < 0 && o.hvoStart < 0, "absorbing a scanner with a folio in flight")
+    c.zeroPFNs += o.c.zeroPFNs
+    c.zeroRAMPFNs += o.c.zeroRAMPFNs
+    c.buddyPages += o.c.buddyPages
+    c.slabPages += o.c.slabPages
+    c.slabSpuriousAnonPages += o.c.slabSpuriousAnonPages
+    c.slabSpuriousKSMPages += o.c.slabSpuriousKSMPages
+    c.pgtablePages += o.c.pgtablePages
+    c.reservedPages += o.c.reservedPages
+    c.zeroPagePages += o.c.zeroPagePages
+    c.offlinePages += o.c.offlinePages
+    c.hugetlbHeadPFNs += o.c.hugetlbHeadPFNs
+    c.hugetlbAmbiguousBlocks += o.c.hugetlbAmbiguousBlocks
+    c.irregularCompoundPages += o.c.irregularCompoundPages
+    c.orphanTailPages += o.c.orphanTailPages
+    for k in 0..<nonzeroSections.count { nonzeroSections[k] |= o.nonzeroSections[k] }
+    for k in 0..<folioCounts.count { folioCounts[k] &+= o.folioCounts[k] }
+    for k in 0..<slabCounts.count { slabCounts[k] &+= o.slabCounts[k] }
+    for k in 0..<PageClass.allCases.count { singles.counts[k] &+= o.singles.counts[k] }
+    for (order, n) in o.hugeFolios { hugeFolios[order, default: 0] += n }
+    for (order, n) in o.hugeOptimized { hugeOptimized[order, default: 0] += n }
+    for (order, bits) in o.hugeZoneBits { hugeZoneBits[order, default: 0] |= bits }
+    ambiguousZoneBits |= o.ambiguousZoneBits
+  }
+}
