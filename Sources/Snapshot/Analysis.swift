@@ -57,7 +57,7 @@ public struct SnapshotAnalysis: Sendable {
     // kpagecount is read in the census's pass, chunk by chunk beside kpageflags.
     let mapcounts = try MapcountCensus.Builder(snapshot)
     var mapcountError: (any Error)?
-    // Without anything else to feed, the census classifies on every core.
+    // Without anything else to feed, the census passes no observer (no ordered hand-off).
     let census = try Census.of(snapshot, systemRAM: systemRAM, observer: observer == nil && mapcounts == nil ? nil : { start, words in
       observer?(start, words)
       guard let mapcounts, mapcountError == nil else { return }

@@ -148,8 +148,9 @@ public struct Census: Sendable {
   }
 
   /// The census with iomem's System RAM already read (`SnapshotRAM.systemRAM`), so that
-  /// a caller that needs it too reads it once. Without an observer the chunks are
-  /// classified on `threads` threads (see `ParallelCensus`), with the same result.
+  /// a caller that needs it too reads it once. The chunks are classified on `threads`
+  /// threads (see `ParallelCensus`), with the result of one; the observer still sees them
+  /// in PFN order, one call at a time.
   public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
@@ -170,19 +171,8 @@ public struct Census: Sendable {
     hugeOrders.sort { $0.order < $1.order }
     let scanner = CensusScanner(pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount)
     var census: Census
-    let flags = snapshot.kpageflags
-    if let observer {
-      // The observer wants the chunks in PFN order: one scanning thread (and the read-ahead).
-      var one = scanner
-      try flags.forEachChunk { start, words in
-        one.add(words, startPFN: start)
-        observer(start, words)
-      }
-      census = one.finish(hugeOrders: hugeOrders, pageSize: pageSize)
-    } else {
-      var all = try ParallelCensus.scan(flags, scanner, threads: threads)
-      census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)
-    }
+    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer)
+    census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
     return census
   }

@@ -186,16 +186,21 @@ public final class KPageArray: @unchecked Sendable {
     try Parallel.forEach(
       count: chunkCount, threads: isSequential ? 1 : threads, bufferWords: chunkWords
     ) { worker, i, buffer in
-      let r = chunkRange(i)
-      if case .memory(let store) = backing {
-        let words = UnsafeBufferPointer(rebasing: store.words[r])
-        try check(words, start: r.lowerBound)
-        try body(worker, r.lowerBound, words)
-      } else {
-        try read(r, into: buffer)
-        try body(worker, r.lowerBound, UnsafeBufferPointer(start: buffer, count: r.count))
-      }
+      try body(worker, chunkRange(i).lowerBound, chunk(i, scratch: buffer))
     }
+  }
+
+  /// The checked words of chunk `i`: in place for words in memory, else read into
+  /// `scratch` (`chunkWords` long).
+  func chunk(_ i: Int, scratch: UnsafeMutablePointer<UInt64>) throws -> UnsafeBufferPointer<UInt64> {
+    let r = chunkRange(i)
+    if case .memory(let store) = backing {
+      let words = UnsafeBufferPointer(rebasing: store.words[r])
+      try check(words, start: r.lowerBound)
+      return words
+    }
+    try read(r, into: scratch)
+    return UnsafeBufferPointer(start: scratch, count: r.count)
   }
 }
 

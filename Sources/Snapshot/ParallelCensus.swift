@@ -1,6 +1,12 @@
 import PageModel
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// The census pass on several threads, with exactly the counts of the one-thread pass.
 ///
 /// Each worker scans whole chunks into its own ``CensusScanner`` (counts only add up, so
@@ -16,20 +22,37 @@ import Synchronization
 /// scanned by the merger. Memory: one scanner per worker, and the leading runs of the
 /// chunks finished out of order (a few, as workers take chunks in increasing order).
 enum ParallelCensus {
+  typealias Observer = (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
+
   /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
-  /// a scanner ready for `finish`, holding what the one-thread pass would.
-  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int) throws -> CensusScanner {
+  /// a scanner ready for `finish`, holding what the one-thread pass would. `observer`,
+  /// when given, gets every chunk in PFN order, one call at a time: a worker that has
+  /// scanned its chunk waits for the chunk before it to be observed, so the census of
+  /// one chunk overlaps the observer's work on the one before.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil) throws -> CensusScanner {
     let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
     guard workers > 1 else {
       var one = proto
-      try flags.forEachChunk { start, words in one.add(words, startPFN: start) }
+      try flags.forEachChunk { start, words in
+        one.add(words, startPFN: start)
+        observer?(start, words)
+      }
       return one
     }
     let merge = Merger(proto)
     let parts = PerWorker(count: workers) { proto.empty() }
-    let chunkWords = flags.chunkWords
-    try flags.forEachChunkConcurrently(threads: workers) { worker, start, words in
-      var lead = ChunkLead(chunk: start / chunkWords)
+    let turns = observer.map { Turns($0) }
+    defer { turns?.abort() }
+    try Parallel.forEach(count: flags.chunkCount, threads: workers, bufferWords: flags.chunkWords) { worker, chunk, buffer in
+      let words: UnsafeBufferPointer<UInt64>
+      do {
+        words = try flags.chunk(chunk, scratch: buffer)
+      } catch {
+        turns?.abort()  // no later chunk may wait for this one
+        throw error
+      }
+      let start = flags.chunkRange(chunk).lowerBound
+      var lead = ChunkLead(chunk: chunk)
       parts.update(worker) { scanner in
         let seam = CensusScanner.seam(words, startPFN: start)
         lead.record(words, startPFN: start, upTo: seam)
@@ -40,10 +63,54 @@ enum ParallelCensus {
         }
       }
       merge.add(lead)
+      turns?.observe(chunk, start, words)
     }
     var total = merge.finish()
     for part in parts.all { total.absorb(part) }
     return total
+  }
+
+  /// Hands chunks to an observer in chunk order from several threads: `observe(i, ...)`
+  /// waits until chunk i - 1 was observed. After `abort` nobody waits (a chunk failed).
+  final class Turns: @unchecked Sendable {
+    let observer: Observer
+    let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    var next = 0
+    var aborted = false
+
+    init(_ observer: @escaping Observer) {
+      self.observer = observer
+      pthread_mutex_init(lock, nil)
+      pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+      pthread_cond_destroy(changed)
+      pthread_mutex_destroy(lock)
+      lock.deallocate()
+      changed.deallocate()
+    }
+
+    func observe(_ chunk: Int, _ start: Int, _ words: UnsafeBufferPointer<UInt64>) {
+      pthread_mutex_lock(lock)
+      while next != chunk && !aborted { pthread_cond_wait(changed, lock) }
+      let go = !aborted
+      pthread_mutex_unlock(lock)
+      guard go else { return }
+      observer(start, words)
+      pthread_mutex_lock(lock)
+      next = chunk + 1
+      pthread_cond_broadcast(changed)
+      pthread_mutex_unlock(lock)
+    }
+
+    func abort() {
+      pthread_mutex_lock(lock)
+      aborted = true
+      pthread_cond_broadcast(changed)
+      pthread_mutex_unlock(lock)
+    }
   }
 
   /// What a worker hands the merger for one chunk: the runs before its seam, and the
