@@ -40,7 +40,9 @@ enum ParallelCensus {
       return one
     }
     let merge = Merger(proto)
-    let parts = PerWorker(count: workers) { proto.empty() }
+    // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
+    // by side in one array would share cache lines that both workers write on every run.
+    let parts = PerWorker<CensusScanner?>(count: workers) { proto.empty() }
     let turns = observer.map { Turns($0) }
     defer { turns?.abort() }
     try Parallel.forEach(count: flags.chunkCount, threads: workers, bufferWords: flags.chunkWords) { worker, chunk, buffer in
@@ -53,7 +55,9 @@ enum ParallelCensus {
       }
       let start = flags.chunkRange(chunk).lowerBound
       var lead = ChunkLead(chunk: chunk)
-      parts.update(worker) { scanner in
+      parts.update(worker) { slot in
+        var scanner = slot!
+        slot = nil  // the only reference left: no copy on write
         let seam = CensusScanner.seam(words, startPFN: start)
         lead.record(words, startPFN: start, upTo: seam)
         if seam < words.count {
@@ -61,12 +65,13 @@ enum ParallelCensus {
           scanner.add(UnsafeBufferPointer(rebasing: words[seam...]), startPFN: start + seam)
           lead.open = scanner.takeOpen()
         }
+        slot = scanner
       }
       merge.add(lead)
       turns?.observe(chunk, start, words)
     }
     var total = merge.finish()
-    for part in parts.all { total.absorb(part) }
+    for case let part? in parts.all { total.absorb(part) }
     return total
   }
 
