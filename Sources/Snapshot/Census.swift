@@ -178,12 +178,26 @@ public struct Census: Sendable {
   }
 }
 
+/// The state the census scan carries from one run to the next.
+struct CensusOpenState: Sendable {
+  // The compound folio in flight.
+  var headPFN = -1
+  var headWord: UInt64 = 0
+  var tailWord: UInt64 = 0
+  var headLength = 0
+  // The HVO stretch in flight: consecutive 64-PFN (head + 63 tails) runs of one word.
+  var hvoStart = -1
+  var hvoEnd = -1
+  var hvoWord: UInt64 = 0
+}
+
 /// The single pass behind `Census.of`: runs of equal words, one compound folio in
 /// flight (a head and the tails that follow with its flags), and one stretch of HVO
 /// fake-head runs in flight.
 struct CensusScanner {
   static let head = KPF.compoundHead.mask, tail = KPF.compoundTail.mask
   static let sectionShift = Kernel.pfnSectionShift
+  typealias Open = CensusOpenState
 
   var c = Census()
   let ram: [PFNRange]?
@@ -194,16 +208,8 @@ struct CensusScanner {
   var nonzeroSections: [UInt64]
   var ramIndex = 0
 
-  // The compound folio in flight.
-  var headPFN = -1
-  var headWord: UInt64 = 0
-  var tailWord: UInt64 = 0
-  var headLength = 0
-
-  // The HVO stretch in flight: consecutive 64-PFN (head + 63 tails) runs of one word.
-  var hvoStart = -1
-  var hvoEnd = -1
-  var hvoWord: UInt64 = 0
+  /// The compound folio and the HVO stretch in flight.
+  var open = Open()
   // HugeTLB folios by order: all, HVO-optimised; zone bits by order; ambiguous blocks' zone bits.
   var hugeFolios: [Int: Int] = [:]
   var hugeOptimized: [Int: Int] = [:]
@@ -243,13 +249,13 @@ struct CensusScanner {
 
   @inline(__always)
   mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {
-    if headPFN >= 0 {
-      if w == tailWord && pfn == headPFN &+ headLength {
-        headLength &+= n
+    if open.headPFN >= 0 {
+      if w == open.tailWord && pfn == open.headPFN &+ open.headLength {
+        open.headLength &+= n
         return
       }
-      compound(headWord, headPFN, headLength)
-      headPFN = -1
+      compound(open.headWord, open.headPFN, open.headLength)
+      open.headPFN = -1
     }
     if w == 0 {
       zero(pfn, n)
@@ -259,10 +265,10 @@ struct CensusScanner {
     if w & Self.head != 0 {
       // Heads never repeat in a well-formed array; each but the last has no tails.
       for k in 0..<(n - 1) { compound(w, pfn + k, 1) }
-      headPFN = pfn + n - 1
-      headWord = w
-      tailWord = PageClassifier.tailWord(ofHead: w)
-      headLength = 1
+      open.headPFN = pfn + n - 1
+      open.headWord = w
+      open.tailWord = PageClassifier.tailWord(ofHead: w)
+      open.headLength = 1
       return
     }
     if w & Self.tail != 0 {
@@ -402,14 +408,14 @@ struct CensusScanner {
     c.hugetlbHeadPFNs += 1
     let fake = PageClassifier.hvoFakeHeadStride
     if length == fake && pfn & (fake - 1) == 0 && (hugeOrders.first ?? 0) > 6 {
-      if hvoStart >= 0 && pfn == hvoEnd && w == hvoWord {
-        hvoEnd += fake
+      if open.hvoStart >= 0 && pfn == open.hvoEnd && w == open.hvoWord {
+        open.hvoEnd += fake
         return
       }
       closeStretch()
-      hvoStart = pfn
-      hvoEnd = pfn + fake
-      hvoWord = w
+      open.hvoStart = pfn
+      open.hvoEnd = pfn + fake
+      open.hvoWord = w
       return
     }
     closeStretch()
@@ -427,10 +433,10 @@ struct CensusScanner {
   /// kpageflags look the same); such blocks are counted apart and split by the pools'
   /// counts at the end.
   mutating func closeStretch() {
-    guard hvoStart >= 0 else { return }
-    var x = hvoStart
-    let end = hvoEnd
-    hvoStart = -1
+    guard open.hvoStart >= 0 else { return }
+    var x = open.hvoStart
+    let end = open.hvoEnd
+    open.hvoStart = -1
     let largest = hugeOrders.last!
     while x < end {
       var placed = false
@@ -457,7 +463,7 @@ struct CensusScanner {
   }
 
   mutating func finish(hugeOrders pools: [(name: String, order: Int, pool: Int?)], pageSize: Int) -> Census {
-    if headPFN >= 0 { compound(headWord, headPFN, headLength); headPFN = -1 }
+    if open.headPFN >= 0 { compound(open.headWord, open.headPFN, open.headLength); open.headPFN = -1 }
     closeStretch()
     foldSingles()
     for kind in CensusFolioKind.allCases {

@@ -126,7 +126,7 @@ enum ParallelCensus {
     var pfns: [Int] = []
     var lengths: [Int] = []
     var hasSeam = false
-    var open = CensusScanner.Open()
+    var open = CensusOpenState()
 
     init(chunk: Int) { self.chunk = chunk }
 
@@ -184,18 +184,6 @@ extension CensusScanner {
     CensusScanner(pfns: c.pfns, ram: ram, hugeOrders: hugeOrders, pmdOrder: pmdOrder)
   }
 
-  /// The state a scan carries from one run to the next: the compound folio and the HVO
-  /// stretch in flight.
-  struct Open: Sendable {
-    var headPFN = -1
-    var headWord: UInt64 = 0
-    var tailWord: UInt64 = 0
-    var headLength = 0
-    var hvoStart = -1
-    var hvoEnd = -1
-    var hvoWord: UInt64 = 0
-  }
-
   /// The index of the first word of `words` (PFN `startPFN` onwards) at which the scan's
   /// in-flight state is closed whatever came before, or `words.count` if there is none.
   /// Such a word has no TAIL bit (so it extends no compound and is no orphan) and, if it
@@ -215,35 +203,25 @@ extension CensusScanner {
 
   /// Hands over the in-flight state and forgets it (the scanner's counts stay).
   mutating func takeOpen() -> Open {
-    let o = Open(headPFN: headPFN, headWord: headWord, tailWord: tailWord, headLength: headLength, hvoStart: hvoStart, hvoEnd: hvoEnd, hvoWord: hvoWord)
-    headPFN = -1
-    hvoStart = -1
-    return o
+    defer { open = Open() }
+    return open
   }
 
   /// Takes over in-flight state handed over by `takeOpen`; nothing may be in flight.
-  mutating func adopt(_ o: Open) {
-    headPFN = o.headPFN
-    headWord = o.headWord
-    tailWord = o.tailWord
-    headLength = o.headLength
-    hvoStart = o.hvoStart
-    hvoEnd = o.hvoEnd
-    hvoWord = o.hvoWord
-  }
+  mutating func adopt(_ o: Open) { open = o }
 
   /// Counts the compound folio and the HVO stretch in flight, as a seam would.
   mutating func closeOpen() {
-    if headPFN >= 0 {
-      compound(headWord, headPFN, headLength)
-      headPFN = -1
+    if open.headPFN >= 0 {
+      compound(open.headWord, open.headPFN, open.headLength)
+      open.headPFN = -1
     }
     closeStretch()
   }
 
   /// Adds the counts of `o`, a scanner of other PFNs with nothing in flight.
   mutating func absorb(_ o: CensusScanner) {
-    precondition(o.headPFN < 0 && o.hvoStart < 0, "absorbing a scanner with a folio in flight")
+    precondition(o.open.headPFN < 0 && o.open.hvoStart < 0, "absorbing a scanner with a folio in flight")
     c.zeroPFNs += o.c.zeroPFNs
     c.zeroRAMPFNs += o.c.zeroRAMPFNs
     c.buddyPages += o.c.buddyPages
