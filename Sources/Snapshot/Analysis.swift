@@ -57,11 +57,12 @@ public struct SnapshotAnalysis: Sendable {
     // kpagecount is read in the census's pass, chunk by chunk beside kpageflags.
     let mapcounts = try MapcountCensus.Builder(snapshot)
     var mapcountError: (any Error)?
-    let census = try Census.of(snapshot, systemRAM: systemRAM) { start, words in
+    // Without anything else to feed, the census passes no observer (no ordered hand-off).
+    let census = try Census.of(snapshot, systemRAM: systemRAM, observer: observer == nil && mapcounts == nil ? nil : { start, words in
       observer?(start, words)
       guard let mapcounts, mapcountError == nil else { return }
       do { try mapcounts.add(startPFN: start, words) } catch { mapcountError = error }
-    }
+    })
     if let mapcountError { throw mapcountError }
     let layout = try census.ram.layout(path: snapshot.kpageflags.path)
     let population = census.population()

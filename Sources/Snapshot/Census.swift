@@ -155,13 +155,15 @@ public struct Census: Sendable {
   /// iomem, buddyinfo and hugepages when the snapshot has them. Memory use does not grow
   /// with the snapshot beyond one bit per 128 MiB section. `observer`, when given, sees
   /// the same chunks in the same pass (the report's per-2 MiB map accumulates there).
-  public static func of(_ snapshot: PageSnapshot, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
-    try of(snapshot, systemRAM: SnapshotRAM.systemRAM(snapshot), observer: observer)
+  public static func of(_ snapshot: PageSnapshot, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+    try of(snapshot, systemRAM: SnapshotRAM.systemRAM(snapshot), threads: threads, observer: observer)
   }
 
   /// The census with iomem's System RAM already read (`SnapshotRAM.systemRAM`), so that
-  /// a caller that needs it too reads it once.
-  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+  /// a caller that needs it too reads it once. The chunks are classified on `threads`
+  /// threads (see `ParallelCensus`), with the result of one; the observer still sees them
+  /// in PFN order, one call at a time.
+  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
     var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
@@ -181,14 +183,11 @@ public struct Census: Sendable {
     hugeOrders.sort { $0.order < $1.order }
     let decode = snapshot.kernelDecode
     let sections = (snapshot.pfnCount + (1 << CensusScanner.sectionShift) - 1) >> CensusScanner.sectionShift
-    var scanner = CensusScanner(
+    let scanner = CensusScanner(
       pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount,
       decode: decode, offlineSections: try snapshot.memoryBlocks()?.offlineSections(sectionCount: sections))
-    try snapshot.kpageflags.forEachChunk { start, words in
-      scanner.add(words, startPFN: start)
-      observer?(start, words)
-    }
-    var census = scanner.finish(hugeOrders: hugeOrders, pageSize: pageSize)
+    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer)
+    var census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     // Where the kernel cannot show HVO in kpageflags, the sysctl is the only witness: with
     // it on, every huge page is taken as optimised (one allocated before it was set is not).
     if !decode.showsFakeHeads, pools?.optimizeVmemmap == 1 {
@@ -200,6 +199,19 @@ public struct Census: Sendable {
   }
 }
 
+/// The state the census scan carries from one run to the next.
+struct CensusOpenState: Sendable {
+  // The compound folio in flight.
+  var headPFN = -1
+  var headWord: UInt64 = 0
+  var tailWord: UInt64 = 0
+  var headLength = 0
+  // The HVO stretch in flight: consecutive 64-PFN (head + 63 tails) runs of one word.
+  var hvoStart = -1
+  var hvoEnd = -1
+  var hvoWord: UInt64 = 0
+}
+
 /// The single pass behind `Census.of`: runs of equal words, one compound folio in
 /// flight (a head and the tails that follow with its flags), and one stretch of HVO
 /// fake-head runs in flight.
@@ -207,6 +219,7 @@ struct CensusScanner {
   static let head = KPF.compoundHead.mask, tail = KPF.compoundTail.mask
   static let sectionShift = Kernel.pfnSectionShift
   static let noPage = KPF.noPage.mask
+  typealias Open = CensusOpenState
 
   var c = Census()
   let ram: [PFNRange]?
@@ -217,16 +230,8 @@ struct CensusScanner {
   var nonzeroSections: [UInt64]
   var ramIndex = 0
 
-  // The compound folio in flight.
-  var headPFN = -1
-  var headWord: UInt64 = 0
-  var tailWord: UInt64 = 0
-  var headLength = 0
-
-  // The HVO stretch in flight: consecutive 64-PFN (head + 63 tails) runs of one word.
-  var hvoStart = -1
-  var hvoEnd = -1
-  var hvoWord: UInt64 = 0
+  /// The compound folio and the HVO stretch in flight.
+  var open = Open()
   // HugeTLB folios by order: all, HVO-optimised; zone bits by order; ambiguous blocks' zone bits.
   var hugeFolios: [Int: Int] = [:]
   var hugeOptimized: [Int: Int] = [:]
@@ -276,15 +281,15 @@ struct CensusScanner {
 
   @inline(__always)
   mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {
-    if headPFN >= 0 {
-      if w == tailWord && pfn == headPFN &+ headLength {
+    if open.headPFN >= 0 {
+      if w == open.tailWord && pfn == open.headPFN &+ open.headLength {
         // Tails can run into later sections (a 1 GiB page spans 8): they are non-zero too.
         markNonzero(pfn, n)
-        headLength &+= n
+        open.headLength &+= n
         return
       }
-      compound(headWord, headPFN, headLength)
-      headPFN = -1
+      compound(open.headWord, open.headPFN, open.headLength)
+      open.headPFN = -1
     }
     if w == 0 {
       zero(pfn, n)
@@ -298,10 +303,10 @@ struct CensusScanner {
     if w & Self.head != 0 {
       // Heads never repeat in a well-formed array; each but the last has no tails.
       for k in 0..<(n - 1) { compound(w, pfn + k, 1) }
-      headPFN = pfn + n - 1
-      headWord = w
-      tailWord = PageClassifier.tailWord(ofHead: w)
-      headLength = 1
+      open.headPFN = pfn + n - 1
+      open.headWord = w
+      open.tailWord = PageClassifier.tailWord(ofHead: w)
+      open.headLength = 1
       return
     }
     if w & Self.tail != 0 {
@@ -450,14 +455,14 @@ struct CensusScanner {
     c.hugetlbHeadPFNs += 1
     let fake = PageClassifier.hvoFakeHeadStride
     if fakeHeads && length == fake && pfn & (fake - 1) == 0 && (hugeOrders.first ?? 0) > 6 {
-      if hvoStart >= 0 && pfn == hvoEnd && w == hvoWord {
-        hvoEnd += fake
+      if open.hvoStart >= 0 && pfn == open.hvoEnd && w == open.hvoWord {
+        open.hvoEnd += fake
         return
       }
       closeStretch()
-      hvoStart = pfn
-      hvoEnd = pfn + fake
-      hvoWord = w
+      open.hvoStart = pfn
+      open.hvoEnd = pfn + fake
+      open.hvoWord = w
       return
     }
     closeStretch()
@@ -475,10 +480,10 @@ struct CensusScanner {
   /// kpageflags look the same); such blocks are counted apart and split by the pools'
   /// counts at the end.
   mutating func closeStretch() {
-    guard hvoStart >= 0 else { return }
-    var x = hvoStart
-    let end = hvoEnd
-    hvoStart = -1
+    guard open.hvoStart >= 0 else { return }
+    var x = open.hvoStart
+    let end = open.hvoEnd
+    open.hvoStart = -1
     let largest = hugeOrders.last!
     while x < end {
       var placed = false
@@ -505,7 +510,7 @@ struct CensusScanner {
   }
 
   mutating func finish(hugeOrders pools: [(name: String, order: Int, pool: Int?)], pageSize: Int) -> Census {
-    if headPFN >= 0 { compound(headWord, headPFN, headLength); headPFN = -1 }
+    if open.headPFN >= 0 { compound(open.headWord, open.headPFN, open.headLength); open.headPFN = -1 }
     closeStretch()
     foldSingles()
     for kind in CensusFolioKind.allCases {
@@ -625,3 +630,6 @@ final class SingleClassCache {
     counts.deallocate()
   }
 }
+
+/// Censuses compare whole: the parallel pass must find what the one-thread pass does.
+extension Census: Equatable {}

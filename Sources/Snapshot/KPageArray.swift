@@ -97,14 +97,14 @@ public final class KPageArray: @unchecked Sendable {
   }
 
   /// An array over words already in memory (for tests and tools).
-  public convenience init(file: KPageFile, words: [UInt64], path: String = "<memory>") {
+  public convenience init(file: KPageFile, words: [UInt64], path: String = "<memory>", chunkWords: Int = 1 << 20) {
     let store = ByteStore(capacity: words.count * 8)
     words.withUnsafeBytes {
       store.base.copyMemory(
         from: $0.baseAddress ?? UnsafeRawPointer(store.base), byteCount: $0.count)
     }
     store.count = words.count * 8
-    self.init(file: file, path: path, count: words.count, backing: .memory(store))
+    self.init(file: file, path: path, count: words.count, chunkWords: max(1, chunkWords), backing: .memory(store))
   }
 
   /// Reads the words of `pfns` into `dst`, checked against `refusedBits`.
@@ -186,16 +186,21 @@ public final class KPageArray: @unchecked Sendable {
     try Parallel.forEach(
       count: chunkCount, threads: isSequential ? 1 : threads, bufferWords: chunkWords
     ) { worker, i, buffer in
-      let r = chunkRange(i)
-      if case .memory(let store) = backing {
-        let words = UnsafeBufferPointer(rebasing: store.words[r])
-        try check(words, start: r.lowerBound)
-        try body(worker, r.lowerBound, words)
-      } else {
-        try read(r, into: buffer)
-        try body(worker, r.lowerBound, UnsafeBufferPointer(start: buffer, count: r.count))
-      }
+      try body(worker, chunkRange(i).lowerBound, chunk(i, scratch: buffer))
     }
+  }
+
+  /// The checked words of chunk `i`: in place for words in memory, else read into
+  /// `scratch` (`chunkWords` long).
+  func chunk(_ i: Int, scratch: UnsafeMutablePointer<UInt64>) throws -> UnsafeBufferPointer<UInt64> {
+    let r = chunkRange(i)
+    if case .memory(let store) = backing {
+      let words = UnsafeBufferPointer(rebasing: store.words[r])
+      try check(words, start: r.lowerBound)
+      return words
+    }
+    try read(r, into: scratch)
+    return UnsafeBufferPointer(start: scratch, count: r.count)
   }
 }
 
@@ -208,8 +213,9 @@ public enum Parallel {
 
   /// Runs `body(worker, item, buffer)` for every item in `0..<count` on `threads`
   /// threads. Items are handed out in increasing order from a shared counter; each worker
-  /// has its own scratch buffer of `bufferWords` words. The first error wins: the others
-  /// stop taking items and the error is rethrown.
+  /// has its own scratch buffer of `bufferWords` words. After an error no worker takes a
+  /// new item, and the error of the lowest failed item is rethrown: the one a pass on one
+  /// thread would have met first (the items before it were all handed out already).
   public static func forEach(
     count: Int, threads: Int, bufferWords: Int = 1 << 20,
     _ body:
@@ -227,7 +233,7 @@ public enum Parallel {
           do {
             try body(worker, item, buffer)
           } catch {
-            shared.failure.withLock { if $0 == nil { $0 = error } }
+            shared.failure.withLock { if $0 == nil || item < $0!.item { $0 = (item, error) } }
             shared.failed.store(true, ordering: .relaxed)
             return
           }
@@ -239,14 +245,14 @@ public enum Parallel {
         DispatchQueue.concurrentPerform(iterations: workers, execute: run)
       }
     }
-    if let error = shared.failure.withLock({ $0 }) { throw error }
+    if let failure = shared.failure.withLock({ $0 }) { throw failure.error }
   }
 }
 
 final class ParallelState: Sendable {
   let next = Atomic<Int>(0)
   let failed = Atomic<Bool>(false)
-  let failure = Mutex<(any Error)?>(nil)
+  let failure = Mutex<(item: Int, error: any Error)?>(nil)
 }
 
 /// The read-ahead behind `forEachChunk`: one thread reads (and checks) chunks into a ring

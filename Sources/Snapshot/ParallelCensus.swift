@@ -1,0 +1,250 @@
+import PageModel
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// The census pass on several threads, with exactly the counts of the one-thread pass.
+///
+/// Each worker scans whole chunks into its own ``CensusScanner`` (counts only add up, so
+/// the workers' totals are summed at the end). What does not split is the state carried
+/// from run to run: a compound folio whose tails run on into the next chunk, an orphan
+/// tail that is one only because no head was in flight, a stretch of HVO fake-head runs.
+/// So a worker starts its chunk at the chunk's first *seam*, a PFN where that state is
+/// empty whatever came before (`CensusScanner.seam`), and hands back the words before it
+/// (as runs) with whatever it left in flight at the chunk's end. A merger takes the chunks
+/// in PFN order: it feeds a chunk's leading runs to the state carried from the chunk
+/// before, closes that state at the seam and carries the chunk's own in-flight state on.
+/// A chunk without a seam (inside a 1 GiB HVO page, say) is all leading runs and is
+/// scanned by the merger. Memory: one scanner per worker, and the leading runs of the
+/// chunks finished out of order (a few, as workers take chunks in increasing order).
+enum ParallelCensus {
+  typealias Observer = (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
+
+  /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
+  /// a scanner ready for `finish`, holding what the one-thread pass would. `observer`,
+  /// when given, gets every chunk in PFN order, one call at a time: a worker that has
+  /// scanned its chunk waits for the chunk before it to be observed, so the census of
+  /// one chunk overlaps the observer's work on the one before.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil) throws -> CensusScanner {
+    let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
+    guard workers > 1 else {
+      var one = proto
+      try flags.forEachChunk { start, words in
+        one.add(words, startPFN: start)
+        observer?(start, words)
+      }
+      return one
+    }
+    let merge = Merger(proto)
+    // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
+    // by side in one array would share cache lines that both workers write on every run.
+    let parts = PerWorker<CensusScanner?>(count: workers) { proto.empty() }
+    let turns = observer.map { Turns($0) }
+    defer { turns?.abort() }
+    try Parallel.forEach(count: flags.chunkCount, threads: workers, bufferWords: flags.chunkWords) { worker, chunk, buffer in
+      let words: UnsafeBufferPointer<UInt64>
+      do {
+        words = try flags.chunk(chunk, scratch: buffer)
+      } catch {
+        turns?.abort()  // no later chunk may wait for this one
+        throw error
+      }
+      let start = flags.chunkRange(chunk).lowerBound
+      var lead = ChunkLead(chunk: chunk)
+      parts.update(worker) { slot in
+        var scanner = slot!
+        slot = nil  // the only reference left: no copy on write
+        let seam = CensusScanner.seam(words, startPFN: start)
+        lead.record(words, startPFN: start, upTo: seam)
+        if seam < words.count {
+          lead.hasSeam = true
+          scanner.add(UnsafeBufferPointer(rebasing: words[seam...]), startPFN: start + seam)
+          lead.open = scanner.takeOpen()
+        }
+        slot = scanner
+      }
+      merge.add(lead)
+      turns?.observe(chunk, start, words)
+    }
+    var total = merge.finish()
+    for case let part? in parts.all { total.absorb(part) }
+    return total
+  }
+
+  /// Hands chunks to an observer in chunk order from several threads: `observe(i, ...)`
+  /// waits until chunk i - 1 was observed. After `abort` nobody waits (a chunk failed).
+  final class Turns: @unchecked Sendable {
+    let observer: Observer
+    let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    var next = 0
+    var aborted = false
+
+    init(_ observer: @escaping Observer) {
+      self.observer = observer
+      pthread_mutex_init(lock, nil)
+      pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+      pthread_cond_destroy(changed)
+      pthread_mutex_destroy(lock)
+      lock.deallocate()
+      changed.deallocate()
+    }
+
+    func observe(_ chunk: Int, _ start: Int, _ words: UnsafeBufferPointer<UInt64>) {
+      pthread_mutex_lock(lock)
+      while next != chunk && !aborted { pthread_cond_wait(changed, lock) }
+      let go = !aborted
+      pthread_mutex_unlock(lock)
+      guard go else { return }
+      observer(start, words)
+      pthread_mutex_lock(lock)
+      next = chunk + 1
+      pthread_cond_broadcast(changed)
+      pthread_mutex_unlock(lock)
+    }
+
+    func abort() {
+      pthread_mutex_lock(lock)
+      aborted = true
+      pthread_cond_broadcast(changed)
+      pthread_mutex_unlock(lock)
+    }
+  }
+
+  /// What a worker hands the merger for one chunk: the runs before its seam, and the
+  /// state its scanner left in flight at the chunk's end.
+  struct ChunkLead: Sendable {
+    let chunk: Int
+    var words: [UInt64] = []
+    var pfns: [Int] = []
+    var lengths: [Int] = []
+    var hasSeam = false
+    var open = CensusOpenState()
+
+    init(chunk: Int) { self.chunk = chunk }
+
+    mutating func record(_ w: UnsafeBufferPointer<UInt64>, startPFN: Int, upTo end: Int) {
+      guard let p = w.baseAddress else { return }
+      var i = 0
+      while i < end {
+        let j = min(end, KPageRuns.end(p, from: i, count: end))
+        words.append(p[i])
+        pfns.append(startPFN + i)
+        lengths.append(j - i)
+        i = j
+      }
+    }
+  }
+
+  /// The scanner that carries in-flight state from chunk to chunk, fed in chunk order.
+  final class Merger: @unchecked Sendable {
+    /// Only touched under the lock.
+    struct State: @unchecked Sendable {
+      var carry: CensusScanner
+      var next = 0
+      var waiting: [Int: ChunkLead] = [:]
+    }
+    let state: Mutex<State>
+
+    init(_ proto: CensusScanner) { state = Mutex(State(carry: proto.empty())) }
+
+    func add(_ lead: ChunkLead) {
+      state.withLock { s in
+        s.waiting[lead.chunk] = lead
+        while let l = s.waiting.removeValue(forKey: s.next) {
+          for k in 0..<l.words.count { s.carry.run(l.words[k], l.pfns[k], l.lengths[k]) }
+          if l.hasSeam {
+            s.carry.closeOpen()
+            s.carry.adopt(l.open)
+          }
+          s.next += 1
+        }
+      }
+    }
+
+    func finish() -> CensusScanner {
+      state.withLock { s in
+        precondition(s.waiting.isEmpty, "census chunks missing before \(s.next)")
+        return s.carry
+      }
+    }
+  }
+}
+
+extension CensusScanner {
+  /// A scanner with the same parameters, nothing counted and its own cache.
+  func empty() -> CensusScanner {
+    CensusScanner(pfns: c.pfns, ram: ram, hugeOrders: hugeOrders, pmdOrder: pmdOrder, decode: c.kernel, offlineSections: offlineSections)
+  }
+
+  /// The index of the first word of `words` (PFN `startPFN` onwards) at which the scan's
+  /// in-flight state is closed whatever came before, or `words.count` if there is none.
+  /// Such a word has no TAIL bit (so it extends no compound and is no orphan) and, if it
+  /// is a HugeTLB head, cannot continue an HVO stretch: it is not 64-aligned, or the word
+  /// 64 PFNs before it, the head of the stretch's last run, differs from it.
+  static func seam(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int) -> Int {
+    guard let p = words.baseAddress else { return 0 }
+    let stride = PageClassifier.hvoFakeHeadStride
+    for i in 0..<words.count {
+      let w = p[i]
+      if w & Self.tail != 0 { continue }
+      if w & Self.head == 0 || w & KPF.huge.mask == 0 || (startPFN + i) & (stride - 1) != 0 { return i }
+      if i >= stride && p[i - stride] != w { return i }
+    }
+    return words.count
+  }
+
+  /// Hands over the in-flight state and forgets it (the scanner's counts stay).
+  mutating func takeOpen() -> Open {
+    defer { open = Open() }
+    return open
+  }
+
+  /// Takes over in-flight state handed over by `takeOpen`; nothing may be in flight.
+  mutating func adopt(_ o: Open) { open = o }
+
+  /// Counts the compound folio and the HVO stretch in flight, as a seam would.
+  mutating func closeOpen() {
+    if open.headPFN >= 0 {
+      compound(open.headWord, open.headPFN, open.headLength)
+      open.headPFN = -1
+    }
+    closeStretch()
+  }
+
+  /// Adds the counts of `o`, a scanner of other PFNs with nothing in flight.
+  mutating func absorb(_ o: CensusScanner) {
+    precondition(o.open.headPFN < 0 && o.open.hvoStart < 0, "absorbing a scanner with a folio in flight")
+    c.zeroPFNs += o.c.zeroPFNs
+    c.zeroRAMPFNs += o.c.zeroRAMPFNs
+    c.buddyPages += o.c.buddyPages
+    c.slabPages += o.c.slabPages
+    c.slabSpuriousAnonPages += o.c.slabSpuriousAnonPages
+    c.slabSpuriousKSMPages += o.c.slabSpuriousKSMPages
+    c.pgtablePages += o.c.pgtablePages
+    c.reservedPages += o.c.reservedPages
+    c.zeroPagePages += o.c.zeroPagePages
+    c.offlinePages += o.c.offlinePages
+    c.hugetlbHeadPFNs += o.c.hugetlbHeadPFNs
+    c.hugetlbAmbiguousBlocks += o.c.hugetlbAmbiguousBlocks
+    c.irregularCompoundPages += o.c.irregularCompoundPages
+    c.orphanTailPages += o.c.orphanTailPages
+    c.noPagePFNs += o.c.noPagePFNs
+    for k in 0..<nonzeroSections.count { nonzeroSections[k] |= o.nonzeroSections[k] }
+    for k in 0..<noPageSections.count { noPageSections[k] |= o.noPageSections[k] }
+    for k in 0..<folioCounts.count { folioCounts[k] &+= o.folioCounts[k] }
+    for k in 0..<slabCounts.count { slabCounts[k] &+= o.slabCounts[k] }
+    for k in 0..<PageClass.allCases.count { singles.counts[k] &+= o.singles.counts[k] }
+    for (order, n) in o.hugeFolios { hugeFolios[order, default: 0] += n }
+    for (order, n) in o.hugeOptimized { hugeOptimized[order, default: 0] += n }
+    for (order, bits) in o.hugeZoneBits { hugeZoneBits[order, default: 0] |= bits }
+    ambiguousZoneBits |= o.ambiguousZoneBits
+  }
+}

@@ -1,0 +1,91 @@
+import MemdescTestSupport
+import PageModel
+import Testing
+
+@testable import Snapshot
+
+/// The census on several threads against the census on one, over dumps made of what
+/// carries state from run to run (compound folios, orphan tails, HugeTLB pages with and
+/// without HVO), cut into chunks of every size so that each crosses chunk boundaries.
+@Suite struct ParallelCensusTests {
+  static let head = KPF.compoundHead.mask, tail = KPF.compoundTail.mask, huge = KPF.huge.mask
+  static let anon = KPF.anon.mask | KPF.lru.mask | KPF.mmap.mask
+  static let thp = anon | KPF.thp.mask
+  static let file = KPF.lru.mask | KPF.uptodate.mask
+
+  /// A dump of random pieces, each naturally aligned where the kernel would align it.
+  static func dump(_ rng: inout SplitMix64, words target: Int) -> [UInt64] {
+    var w: [UInt64] = []
+    func put(_ v: UInt64, _ n: Int) { w.append(contentsOf: repeatElement(v, count: n)) }
+    func align(_ order: Int) { put(0, (1 << order - w.count % (1 << order)) % (1 << order)) }
+    func compound(_ v: UInt64, order: Int) { align(order); put(v | head, 1); put(v | tail, (1 << order) - 1) }
+    while w.count < target {
+      switch rng.next() % 12 {
+      case 0: put(0, Int(rng.next() % 3000))
+      case 1: put(anon, Int(rng.next() % 40) + 1)
+      case 2: put(KPF.buddy.mask, Int(rng.next() % 2048))
+      case 3: compound(thp, order: 9)
+      case 4: compound(thp, order: Int(rng.next() % 4) + 2)
+      case 5: compound(file, order: Int(rng.next() % 5) + 1)
+      case 6: compound(KPF.slab.mask, order: Int(rng.next() % 3) + 1)
+      case 7: compound(huge, order: 9)
+      case 8:  // HVO 2 MiB pages: a head and 63 tails per 64 PFNs, all heads one word.
+        align(9)
+        for _ in 0..<(8 * (Int(rng.next() % 4) + 1)) { put(huge | head, 1); put(huge | tail, 63) }
+      case 9:  // An orphan tail or two, a lone head, a head with too few tails.
+        put(anon | tail, Int(rng.next() % 3) + 1)
+        put(anon | head, Int(rng.next() % 2) + 1)
+        put(anon | tail, Int(rng.next() % 5))
+      case 10: for _ in 0..<Int(rng.next() % 64) { put(rng.next() % 2 == 0 ? anon : file, 1) }
+      default:
+        if rng.next() % 8 == 0 {  // Rarely, an HVO 1 GiB page.
+          align(18)
+          for _ in 0..<4096 { put(huge | head, 1); put(huge | tail, 63) }
+        } else {
+          put(KPF.pgtable.mask, Int(rng.next() % 4) + 1)
+        }
+      }
+    }
+    return w
+  }
+
+  static let pools = """
+    hugepages-1048576kB nr_hugepages=1 free_hugepages=0 resv_hugepages=0 surplus_hugepages=0 nr_overcommit_hugepages=0
+    hugepages-2048kB nr_hugepages=40 free_hugepages=0 resv_hugepages=0 surplus_hugepages=0 nr_overcommit_hugepages=0
+    vm.hugetlb_optimize_vmemmap=1
+
+    """
+
+  static func census(_ words: [UInt64], chunk: Int, threads: Int) throws -> Census {
+    let s = try PageSnapshot(origin: .live, kpageflags: KPageArray(file: .kpageflags, words: words, chunkWords: chunk), texts: ["hugepages": pools])
+    return try Census.of(s, threads: threads)
+  }
+
+  @Test func parallelCensusEqualsOneThread() throws {
+    var rng = SplitMix64(seed: testSeed("parallelCensusEqualsOneThread"))
+    for round in 0..<6 {
+      let words = Self.dump(&rng, words: 300_000 + Int(rng.next() % 400_000))
+      let one = try Self.census(words, chunk: 1 << 20, threads: 1)
+      #expect(one.folios.count > 2 && one.hugetlbPages > 0, "round \(round): the dump has folios and HugeTLB pages")
+      for chunk in [1, 7, 64, 511, 4096, Int(rng.next() % 100_000) + 1] {
+        let threads = chunk == 1 ? 2 : Int(rng.next() % 3) + 2
+        guard chunk > 1 || words.count < 400_000 else { continue }
+        let many = try Self.census(words, chunk: chunk, threads: threads)
+        #expect(many == one, "round \(round), \(words.count) words, chunks of \(chunk), \(threads) threads")
+      }
+    }
+  }
+
+  /// A refused bit in several chunks: the error names the lowest PFN, as on one thread.
+  @Test func firstRefusedWordWins() throws {
+    var words = [UInt64](repeating: Self.anon, count: 50_000)
+    for pfn in [41_000, 30_001, 12_345, 49_999] { words[pfn] |= 1 << 58 }
+    for threads in [1, 2, 4] {
+      #expect {
+        try Self.census(words, chunk: 1000, threads: threads)
+      } throws: { e in
+        (e as? SnapshotError)?.kind == .unknownFlagBit && "\(e)".contains("12345")
+      }
+    }
+  }
+}
