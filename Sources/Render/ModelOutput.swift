@@ -10,6 +10,9 @@ public enum BootOutput {
     lines.append("nodes             \(c.nodes); present sections \(c.presentSections) of 128 MiB")
     lines.append("vmemmap base      \(hex(c.vmemmapBase))")
     lines.append("memmap            \(g(c.memmapFrames)) frames = \(Fmt.bytes(c.memmapBytes)) (\(Fmt.percent(c.memmapPercentOfRAM)) of RAM), counted from mapped frames")
+    if c.pageExtFrames > 0 {
+      lines.append("page_ext          \(g(c.pageExtFrames)) frames = \(Fmt.bytes(c.pageExtBytes)) (\(Fmt.percent(c.pageExtPercentOfRAM)) of RAM), \(c.pageExt.entryBytes) bytes a page for \(c.pageExt.spelling)")
+    }
     lines.append("free              \(g(c.freePages)) pages in the buddy lists, \(g(c.pcpPages)) on per-CPU lists")
     lines.append("")
     lines.append("node zone      start_pfn    end_pfn      present    managed       free  free blocks by order 0..10")
@@ -44,12 +47,13 @@ public enum BootOutput {
     var memmapFrames: Int
     var memmapBytes: UInt64
     var memmapPercentOfRAM: Double
+    var pageExt: PageExtJSON
     var freePages, pcpPages: Int
     var zones: [Zone]
     enum CodingKeys: String, CodingKey {
       case era, ramBytes = "ram_bytes", pfns, ramPages = "ram_pages", nodes, presentSections = "present_sections"
       case structPageBytes = "struct_page_bytes", vmemmapBase = "vmemmap_base", memmapFrames = "memmap_frames", memmapBytes = "memmap_bytes"
-      case memmapPercentOfRAM = "memmap_percent_of_ram", freePages = "free_pages", pcpPages = "pcp_pages", zones
+      case memmapPercentOfRAM = "memmap_percent_of_ram", pageExt = "page_ext", freePages = "free_pages", pcpPages = "pcp_pages", zones
     }
     init(_ c: MachineCensus) {
       era = c.era.rawValue
@@ -63,6 +67,7 @@ public enum BootOutput {
       memmapFrames = c.memmapFrames
       memmapBytes = c.memmapBytes
       memmapPercentOfRAM = percent6(c.memmapPercentOfRAM)
+      pageExt = PageExtJSON(c.pageExt, frames: c.pageExtFrames, percentOfRAM: c.pageExtPercentOfRAM)
       freePages = c.freePages
       pcpPages = c.pcpPages
       zones = c.zones.map {
@@ -70,6 +75,25 @@ public enum BootOutput {
              managedPages: $0.managedPages, freePages: $0.freePages, pcpPages: $0.pcpPages, freeBlocks: $0.freeBlocks)
       }
     }
+  }
+}
+
+/// The page_ext key of `boot`, `hvo` and `analyze` JSON: the clients, one page's entry and
+/// the frames of the tables.
+struct PageExtJSON: Encodable {
+  var clients: [String]
+  var entryBytes, frames: Int
+  var bytes: UInt64
+  var percentOfRAM: Double
+  enum CodingKeys: String, CodingKey {
+    case clients, entryBytes = "entry_bytes", frames, bytes, percentOfRAM = "percent_of_ram"
+  }
+  init(_ p: PageExt, frames: Int, percentOfRAM: Double) {
+    clients = p.clients.map(\.rawValue)
+    entryBytes = p.entryBytes
+    self.frames = frames
+    bytes = UInt64(frames) << UInt64(Kernel.pageShift)
+    self.percentOfRAM = percent6(percentOfRAM)
   }
 }
 
@@ -139,10 +163,13 @@ public struct HVOOutput: Encodable {
   /// Null in the memdesc eras, whose model has no kpageflags view.
   @Nullable public var kpageflagsHeads: Int?
   public let hstates: [Pool]
+  /// Frames of the page_ext tables, beside the memmap (HVO leaves them alone).
+  public var pageExtFrames = 0
 
   enum CodingKeys: String, CodingKey {
     case era, optimize, memmapFramesBefore = "memmap_frames_before", memmapFramesAfter = "memmap_frames_after", freedFrames = "freed_frames"
     case sharedTailFrames = "shared_tail_frames", fakeHeadsSeen = "fake_heads_seen", kpageflagsHeads = "kpageflags_heads", hstates
+    case pageExtFrames = "page_ext_frames"
   }
 
   public init(era: Era, optimize: Bool, memmapFramesBefore: Int, memmapFramesAfter: Int, sharedTailFrames: Int, fakeHeadsSeen: Int, kpageflagsHeads: Int?, hstates: [Pool]) {
@@ -160,6 +187,7 @@ public struct HVOOutput: Encodable {
       out += "  \(h.name): \(Fmt.group(h.count)) of \(Fmt.group(h.requested)) requested pages, \(Fmt.group(h.vmemmapFramesPerPage)) vmemmap frames each, \(Fmt.group(h.freedFramesPerPage)) freed each\n"
     }
     out += "memmap frames     \(Fmt.group(memmapFramesBefore)) -> \(Fmt.group(memmapFramesAfter)) (freed \(Fmt.group(freedFrames))); shared tail frames \(Fmt.group(sharedTailFrames))\n"
+    if pageExtFrames > 0 { out += "page_ext frames   \(Fmt.group(pageExtFrames)) (not touched by HVO)\n" }
     out += "fake heads seen   \(Fmt.group(fakeHeadsSeen)) (struct pages reading PG_head through the vmemmap that are not heads)\n"
     out += "kpageflags heads  \(kpageflagsHeads.map(Fmt.group) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)\n"
     return out

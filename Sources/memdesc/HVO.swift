@@ -56,8 +56,9 @@ extension Memdesc {
         HVOOutput.Pool(name: h.name, sizeKB: h.sizeKB, requested: requested[h.order] ?? 0, count: h.nrHugePages,
                        vmemmapFramesPerPage: h.vmemmapPages(m.era), freedFramesPerPage: optimize ? h.optimizablePages(m.era) : 0)
       }
-      let out = HVOOutput(era: m.era, optimize: optimize, memmapFramesBefore: before, memmapFramesAfter: after, sharedTailFrames: m.sharedTailFrames,
+      var out = HVOOutput(era: m.era, optimize: optimize, memmapFramesBefore: before, memmapFramesAfter: after, sharedTailFrames: m.sharedTailFrames,
                           fakeHeadsSeen: fakeHeads, kpageflagsHeads: kpfHeads, hstates: hstates)
+      out.pageExtFrames = m.pageExtFrames
       if format == .json { print(try out.json()) } else { writeStdout(out.text()) }
     }
   }

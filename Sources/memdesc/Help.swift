@@ -42,6 +42,7 @@ enum Term: String {
   case textfile = "textfile collector"
   case cgroup
   case mapcount
+  case pageExt = "page_ext"
 
   var meaning: String {
     switch self {
@@ -70,6 +71,7 @@ enum Term: String {
     case .textfile: "node_exporter's folder of .prom files that it serves as metrics."
     case .cgroup: "a group of processes whose memory the kernel charges together (/proc/kpagecgroup names each page's)."
     case .mapcount: "how many page tables map a page (/proc/kpagecount)."
+    case .pageExt: "per-page records that page_owner, allocation profiling and page_table_check keep outside struct page."
     }
   }
 }

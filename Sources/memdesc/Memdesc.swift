@@ -197,9 +197,13 @@ struct AnalysisOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Eras to cost, comma-separated (spaces around names ignored, each era once).")
   var eras: EraList = .all
 
+  @Option(name: .customLong("page-ext"), help: "page_ext clients to project next to the memmap, comma-separated: owner, alloc_tag, table_check (or none).")
+  var pageExt: PageExtRequest = PageExtRequest()
+
   func validate() throws {
     try source.requireOne()
     try eras.validate()
+    try pageExt.validate()
   }
 }
 
@@ -228,11 +232,15 @@ struct MachineOptions: ParsableArguments {
   @Flag(name: .customLong("allow-misaligned-vmemmap"), help: "Boot the mask era even when the vmemmap base is not 256 MiB aligned.")
   var allowMisalignedVmemmap = false
 
+  @Option(name: .customLong("page-ext"), help: "page_ext clients the kernel boots with, comma-separated: owner, alloc_tag, table_check (or none).")
+  var pageExt: PageExtRequest = PageExtRequest()
+
   enum LayoutKind: String, ExpressibleByArgument, CaseIterable { case flat, pc }
 
   func validate() throws {
     if ramRanges == nil { _ = try parseRAM(ram) }
     _ = try base()
+    try pageExt.validate()
   }
 
   func base() throws -> UInt64? {
@@ -254,8 +262,32 @@ struct MachineOptions: ParsableArguments {
     var config = MachineConfig(layout: physical, era: era)
     config.vmemmapBase = try base() ?? config.vmemmapBase
     config.allowMisalignedVmemmap = allowMisalignedVmemmap
+    config.pageExt = pageExt.value
     config.hostMemoryLimit = modelMemoryLimit()
     return config
+  }
+}
+
+/// `--page-ext CLIENT[,CLIENT]`, read through `PageExt.parse`; what cannot be read is kept
+/// for `validate()`, which throws it as a usage error naming the entry and the clients.
+struct PageExtRequest: ExpressibleByArgument {
+  var value = PageExt.none
+  var problem: String?
+
+  init() {}
+
+  init?(argument: String) {
+    do {
+      value = try PageExt.parse(argument)
+    } catch {
+      problem = error.description
+    }
+  }
+
+  var defaultValueDescription: String { "none" }
+
+  func validate() throws {
+    if let problem { throw ValidationError(problem) }
   }
 }
 

@@ -116,6 +116,7 @@ public final class Machine<Format: PageFormat> {
     memmapFrameRanges = try populateMemmap()
     for r in memmapFrameRanges { memory.adviseHugePages(r) }
     initStructPagesAndFreeRAM()
+    pageExtFrames = try allocatePageExt(config.pageExt)
   }
 
   deinit {
@@ -189,6 +190,8 @@ public final class Machine<Format: PageFormat> {
   /// Frames that back the vmemmap now. Kernel: vmstat
   /// `nr_memmap_boot_pages + nr_memmap_pages`.
   public var memmapFrames: Int { counters.pointee.memmapBootPages + counters.pointee.memmapPages }
+  /// Frames of the page_ext tables (``MachineConfig/pageExt``), allocated once at boot.
+  public private(set) var pageExtFrames = 0
   /// Kernel: vmstat `nr_memmap_boot_pages`.
   public var memmapBootPages: Int { counters.pointee.memmapBootPages }
   /// Kernel: vmstat `nr_memmap_pages`.

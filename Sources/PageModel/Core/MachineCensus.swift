@@ -26,12 +26,18 @@ public struct MachineCensus: Sendable, Equatable {
   /// Frames mapped into the vmemmap, counted from the frame counters.
   public var memmapFrames: Int
   public var memmapBytes: UInt64 { UInt64(memmapFrames) * UInt64(Kernel.pageSize) }
+  /// The page_ext clients, and the frames of their per-section tables.
+  public var pageExt: PageExt
+  public var pageExtFrames: Int
+  public var pageExtBytes: UInt64 { UInt64(pageExtFrames) * UInt64(Kernel.pageSize) }
   public var freePages: Int
   public var pcpPages: Int
   public var zones: [Zone]
 
   /// The memmap as a share of RAM, in percent.
   public var memmapPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(memmapBytes) * 100 / Double(ramBytes) }
+  /// The page_ext tables as a share of RAM, in percent.
+  public var pageExtPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(pageExtBytes) * 100 / Double(ramBytes) }
 }
 
 extension Machine {
@@ -41,7 +47,7 @@ extension Machine {
       era: era, ramBytes: layout.ramBytes, pfns: layout.endPFN.rawValue, ramPages: layout.ramPages,
       nodes: layout.nodes.count, presentSections: layout.presentSections.count,
       structPageBytes: Format.structPageSize, vmemmapBase: memmap.base,
-      memmapFrames: memmapFrames, freePages: freePages, pcpPages: pcpPages,
+      memmapFrames: memmapFrames, pageExt: config.pageExt, pageExtFrames: pageExtFrames, freePages: freePages, pcpPages: pcpPages,
       zones: zones.map { z in
         MachineCensus.Zone(
           node: z.node, name: z.name, startPFN: z.span.lowerBound, endPFN: z.span.upperBound,

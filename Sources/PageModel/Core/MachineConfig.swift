@@ -6,6 +6,8 @@ public struct MachineConfig: Sendable {
   public var vmemmapBase: UInt64 = Kernel.vmemmapBaseL4
   /// Boot the mask era with a base that breaks `head = tail & mask` (for demonstrations).
   public var allowMisalignedVmemmap = false
+  /// The page_ext clients the kernel boots with (`page_owner=on`, ...); none by default.
+  public var pageExt: PageExt = .none
   /// Host bytes the memmap may take; nil skips the check.
   public var hostMemoryLimit: UInt64? = nil
 

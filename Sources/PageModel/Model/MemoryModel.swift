@@ -114,6 +114,8 @@ extension MemoryModel {
   public func pfnValid(_ pfn: PFN) -> Bool { machine.pfnValid(pfn) }
   /// Frames that back the vmemmap now (vmstat's two memmap counters).
   public var memmapFrames: Int { machine.memmapFrames }
+  /// Frames of the page_ext tables boot allocated (``MachineConfig/pageExt``).
+  public var pageExtFrames: Int { machine.pageExtFrames }
   /// Checks the buddy allocator's invariants and returns its free blocks.
   public func checkBuddyInvariants() throws(InvariantViolation) -> BuddyFreeState {
     try machine.checkBuddyInvariants()
