@@ -40,6 +40,10 @@ public enum AnalysisOutput {
     for (e, all) in zip(a.eras, a.erasAllHVO) {
       line("  " + EraTable.row(e) + Fmt.percentValue(e.overheadPercent).rightPadded(10) + " " + Fmt.bytes(all.totalOverheadBytes))
     }
+    if let e = a.eras.first, e.pageExtFrames > 0 {
+      let share = a.layout.ramBytes == 0 ? 0 : Double(e.pageExtBytes) * 100 / Double(a.layout.ramBytes)
+      line("  page_ext in every era: \(g(e.pageExtFrames)) frames = \(Fmt.bytes(e.pageExtBytes)) (\(Fmt.percent(share)) of RAM), \(a.pageExt.entryBytes) bytes a page for \(a.pageExt.spelling); not in the totals")
+    }
     line()
     line("cross-checks")
     // One column for every name ("nr_hugepages 1048576kB" included).
@@ -130,6 +134,7 @@ public enum AnalysisOutput {
       row("era", "\(e.era.rawValue):total_overhead_bytes", String(e.totalOverheadBytes))
       row("era", "\(e.era.rawValue):overhead_percent", formatFixed(e.overheadPercent, decimals: 6))
       row("era", "\(e.era.rawValue):total_overhead_bytes_all_hvo", String(all.totalOverheadBytes))
+      row("era", "\(e.era.rawValue):page_ext_bytes", String(e.pageExtBytes))
     }
     for x in a.crosschecks { row("crosscheck", x.name, "\(x.census) \(x.kernel) \(x.status)") }
     return out
@@ -147,6 +152,7 @@ struct AnalysisJSON: Encodable {
   var census: CensusJSON
   @Nullable var vmstatMemmapPages: Int?
   @Nullable var vmstatMemmapBytes: Int?
+  var pageExt: PageExtJSON
   var eras: [EraCostJSON]
   var erasAllHVO: [EraCostJSON]
   var crosschecks: [CrosscheckJSON]
@@ -157,7 +163,7 @@ struct AnalysisJSON: Encodable {
   enum CodingKeys: String, CodingKey {
     case source, kernelRelease = "kernel_release", ramBytes = "ram_bytes", presentSections = "present_sections", census, free
     case vmstatMemmapPages = "vmstat_memmap_pages", vmstatMemmapBytes = "vmstat_memmap_bytes", eras, erasAllHVO = "eras_all_hvo", crosschecks, notes
-    case mapcounts
+    case mapcounts, pageExt = "page_ext"
   }
 
   init(_ a: SnapshotAnalysis) {
@@ -168,6 +174,9 @@ struct AnalysisJSON: Encodable {
     census = CensusJSON(a.census)
     vmstatMemmapPages = a.vmstatMemmapPages
     vmstatMemmapBytes = a.vmstatMemmapPages.map { $0 * a.pageSize }
+    let pageExtFrames = a.pageExt.frames(presentSections: a.layout.presentSections.count)
+    pageExt = PageExtJSON(a.pageExt, frames: pageExtFrames,
+                          percentOfRAM: a.layout.ramBytes == 0 ? 0 : Double(pageExtFrames << Kernel.pageShift) * 100 / Double(a.layout.ramBytes))
     eras = a.eras.map(EraCostJSON.init)
     erasAllHVO = a.erasAllHVO.map(EraCostJSON.init)
     crosschecks = a.crosschecks.map(CrosscheckJSON.init)

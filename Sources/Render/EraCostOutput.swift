@@ -10,11 +10,12 @@ struct EraCostJSON: Encodable, Sendable {
   var hvoSavedBytes: UInt64
   var totalOverheadBytes: UInt64
   var overheadPercent: Double
+  var pageExtBytes: UInt64
 
   enum CodingKeys: String, CodingKey {
     case era, structPageBytes = "struct_page_bytes", memmapBytes = "memmap_bytes", descriptorBytes = "descriptor_bytes"
     case descriptorBytesByType = "descriptor_bytes_by_type", hvoSavedBytes = "hvo_saved_bytes"
-    case totalOverheadBytes = "total_overhead_bytes", overheadPercent = "overhead_percent"
+    case totalOverheadBytes = "total_overhead_bytes", overheadPercent = "overhead_percent", pageExtBytes = "page_ext_bytes"
   }
 
   init(_ c: EraCost) {
@@ -26,6 +27,7 @@ struct EraCostJSON: Encodable, Sendable {
     hvoSavedBytes = c.hvoSavedBytes
     totalOverheadBytes = c.totalOverheadBytes
     overheadPercent = percent6(c.overheadPercent)
+    pageExtBytes = c.pageExtBytes
   }
 }
 

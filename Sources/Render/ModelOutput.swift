@@ -19,6 +19,9 @@ public enum BootOutput {
       lines.append("boot pools        \(pools); HVO \(c.bootHVO.rawValue)")
       lines.append("boot memmap       populated \(g(c.populatedMemmapBootPages)) boot + \(g(c.populatedMemmapPages)) -> now \(g(c.nrMemmapBootPages)) boot + \(g(c.nrMemmapPages))")
     }
+    if c.pageExtFrames > 0 {
+      lines.append("page_ext          \(g(c.pageExtFrames)) frames = \(Fmt.bytes(c.pageExtBytes)) (\(Fmt.percent(c.pageExtPercentOfRAM)) of RAM), \(c.pageExt.entryBytes) bytes a page for \(c.pageExt.spelling)")
+    }
     lines.append("free              \(g(c.freePages)) pages in the buddy lists, \(g(c.pcpPages)) on per-CPU lists")
     lines.append("")
     lines.append("node zone      start_pfn    end_pfn      present    managed       free  free blocks by order 0..10")
@@ -69,6 +72,7 @@ public enum BootOutput {
     var bootHVO: String
     var bootHugepages: [Pool]
     var vmemmapPMDMappings, vmemmapPTETables: Int
+    var pageExt: PageExtJSON
     var freePages, pcpPages: Int
     var zones: [Zone]
     enum CodingKeys: String, CodingKey {
@@ -78,6 +82,7 @@ public enum BootOutput {
       case memmapPercentOfRAM = "memmap_percent_of_ram", nrMemmapBootPages = "nr_memmap_boot_pages", nrMemmapPages = "nr_memmap_pages"
       case populatedNrMemmapBootPages = "populated_nr_memmap_boot_pages", populatedNrMemmapPages = "populated_nr_memmap_pages"
       case bootHVO = "boot_hvo", bootHugepages = "boot_hugepages", vmemmapPMDMappings = "vmemmap_pmd_mappings", vmemmapPTETables = "vmemmap_pte_tables"
+      case pageExt = "page_ext"
       case freePages = "free_pages", pcpPages = "pcp_pages", zones
     }
     init(_ c: MachineCensus) {
@@ -102,6 +107,7 @@ public enum BootOutput {
         return Pool(name: h.name, sizeKB: h.sizeKB, requested: $0.requested, count: $0.count, optimized: $0.optimized)
       }
       (vmemmapPMDMappings, vmemmapPTETables) = (c.vmemmapPMDMappings, c.vmemmapPTETables)
+      pageExt = PageExtJSON(c.pageExt, frames: c.pageExtFrames, percentOfRAM: c.pageExtPercentOfRAM)
       freePages = c.freePages
       pcpPages = c.pcpPages
       zones = c.zones.map {
@@ -109,6 +115,25 @@ public enum BootOutput {
              managedPages: $0.managedPages, freePages: $0.freePages, pcpPages: $0.pcpPages, freeBlocks: $0.freeBlocks)
       }
     }
+  }
+}
+
+/// The page_ext key of `boot`, `hvo` and `analyze` JSON: the clients, one page's entry and
+/// the frames of the tables.
+struct PageExtJSON: Encodable {
+  var clients: [String]
+  var entryBytes, frames: Int
+  var bytes: UInt64
+  var percentOfRAM: Double
+  enum CodingKeys: String, CodingKey {
+    case clients, entryBytes = "entry_bytes", frames, bytes, percentOfRAM = "percent_of_ram"
+  }
+  init(_ p: PageExt, frames: Int, percentOfRAM: Double) {
+    clients = p.clients.map(\.rawValue)
+    entryBytes = p.entryBytes
+    self.frames = frames
+    bytes = UInt64(frames) << UInt64(Kernel.pageShift)
+    self.percentOfRAM = percent6(percentOfRAM)
   }
 }
 
@@ -181,11 +206,14 @@ public struct HVOOutput: Encodable {
   /// Null in the memdesc eras, whose model has no kpageflags view.
   @Nullable public var kpageflagsHeads: Int?
   public let hstates: [Pool]
+  /// Frames of the page_ext tables, beside the memmap (HVO leaves them alone).
+  public var pageExtFrames = 0
 
   enum CodingKeys: String, CodingKey {
     case era, optimize, memmapFramesBefore = "memmap_frames_before", memmapFramesAfter = "memmap_frames_after", freedFrames = "freed_frames"
     case sharedTailFrames = "shared_tail_frames", fakeHeadsSeen = "fake_heads_seen", kpageflagsHeads = "kpageflags_heads", hstates
     case pmdSplits = "vmemmap_pmd_splits", pteTables = "vmemmap_pte_tables"
+    case pageExtFrames = "page_ext_frames"
   }
 
   public init(era: Era, optimize: Bool, memmapFramesBefore: Int, memmapFramesAfter: Int, sharedTailFrames: Int, fakeHeadsSeen: Int, kpageflagsHeads: Int?, hstates: [Pool]) {
@@ -204,6 +232,7 @@ public struct HVOOutput: Encodable {
     }
     out += "memmap frames     \(Fmt.group(memmapFramesBefore)) -> \(Fmt.group(memmapFramesAfter)) (freed \(Fmt.group(freedFrames))); shared tail frames \(Fmt.group(sharedTailFrames))\n"
     out += "vmemmap PMDs      \(Fmt.group(pmdSplits)) split into PTE tables, one page-table frame each; \(Fmt.group(pteTables)) PTE tables now (outside the memmap counters)\n"
+    if pageExtFrames > 0 { out += "page_ext frames   \(Fmt.group(pageExtFrames)) (not touched by HVO)\n" }
     out += "fake heads seen   \(Fmt.group(fakeHeadsSeen)) (struct pages reading PG_head through the vmemmap that are not heads)\n"
     out += "kpageflags heads  \(kpageflagsHeads.map(Fmt.group) ?? "n/a") (COMPOUND_HEAD PFNs among the huge pages, as a 6.18-style kernel reports them)\n"
     return out

@@ -33,6 +33,8 @@ public struct SnapshotAnalysis: Sendable {
   public var census: Census
   public var layout: PhysicalLayout
   public var population: Population
+  /// The page_ext clients the projection assumes.
+  public var pageExt: PageExt
   /// Each era's cost with HVO as the snapshot had it.
   public var eras: [EraCost]
   /// Each era's cost with every HugeTLB page optimised.
@@ -46,14 +48,15 @@ public struct SnapshotAnalysis: Sendable {
   /// Free memory by the census, buddyinfo and MemFree, with the RAM that reads zero.
   public var free: FreeMemory
 
-  /// Analyses `snapshot`, costing `eras` (every era by default).
+  /// Analyses `snapshot`, costing `eras` (every era by default) with the page_ext tables
+  /// of `pageExt` (a kpageflags snapshot does not tell which clients the kernel runs).
   /// `observer` sees the census pass's chunks (see `Census.of`).
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
-    try of(snapshot, eras: eras, systemRAM: SnapshotRAM.systemRAM(snapshot), observer: observer)
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: SnapshotRAM.systemRAM(snapshot), observer: observer)
   }
 
   /// The analysis with iomem's System RAM already read (see `Census.of`).
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
     // kpagecount is read in the census's pass, chunk by chunk beside kpageflags.
     let mapcounts = try MapcountCensus.Builder(snapshot)
     var mapcountError: (any Error)?
@@ -72,8 +75,9 @@ public struct SnapshotAnalysis: Sendable {
     let free = FreeMemory(census: census, memFreePages: try snapshot.memFreePages())
     return SnapshotAnalysis(
       source: snapshot.origin.description, kernelRelease: snapshot.metadata.kernelRelease, census: census, layout: layout, population: population,
-      eras: eras.map { EraCost.project(population, era: $0, layout: layout) },
-      erasAllHVO: eras.map { EraCost.project(all, era: $0, layout: layout) },
+      pageExt: pageExt,
+      eras: eras.map { EraCost.project(population, era: $0, layout: layout, pageExt: pageExt) },
+      erasAllHVO: eras.map { EraCost.project(all, era: $0, layout: layout, pageExt: pageExt) },
       vmstatMemmapPages: vmstatMemmap,
       crosschecks: try Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames, free: free),
       pageSize: snapshot.metadata.pageSize, mapcounts: mapcounts?.finish(), free: free)

@@ -15,19 +15,22 @@ extension Memdesc {
         page-table, reserved and HugeTLB pages (HVO fake heads corrected where the \
         snapshot's kernel shows them: 6.17 to 7.0) and folios by kind and order, and \
         labels RAM sections that read zero by cause (offline memory, deferred init, \
-        unknown); --kernel decodes the snapshot as another kernel than its release; the projection costs that population in each era on the \
-        machine's RAM; the cross-checks set the census beside meminfo, vmstat and \
+        unknown); --kernel decodes the snapshot as another kernel than its release. The \
+        projection costs that population in each era on the machine's RAM (with \
+        --page-ext, the page_ext tables of those clients beside it: a snapshot does not \
+        say which the kernel runs); the cross-checks set the census beside meminfo, vmstat and \
         buddyinfo; kpagecount gives how often each class's pages are mapped. With --by \
         cgroup it counts the same pages per memory cgroup instead: pages by class, folios \
         by kind and order, and what each cgroup's pages cost in each era, for the --top \
         cgroups with the most pages and the rest as one "other" row.
         """,
-        terms: [.snapshot, .kpageflags, .pfn, .readZero, .buddy, .folio, .hugetlb, .hvo, .fakeHead, .era, .crosscheck, .mapcount, .cgroup],
+        terms: [.snapshot, .kpageflags, .pfn, .readZero, .buddy, .folio, .hugetlb, .hvo, .fakeHead, .era, .crosscheck, .mapcount, .cgroup, .pageExt],
         examples: [
           "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap",
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --eras classic,memdesc8",
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --top 5",
           "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap --kernel 7.1",
+          "memdesc analyze --demo --page-ext owner   # 72 bytes a page",
           "memdesc analyze --demo                  # no root needed",
           "memdesc analyze --live   # needs root",
         ]))
@@ -53,7 +56,7 @@ extension Memdesc {
     func run() throws {
       let snapshot = try options.source.open()
       let start = HostInfo.monotonicSeconds()
-      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras)
+      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value)
       if by == .cgroup {
         let groups = try CgroupCensus.of(snapshot, census: analysis.census)
         let run = RunInfo(snapshot, scanSeconds: HostInfo.monotonicSeconds() - start)

@@ -18,9 +18,11 @@ extension Memdesc {
         them. The vmemmap is mapped with 2 MiB PMDs where all the sections a PMD covers \
         are present, and with PTE tables elsewhere. A mask-era vmemmap base that is not \
         256 MiB aligned gets a warning and boots with wrong heads, as in the kernel; \
-        --strict-alignment refuses it (exit 1).
+        --strict-alignment refuses it (exit 1). --page-ext adds the page_ext tables \
+        that page_owner, memory allocation profiling and page_table_check keep beside \
+        the memmap: one table per present section, taken from the page allocator.
         """,
-        terms: [.era, .memmap, .vmemmap, .section, .pfn, .node, .zone, .buddy, .hugetlb, .hvo],
+        terms: [.era, .memmap, .vmemmap, .section, .pfn, .node, .zone, .buddy, .hugetlb, .hvo, .pageExt],
         examples: [
           "memdesc boot --ram 4G                 # memmap 16384 frames",
           "memdesc boot --ram 4G --era memdesc8  # memmap 2048 frames",
@@ -30,6 +32,8 @@ extension Memdesc {
           "memdesc boot --ram 64G --boot-hugepages 1G:32  # memmap 131104 frames",
           "memdesc boot --ram 64G --era classic --boot-hugepages 1G:32  # 131072 boot",
           "memdesc boot --ram 1G --ram-ranges 0x0-0x7fff,0x10000-0x17fff --era memdesc32",
+          "memdesc boot --ram 4G --page-ext owner,table_check  # 80 bytes a page",
+          "memdesc boot --ram 4G --page-ext idle  # exit 64",
         ]))
 
     @OptionGroup var machine: MachineOptions

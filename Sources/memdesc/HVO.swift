@@ -65,6 +65,7 @@ extension Memdesc {
                           fakeHeadsSeen: fakeHeads, kpageflagsHeads: kpfHeads, hstates: hstates)
       out.pmdSplits = m.vmemmapPageTable.pmdSplits - splitsBefore
       out.pteTables = m.vmemmapPageTable.pteTables
+      out.pageExtFrames = m.pageExtFrames
       if format == .json { print(try out.json()) } else { writeStdout(out.text()) }
     }
   }

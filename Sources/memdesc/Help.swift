@@ -45,6 +45,7 @@ enum Term: String {
   case tracefs
   case tracepoint
   case lostEvents = "lost events"
+  case pageExt = "page_ext"
 
   var meaning: String {
     switch self {
@@ -76,6 +77,7 @@ enum Term: String {
     case .tracefs: "the kernel's tracing file system (/sys/kernel/tracing), mounted if needed."
     case .tracepoint: "a named hook in the kernel that reports an event with its fields."
     case .lostEvents: "events the kernel dropped because a ring buffer was full."
+    case .pageExt: "per-page records that page_owner, allocation profiling and page_table_check keep outside struct page."
     }
   }
 }

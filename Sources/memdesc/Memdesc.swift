@@ -216,9 +216,13 @@ struct AnalysisOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "Eras to cost, comma-separated (spaces around names ignored, each era once).")
   var eras: EraList = .all
 
+  @Option(name: .customLong("page-ext"), help: "page_ext clients to project next to the memmap, comma-separated: owner, alloc_tag, table_check (or none).")
+  var pageExt: PageExtRequest = PageExtRequest()
+
   func validate() throws {
     try source.requireOne()
     try eras.validate()
+    try pageExt.validate()
   }
 }
 
@@ -253,11 +257,15 @@ struct MachineOptions: ParsableArguments {
   @Option(name: .customLong("boot-hvo"), help: "Vmemmap optimisation of the boot-time pools: 'early' (populated optimised, 6.15+), 'late' (populated in full, optimised when the pool is gathered) or 'off' (hugetlb_free_vmemmap=off); default: the era's kernel (mask early, others late).")
   var bootHVO: BootHVO?
 
+  @Option(name: .customLong("page-ext"), help: "page_ext clients the kernel boots with, comma-separated: owner, alloc_tag, table_check (or none).")
+  var pageExt: PageExtRequest = PageExtRequest()
+
   enum LayoutKind: String, ExpressibleByArgument, CaseIterable { case flat, pc }
 
   func validate() throws {
     if ramRanges == nil { _ = try parseRAM(ram) }
     _ = try base()
+    try pageExt.validate()
     let pools = try bootPools()
     // A pool larger than RAM is a mistake in the arguments, whatever the layout (ranges
     // that cannot be read are reported when the machine is built).
@@ -299,12 +307,36 @@ struct MachineOptions: ParsableArguments {
     var config = MachineConfig(layout: physical, era: era)
     config.vmemmapBase = try base() ?? config.vmemmapBase
     config.strictAlignment = strictAlignment
+    config.pageExt = pageExt.value
     config.hostMemoryLimit = modelMemoryLimit()
     config.bootHugepages = try bootPools()
     config.bootHVO = bootHVO
     try config.validate()
     if let warning = config.vmemmapAlignmentWarning { writeStderr(BootOutput.alignmentWarning(warning) + "\n") }
     return config
+  }
+}
+
+/// `--page-ext CLIENT[,CLIENT]`, read through `PageExt.parse`; what cannot be read is kept
+/// for `validate()`, which throws it as a usage error naming the entry and the clients.
+struct PageExtRequest: ExpressibleByArgument {
+  var value = PageExt.none
+  var problem: String?
+
+  init() {}
+
+  init?(argument: String) {
+    do {
+      value = try PageExt.parse(argument)
+    } catch {
+      problem = error.description
+    }
+  }
+
+  var defaultValueDescription: String { "none" }
+
+  func validate() throws {
+    if let problem { throw ValidationError(problem) }
   }
 }
 

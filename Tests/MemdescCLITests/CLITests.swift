@@ -146,3 +146,45 @@ import Testing
     #expect(r.stdout.contains("BUG: compound_head()"))
   }
 }
+
+/// `--page-ext`: the tables in boot's text and JSON, in hvo's, and in analyze's
+/// projection; bad values are one usage line naming the clients.
+@Suite struct PageExtCLITests {
+  let cli = MemdescCLI()
+
+  @Test func bootCountsTables() throws {
+    let j = try cli.json(try cli.run(["boot", "--ram", "64G", "--page-ext", "owner", "--format", "json"]).stdout)
+    let p = try #require(j["page_ext"] as? [String: Any])
+    #expect(p["entry_bytes"] as? Int == 72)
+    #expect(p["frames"] as? Int == 512 * 576)
+    #expect(p["bytes"] as? Int == 512 * 576 * 4096)
+    #expect(p["clients"] as? [String] == ["owner"])
+    #expect(j["memmap_frames"] as? Int == 262_144)
+    let text = try cli.run(["boot", "--ram", "4G", "--page-ext", "owner,table_check"]).stdout
+    #expect(text.contains("page_ext          20,480 frames = 80.00 MiB (1.95 % of RAM), 80 bytes a page for owner,table_check"), "\(text)")
+    let off = try cli.json(try cli.run(["boot", "--ram", "4G", "--format", "json"]).stdout)
+    #expect((off["page_ext"] as? [String: Any])?["frames"] as? Int == 0)
+  }
+
+  @Test func hvoAndAnalyzeShowTables() throws {
+    let h = try cli.json(try cli.run(["hvo", "--ram", "2G", "--hugepages", "2M:10", "--page-ext", "table_check", "--format", "json"]).stdout)
+    #expect(h["page_ext_frames"] as? Int == 16 * 64)
+    let a = try cli.json(try cli.run(["analyze", "--demo", "--page-ext", "owner", "--format", "json"]).stdout)
+    let sections = try #require(a["present_sections"] as? Int)
+    #expect((a["page_ext"] as? [String: Any])?["frames"] as? Int == sections * 576)
+    let eras = try #require(a["eras"] as? [[String: Any]])
+    #expect(eras.count == 4 && eras.allSatisfy { $0["page_ext_bytes"] as? Int == sections * 576 * 4096 })
+    let text = try cli.run(["analyze", "--demo", "--page-ext", "owner"]).stdout
+    #expect(text.contains("page_ext in every era: "), "\(text)")
+  }
+
+  @Test(arguments: [
+    (["boot", "--ram", "4G", "--page-ext", "frobnicate"], "Error: --page-ext: unknown page_ext client 'frobnicate'; the clients are owner, alloc_tag, table_check, or none"),
+    (["boot", "--ram", "4G", "--page-ext", "owner,owner"], "Error: --page-ext names 'owner' twice: give each client once (owner, alloc_tag, table_check)"),
+    (["hvo", "--ram", "4G", "--hugepages", "2M:1", "--page-ext", ""], "Error: --page-ext '' has an empty entry: give clients separated by commas (owner, alloc_tag, table_check) or none"),
+    (["analyze", "--demo", "--page-ext", "idle"], "Error: --page-ext: page_idle keeps its bits in the page flags on 64-bit kernels and has no page_ext entry; the clients are owner, alloc_tag, table_check, or none"),
+  ])
+  func badValues(args: [String], line: String) throws {
+    try cli.run(args, exit: .usage, stderrLine: line)
+  }
+}

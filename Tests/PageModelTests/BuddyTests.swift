@@ -28,6 +28,54 @@ import MemdescTestSupport
     #expect(try m.checkBuddyInvariants() == boot)
   }
 
+  /// Pageblock-order (THP-sized) blocks go through the per-CPU lists as the kernel's
+  /// `pcp_allowed_order()` lets them: a miss refills `max(batch >> 9, 2)` = 2 blocks, a
+  /// free lands on the list, and crossing `pcp->high` sends `batch` pages back starting
+  /// with the list just freed to (`free_pcppages_bulk()`), which is one whole THP.
+  @Test(arguments: Era.allCases)
+  func pageblockOrderUsesPerCPULists(era: Era) throws {
+    switch era {
+    case .classic: try pcpTHPBody(flatMachine(ClassicEncoding.self, ram: 4 << 30))
+    case .mask: try pcpTHPBody(flatMachine(MaskEncoding.self, ram: 4 << 30))
+    case .memdesc32: try pcpTHPBody(flatMachine(Memdesc32Format.self, ram: 4 << 30))
+    case .memdesc8: try pcpTHPBody(flatMachine(Memdesc8Format.self, ram: 4 << 30))
+    }
+  }
+
+  func pcpTHPBody<M: MemoryModel>(_ m: M) throws {
+    let boot = try m.checkBuddyInvariants()
+    let zone = 1  // DMA32: a 4 GiB flat machine has no Normal zone
+    let (_, high, batch) = m.machine.pcpState(zone: zone)
+    #expect(batch == 63 && high == 58 * 63)
+    let bootFree = m.machine.freePages(zone: zone)
+    let first = try #require(m.allocPages(order: 9))
+    #expect(try m.machine.zone(of: first).index == zone)
+    #expect(m.machine.pcpState(zone: zone).count == 512)
+    #expect(m.machine.freePages(zone: zone) == bootFree - 1024)
+    #expect(try m.checkBuddyInvariants().pcpBlocks[zone].map(\.order) == [9])
+    var thps = [first]
+    for _ in 1..<8 { thps.append(try #require(m.allocPages(order: 9))) }
+    #expect(m.machine.pcpState(zone: zone).count == 0)
+    #expect(m.machine.freePages(zone: zone) == bootFree - 8 * 512)
+    // An order-0 page on the list as well: the bulk free takes the THP list first.
+    let small = try #require(m.allocPages(order: 0))
+    let smallOnPCP = m.machine.pcpState(zone: zone).count
+    #expect(smallOnPCP == 62)  // refilled by batch 63, one handed out
+    for (i, p) in thps.enumerated() {
+      m.freePages(p, order: 9)
+      let expected = smallOnPCP + (i < 7 ? (i + 1) * 512 : 7 * 512)
+      #expect(m.machine.pcpState(zone: zone).count == expected, "after freeing THP \(i)")
+    }
+    #expect(m.machine.freePages(zone: zone) == bootFree - 8 * 512 - 63 + 512)
+    let state = try m.checkBuddyInvariants()
+    #expect(state.pcpBlocks[zone].filter { $0.order == 9 }.count == 7)
+    #expect(state.pcpBlocks[zone].filter { $0.order == 0 }.count == 62)
+    m.freePages(small, order: 0)
+    m.machine.drainAllPages()
+    #expect(m.machine.pcpPages == 0)
+    #expect(try m.checkBuddyInvariants() == boot)
+  }
+
   @Test func zoneFallbackAndGFPZones() throws {
     let m = try flatMachine(MaskEncoding.self, ram: 4 << 30)
     let dma = try #require(m.allocPages(order: 0, gfp: .dma))

@@ -24,6 +24,13 @@ import Testing
     #expect(Kernel.listPoison2 == 0xdead_0000_0000_0122)
     #expect(Kernel.pageAllocCostlyOrder == 3)
     #expect(Kernel.pageblockOrder == 9)
+    #expect(Kernel.migratePcpTypes == 3)
+    #expect(Kernel.nrPcpThp == 2)
+    #expect(Kernel.nrPcpLists == 14)
+    // The model folds the migratetypes: one list per per-CPU order, 0-3 and 9.
+    #expect(ZoneLists.pcpLists == 5)
+    #expect((0..<ZoneLists.pcpLists).map(ZoneLists.pcpOrder) == [0, 1, 2, 3, 9])
+    #expect((0...Kernel.maxPageOrder).filter(ZoneLists.pcpAllowed) == [0, 1, 2, 3, 9])
   }
 
   @Test func pageFlagBits() {

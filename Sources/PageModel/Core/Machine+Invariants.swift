@@ -22,7 +22,7 @@ extension Machine {
       var pages = 0
       for index in 0..<ZoneLists.perZone {
         let isPCP = index >= Kernel.nrPageOrders
-        let order = isPCP ? index - Kernel.nrPageOrders : index
+        let order = isPCP ? ZoneLists.pcpOrder(index - Kernel.nrPageOrders) : index
         for arena in 0..<arenaCount {
           let head = list(zone.index, index, arena: arena)
           let sentinel = head.pointee.address

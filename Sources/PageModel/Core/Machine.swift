@@ -132,6 +132,7 @@ public final class Machine<Format: PageFormat> {
     for r in memmapFrameRanges { memory.adviseHugePages(r) }
     initStructPagesAndFreeRAM()
     populatedMemmap = (counters.pointee.memmapBootPages, counters.pointee.memmapPages)
+    pageExtFrames = try allocatePageExt(config.pageExt)
   }
 
   deinit {
@@ -205,6 +206,8 @@ public final class Machine<Format: PageFormat> {
   /// Frames that back the vmemmap now. Kernel: vmstat
   /// `nr_memmap_boot_pages + nr_memmap_pages`.
   public var memmapFrames: Int { counters.pointee.memmapBootPages + counters.pointee.memmapPages }
+  /// Frames of the page_ext tables (``MachineConfig/pageExt``), allocated once at boot.
+  public private(set) var pageExtFrames = 0
   /// Kernel: vmstat `nr_memmap_boot_pages`.
   public var memmapBootPages: Int { counters.pointee.memmapBootPages }
   /// Kernel: vmstat `nr_memmap_pages`.

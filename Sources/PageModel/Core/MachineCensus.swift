@@ -53,6 +53,10 @@ public struct MachineCensus: Sendable, Equatable {
   /// 2 MiB vmemmap blocks mapped by one PMD, and PTE tables (frames) of the vmemmap.
   public var vmemmapPMDMappings: Int
   public var vmemmapPTETables: Int
+  /// The page_ext clients, and the frames of their per-section tables.
+  public var pageExt: PageExt
+  public var pageExtFrames: Int
+  public var pageExtBytes: UInt64 { UInt64(pageExtFrames) * UInt64(Kernel.pageSize) }
   public var freePages: Int
   public var pcpPages: Int
   public var zones: [Zone]
@@ -62,6 +66,8 @@ public struct MachineCensus: Sendable, Equatable {
 
   /// The memmap as a share of RAM, in percent.
   public var memmapPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(memmapBytes) * 100 / Double(ramBytes) }
+  /// The page_ext tables as a share of RAM, in percent.
+  public var pageExtPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(pageExtBytes) * 100 / Double(ramBytes) }
 }
 
 extension Machine {
@@ -83,7 +89,7 @@ extension Machine {
                                   optimized: h.folios.filter { hugetlb.optimized.contains($0.pfn) }.count)
       },
       vmemmapPMDMappings: vmemmapTable.pmdMappings, vmemmapPTETables: vmemmapTable.pteTables,
-      freePages: freePages, pcpPages: pcpPages,
+      pageExt: config.pageExt, pageExtFrames: pageExtFrames, freePages: freePages, pcpPages: pcpPages,
       zones: zones.map { z in
         MachineCensus.Zone(
           node: z.node, name: z.name, startPFN: z.span.lowerBound, endPFN: z.span.upperBound,

@@ -7,6 +7,8 @@ public struct MachineConfig: Sendable {
   /// Refuse to boot the mask era on a base that breaks `head = tail & mask`. The kernel
   /// only warns (a `VM_WARN_ON_ONCE`) and boots; so does the model unless this is set.
   public var strictAlignment = false
+  /// The page_ext clients the kernel boots with (`page_owner=on`, ...); none by default.
+  public var pageExt: PageExt = .none
   /// Host bytes the memmap may take; nil skips the check.
   public var hostMemoryLimit: UInt64? = nil
   /// Gigantic and huge pages reserved at boot (`hugepagesz=1G hugepages=N`), by order.

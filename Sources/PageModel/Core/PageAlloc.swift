@@ -1,5 +1,5 @@
 /// Page allocation and freeing on top of the buddy lists: zone fallback, the per-CPU
-/// lists for small orders, and the preparation of new pages.
+/// lists for small orders and pageblock order, and the preparation of new pages.
 extension Machine {
   /// Allocates 2^order contiguous pages, trying the zones the flags allow from the highest
   /// down, on `node` first and then on the nearer nodes. Returns the first PFN, or nil
@@ -58,25 +58,31 @@ extension Machine {
     let head = memmap.address(of: pfn)
     Format.freePagesPrepare(memmap, head, order: order)
     let zone = zoneIndex(of: pfn)
-    if order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 {
-      listAdd(head, list(zone, ZoneLists.pcp(order), for: head))
+    if ZoneLists.pcpAllowed(order) && zoneCounters[zone].pcpHigh > 0 {
+      // Kernel: `free_unref_page_commit()`.
+      let index = ZoneLists.pcp(order)
+      listAdd(head, list(zone, index, for: head))
       zoneCounters[zone].pcpCount &+= 1 << order
-      if zoneCounters[zone].pcpCount >= zoneCounters[zone].pcpHigh { freePCPPagesBulk(zone: zone) }
+      if zoneCounters[zone].pcpCount >= zoneCounters[zone].pcpHigh {
+        freePCPPagesBulk(zone: zone, count: zoneCounters[zone].pcpBatch, from: index &- Kernel.nrPageOrders)
+      }
     } else {
       freeOneBlock(pfn, order: order, zone: zone)
     }
   }
 
-  /// Kernel: `rmqueue()`: the per-CPU lists for small orders, the buddy lists otherwise.
+  /// Kernel: `rmqueue()`: the per-CPU lists for small orders and pageblock order, the
+  /// buddy lists otherwise.
   @inlinable
   func rmqueue(zone: Int, order: Int) -> PFN? {
-    guard order <= Kernel.pageAllocCostlyOrder && zoneCounters[zone].pcpHigh > 0 else {
+    guard ZoneLists.pcpAllowed(order) && zoneCounters[zone].pcpHigh > 0 else {
       return rmqueueSmallest(zone: zone, order: order)
     }
     let index = ZoneLists.pcp(order)
     var hit = firstListed(zone, index)
     if hit == nil {
-      // Kernel: `rmqueue_bulk()` with `nr_pcp_alloc()`'s batch.
+      // Kernel: `rmqueue_bulk()` with `nr_pcp_alloc()`'s batch; a pageblock-order
+      // refill is therefore 2 blocks whenever the batch is below 1024.
       let count = order == 0 ? zoneCounters[zone].pcpBatch : max(zoneCounters[zone].pcpBatch >> order, 2)
       for _ in 0..<count {
         guard let pfn = rmqueueSmallest(zone: zone, order: order) else { break }
@@ -92,37 +98,31 @@ extension Machine {
     return memmap.pfn(ofPageAt: page)
   }
 
-  /// Moves a batch of the oldest per-CPU pages back to the buddy lists.
+  /// Moves `count` pages, the oldest first, from the per-CPU lists back to the buddy
+  /// lists: list `pindex` first, each list until it is empty or the count is met, then
+  /// the next one round-robin. A pageblock-order page counts 512 pages, so one can take
+  /// the whole count.
   /// Kernel: `free_pcppages_bulk()`.
   @usableFromInline
-  func freePCPPagesBulk(zone: Int) {
-    var toFree = zoneCounters[zone].pcpBatch
-    var order = 0
-    var idle = 0
-    while toFree > 0 && zoneCounters[zone].pcpCount > 0 && idle <= ZoneLists.pcpOrders {
-      if let (page, pcp) = lastListed(zone, ZoneLists.pcp(order)) {
+  func freePCPPagesBulk(zone: Int, count: Int, from pindex: Int) {
+    var toFree = min(count, zoneCounters[zone].pcpCount)
+    var pindex = pindex
+    while toFree > 0 {
+      let order = ZoneLists.pcpOrder(pindex)
+      while toFree > 0, let (page, pcp) = lastListed(zone, ZoneLists.pcp(order)) {
         listDel(page, pcp)
         zoneCounters[zone].pcpCount -= 1 << order
         toFree -= 1 << order
         freeOneBlock(memmap.pfn(ofPageAt: page), order: order, zone: zone)
-        idle = 0
-      } else {
-        idle += 1
       }
-      order = (order + 1) % ZoneLists.pcpOrders
+      pindex = pindex == ZoneLists.pcpLists - 1 ? 0 : pindex + 1
     }
   }
 
   /// Empties every per-CPU list into the buddy lists. Kernel: `drain_all_pages(NULL)`.
   public func drainAllPages() {
-    for zone in zones.indices {
-      for order in 0..<ZoneLists.pcpOrders {
-        while let (page, pcp) = lastListed(zone, ZoneLists.pcp(order)) {
-          listDel(page, pcp)
-          zoneCounters[zone].pcpCount -= 1 << order
-          freeOneBlock(memmap.pfn(ofPageAt: page), order: order, zone: zone)
-        }
-      }
+    for zone in zones.indices where zoneCounters[zone].pcpCount > 0 {
+      freePCPPagesBulk(zone: zone, count: zoneCounters[zone].pcpCount, from: 0)
     }
   }
 }

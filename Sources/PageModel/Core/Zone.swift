@@ -50,10 +50,31 @@ struct ZoneCounters {
   @usableFromInline var pcpBatch: Int = 0
 }
 
-/// Per-zone list indexes: the buddy free areas, then the per-CPU lists.
+/// Per-zone list indexes: the buddy free areas, then the per-CPU lists (`pindex`).
+///
+/// The kernel keeps one per-CPU list per migratetype for each order up to
+/// `PAGE_ALLOC_COSTLY_ORDER`, and with THP built in `NR_PCP_THP` (2) more for pageblock-
+/// order pages, one for MIGRATE_MOVABLE and one for the other two types. The model has no
+/// migratetypes, so it folds each order's lists into one: orders 0-3, then order 9.
 @usableFromInline enum ZoneLists {
+  /// Per-CPU lists of the small orders, 0 ... `PAGE_ALLOC_COSTLY_ORDER`.
   @usableFromInline static let pcpOrders = Kernel.pageAllocCostlyOrder + 1
-  @usableFromInline static let perZone = Kernel.nrPageOrders + pcpOrders
+  /// Every per-CPU list: the small orders and the pageblock-order list.
+  @usableFromInline static let pcpLists = pcpOrders + 1
+  @usableFromInline static let perZone = Kernel.nrPageOrders + pcpLists
   @inlinable static func freeArea(_ order: Int) -> Int { order }
-  @inlinable static func pcp(_ order: Int) -> Int { Kernel.nrPageOrders + order }
+  /// Kernel: `order_to_pindex()`, offset past the free areas.
+  @inlinable static func pcp(_ order: Int) -> Int {
+    Kernel.nrPageOrders + (order <= Kernel.pageAllocCostlyOrder ? order : pcpOrders)
+  }
+  /// The order of the pages on per-CPU list `pindex` (0 ..< ``pcpLists``).
+  /// Kernel: `pindex_to_order()`.
+  @inlinable static func pcpOrder(_ pindex: Int) -> Int {
+    pindex < pcpOrders ? pindex : Kernel.pageblockOrder
+  }
+  /// Whether blocks of `order` go through the per-CPU lists. Kernel: `pcp_allowed_order()`
+  /// with CONFIG_TRANSPARENT_HUGEPAGE.
+  @inlinable static func pcpAllowed(_ order: Int) -> Bool {
+    order <= Kernel.pageAllocCostlyOrder || order == Kernel.pageblockOrder
+  }
 }

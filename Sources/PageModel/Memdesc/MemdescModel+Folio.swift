@@ -62,6 +62,10 @@ extension MemdescModel {
     if order > 0 {
       d.storeBytes(of: UInt32.max, toByteOffset: MemdescFolioLayout.largeMapcount, as: UInt32.self)
       d.storeBytes(of: UInt32.max, toByteOffset: MemdescFolioLayout.entireMapcount, as: UInt32.self)
+      // Kernel: prep_compound_head() with CONFIG_MM_ID: no mm, both slots' counts -1.
+      d.storeBytes(of: UInt32(0), toByteOffset: MemdescFolioLayout.nrPagesMapped, as: UInt32.self)
+      d.storeBytes(of: UInt64.max, toByteOffset: MemdescFolioLayout.mmIdMapcount, as: UInt64.self)
+      d.storeBytes(of: UInt64(0), toByteOffset: MemdescFolioLayout.mmIds, as: UInt64.self)
       let list = desc &+ UInt64(MemdescFolioLayout.deferredList)
       d.storeBytes(of: list, toByteOffset: MemdescFolioLayout.deferredList, as: UInt64.self)
       d.storeBytes(of: list, toByteOffset: MemdescFolioLayout.deferredList + 8, as: UInt64.self)

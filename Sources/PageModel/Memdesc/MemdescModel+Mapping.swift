@@ -1,7 +1,8 @@
 extension MemdescModel {
-  /// Maps pages of the folio with PTEs: per-page counts where the struct page has them
-  /// (memdesc32), folio counts in the descriptor.
-  public func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int) {
+  /// Maps pages of the folio with PTEs in `mm`: per-page counts where the struct page has
+  /// them (memdesc32), folio counts in the descriptor, written by ``LargeFolioRmap`` as
+  /// in page[1] of today's folios.
+  public func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int, mm: MMID) {
     let d = folioPointer(folio)
     var newlyMapped = 0
     if Format.hasPageFlags {
@@ -15,18 +16,22 @@ extension MemdescModel {
       }
     }
     if folioOrder(folio) > 0 {
-      add(d, MemdescFolioLayout.largeMapcount, delta * range.count)
-      add(d, MemdescFolioLayout.nrPagesMapped, newlyMapped)
+      rmap(d).mapPages(pages: range.count, delta: delta, firstOrLast: newlyMapped, mm: mm)
     } else {
       add(d, MemdescFolioLayout.mapcount, delta * range.count)
     }
   }
 
-  /// Maps or unmaps the whole folio with one entry.
-  public func mapEntire(_ folio: Folio, _ delta: Int) {
-    let d = folioPointer(folio)
-    add(d, MemdescFolioLayout.entireMapcount, delta)
-    add(d, MemdescFolioLayout.largeMapcount, delta)
+  /// Maps or unmaps the whole folio with one entry in `mm`.
+  /// Kernel: `folio_add_anon_rmap_pmd()` / `folio_remove_rmap_pmd()`.
+  public func mapEntire(_ folio: Folio, _ delta: Int, mm: MMID) {
+    rmap(folioPointer(folio)).mapEntire(delta, mm: mm)
+  }
+
+  func rmap(_ d: UnsafeMutableRawPointer) -> LargeFolioRmap {
+    LargeFolioRmap(base: d, largeMapcount: MemdescFolioLayout.largeMapcount, nrPagesMapped: MemdescFolioLayout.nrPagesMapped,
+                   entireMapcount: MemdescFolioLayout.entireMapcount, mmIdMapcount: MemdescFolioLayout.mmIdMapcount,
+                   mmIds: MemdescFolioLayout.mmIds, tracksPagesMapped: Format.hasPageFlags)
   }
 
   /// Kernel: `folio_mapcount()`.

@@ -9,10 +9,14 @@ public struct EraCost: Sendable, Equatable {
   /// Memmap frames HVO has given back: the full memmap less what is mapped now.
   public var hvoSavedFrames: Int
   public var ramBytes: UInt64
+  /// Frames of the page_ext tables: the same in every era (an entry per page, whatever
+  /// the struct page), shown next to the memmap and not in ``totalOverheadBytes``.
+  public var pageExtFrames = 0
 
   public var memmapBytes: UInt64 { UInt64(memmapFrames) << UInt64(Kernel.pageShift) }
   public var descriptorBytes: UInt64 { UInt64(descriptorFrames.values.reduce(0, +)) << UInt64(Kernel.pageShift) }
   public var hvoSavedBytes: UInt64 { UInt64(hvoSavedFrames) << UInt64(Kernel.pageShift) }
+  public var pageExtBytes: UInt64 { UInt64(pageExtFrames) << UInt64(Kernel.pageShift) }
   /// Memmap plus descriptors.
   public var totalOverheadBytes: UInt64 { memmapBytes + descriptorBytes }
   public var overheadPercent: Double { ramBytes == 0 ? 0 : Double(totalOverheadBytes) * 100 / Double(ramBytes) }
@@ -27,7 +31,7 @@ extension Machine {
     // it per zone and order), so the mapped memmap can exceed the full one: that frame is
     // memmap cost, not a negative saving.
     return EraCost(era: era, structPageBytes: Format.structPageSize, memmapFrames: mapped, descriptorFrames: descriptorFrames,
-                   hvoSavedFrames: max(full - mapped, 0), ramBytes: layout.ramBytes)
+                   hvoSavedFrames: max(full - mapped, 0), ramBytes: layout.ramBytes, pageExtFrames: pageExtFrames)
   }
 }
 

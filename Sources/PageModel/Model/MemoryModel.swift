@@ -56,10 +56,11 @@ public protocol MemoryModel: AnyObject {
   func allocPageTable() -> PFN?
   /// Kernel: `pagetable_free()`.
   func freePageTable(_ pfn: PFN)
-  /// Maps (`delta` 1) or unmaps (-1) pages of a folio with PTEs.
-  func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int)
-  /// Maps or unmaps a whole folio with one entry (a PMD).
-  func mapEntire(_ folio: Folio, _ delta: Int)
+  /// Maps (`delta` 1) or unmaps (-1) pages of a folio with PTEs in the address space
+  /// `mm` (whose id the large folio's MM_ID slots record).
+  func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int, mm: MMID)
+  /// Maps or unmaps a whole folio with one entry (a PMD) in `mm`.
+  func mapEntire(_ folio: Folio, _ delta: Int, mm: MMID)
   /// Kernel: `folio_mapcount()`.
   func folioMapcount(_ folio: Folio) -> Int
   /// A page's mapcount where the era keeps one (nil in memdesc8).
@@ -114,6 +115,12 @@ extension MemoryModel {
   public func pfnValid(_ pfn: PFN) -> Bool { machine.pfnValid(pfn) }
   /// Frames that back the vmemmap now (vmstat's two memmap counters).
   public var memmapFrames: Int { machine.memmapFrames }
+  /// PTE mappings in the first mm (``MMID/first``).
+  public func mapPages(_ folio: Folio, _ range: Range<Int>, _ delta: Int) { mapPages(folio, range, delta, mm: .first) }
+  /// A whole-folio mapping in the first mm.
+  public func mapEntire(_ folio: Folio, _ delta: Int) { mapEntire(folio, delta, mm: .first) }
+  /// Frames of the page_ext tables boot allocated (``MachineConfig/pageExt``).
+  public var pageExtFrames: Int { machine.pageExtFrames }
   /// Checks the buddy allocator's invariants and returns its free blocks.
   public func checkBuddyInvariants() throws(InvariantViolation) -> BuddyFreeState {
     try machine.checkBuddyInvariants()

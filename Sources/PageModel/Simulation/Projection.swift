@@ -56,8 +56,9 @@ extension EraCost {
   ///   one 160-byte one per HugeTLB folio (25 a page), one 48-byte `struct ptdesc` per
   ///   page table (85 a page), and one 64-byte `struct slab` per slab page of every
   ///   cache and per kernel slab, in slab-cache pages that each hold their own
-  ///   descriptor and 63 more.
-  public static func project(_ population: Population, era: Era, layout: PhysicalLayout) -> EraCost {
+  ///   descriptor and 63 more;
+  /// - page_ext: ``PageExt/framesPerSection`` per present section, whatever the era.
+  public static func project(_ population: Population, era: Era, layout: PhysicalLayout, pageExt: PageExt = .none) -> EraCost {
     let full = MachineConfig(layout: layout, era: era).memmapFrames
     var saved = 0
     var sharedTails = 0
@@ -90,7 +91,8 @@ extension EraCost {
       for kind in DescriptorKind.allCases { descriptors[kind] = 0 }
     }
     return EraCost(era: era, structPageBytes: era.structPageBytes, memmapFrames: full - saved + sharedTails,
-                   descriptorFrames: descriptors, hvoSavedFrames: saved - sharedTails, ramBytes: layout.ramBytes)
+                   descriptorFrames: descriptors, hvoSavedFrames: saved - sharedTails, ramBytes: layout.ramBytes,
+                   pageExtFrames: pageExt.frames(presentSections: layout.presentSections.count))
   }
 }
 

@@ -53,4 +53,12 @@ public enum Kernel {
   public static let pageAllocCostlyOrder = 3
   /// Kernel: `pageblock_order` on x86-64 (= `HPAGE_PMD_ORDER`).
   public static let pageblockOrder = 9
+  /// Kernel: `MIGRATE_PCPTYPES` (unmovable, movable, reclaimable): the migratetypes with
+  /// per-CPU lists of their own.
+  public static let migratePcpTypes = 3
+  /// Kernel: `NR_PCP_THP` with CONFIG_TRANSPARENT_HUGEPAGE (include/linux/mmzone.h):
+  /// one pageblock-order list for MIGRATE_MOVABLE, one for the other two types.
+  public static let nrPcpThp = 2
+  /// Kernel: `NR_PCP_LISTS` = `NR_LOWORDER_PCP_LISTS` + `NR_PCP_THP`: 14 per zone and CPU.
+  public static let nrPcpLists = migratePcpTypes * (pageAllocCostlyOrder + 1) + nrPcpThp
 }
