@@ -10,6 +10,7 @@ import Testing
     #expect(Kernel.structPageShift == 6)
     #expect(Kernel.structPagesPerVmemmapPage == 64)
     #expect(Kernel.maxPageOrder == 10)
+    #expect(PhysicalMemory.madvPopulateWrite == 23)  // MADV_POPULATE_WRITE, uapi mman-common.h
     #expect(Kernel.nrPageOrders == 11)
     #expect(Kernel.maxFolioOrder == 22)
     #expect(Kernel.maxFolioNrPages == 4_194_304)

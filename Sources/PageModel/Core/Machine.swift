@@ -129,7 +129,7 @@ public final class Machine<Format: PageFormat> {
     bootGiganticPages = reserveBootGiganticPages()
     pendingBootGigantic = bootGiganticPages
     memmapFrameRanges = try populateMemmap(excluding: PFNRange.merged(bootGiganticPages.map { $0.pfn..<($0.pfn + (1 << $0.order)) }))
-    for r in memmapFrameRanges { memory.adviseHugePages(r) }
+    for r in memmapFrameRanges { memory.populate(r) }
     initStructPagesAndFreeRAM()
     populatedMemmap = (counters.pointee.memmapBootPages, counters.pointee.memmapPages)
     pageExtFrames = try allocatePageExt(config.pageExt)

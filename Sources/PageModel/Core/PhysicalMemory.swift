@@ -34,12 +34,21 @@ public final class PhysicalMemory {
     base + Int(pfn.rawValue << UInt64(Kernel.pageShift))
   }
 
-  /// Asks for 2 MiB host pages behind a run of frames that will be written in full (the
-  /// boot memmap), which makes its first touch far cheaper. Scattered frames (descriptor
-  /// slabs) keep 4 KiB host pages: a huge page each would zero 512 times what they use.
-  public func adviseHugePages(_ range: PFNRange) {
-    _ = madvise(frame(range.lowerBound), range.pageCount << Kernel.pageShift, MADV_HUGEPAGE)
+  /// Backs a run of frames that will be written in full (the boot memmap) before the
+  /// model writes it: 2 MiB host pages where the host has them, then every host page
+  /// faulted in by one `madvise(MADV_POPULATE_WRITE)` instead of one trap per 4 KiB on
+  /// first touch, which on a virtual machine costs several microseconds each. Scattered
+  /// frames (descriptor slabs) are left alone: a huge page each would zero 512 times
+  /// what they use. A kernel without MADV_POPULATE_WRITE (before 5.14) refuses it and
+  /// the frames fault in on first touch as before.
+  public func populate(_ range: PFNRange) {
+    let start = frame(range.lowerBound), bytes = range.pageCount << Kernel.pageShift
+    _ = madvise(start, bytes, MADV_HUGEPAGE)
+    _ = madvise(start, bytes, Self.madvPopulateWrite)
   }
+
+  /// Linux's `MADV_POPULATE_WRITE`, which older C headers do not define.
+  static let madvPopulateWrite: Int32 = 23
 }
 
 /// Facts about the machine the model runs on.
