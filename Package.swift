@@ -64,6 +64,6 @@ let package = Package(
       dependencies: ["Snapshot", "PageModel", "Render", "MemdescTestSupport"],
       resources: [.copy("Fixtures")],
       swiftSettings: debugVM),
-    .testTarget(name: "MemdescCLITests", dependencies: ["PageModel", "MemdescTestSupport"], swiftSettings: optimisedDebug),
+    .testTarget(name: "MemdescCLITests", dependencies: ["PageModel", "MemdescTestSupport"], exclude: ["Helpers"], swiftSettings: optimisedDebug),
   ]
 )
