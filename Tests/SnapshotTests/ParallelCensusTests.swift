@@ -19,6 +19,12 @@ import Testing
     func put(_ v: UInt64, _ n: Int) { w.append(contentsOf: repeatElement(v, count: n)) }
     func align(_ order: Int) { put(0, (1 << order - w.count % (1 << order)) % (1 << order)) }
     func compound(_ v: UInt64, order: Int) { align(order); put(v | head, 1); put(v | tail, (1 << order) - 1) }
+    // One of each folio kind and a HugeTLB page first, so that every dump has them
+    // whatever the random pieces turn out to be (an HVO 1 GiB page pads to 1 GiB with zeros).
+    compound(thp, order: 9)
+    compound(thp, order: 2)
+    compound(file, order: 3)
+    compound(huge, order: 9)
     while w.count < target {
       switch rng.next() % 12 {
       case 0: put(0, Int(rng.next() % 3000))
@@ -66,7 +72,7 @@ import Testing
     for round in 0..<6 {
       let words = Self.dump(&rng, words: 300_000 + Int(rng.next() % 400_000))
       let one = try Self.census(words, chunk: 1 << 20, threads: 1)
-      #expect(one.folios.count > 2 && one.hugetlbPages > 0, "round \(round): the dump has folios and HugeTLB pages")
+      #expect(one.folios.count > 2 && one.hugetlbPages > 0, "round \(round): the dump has folios and HugeTLB pages: \(words.count) words, folios \(one.folios), \(one.hugetlbPages) HugeTLB pages")
       for chunk in [1, 7, 64, 511, 4096, Int(rng.next() % 100_000) + 1] {
         let threads = chunk == 1 ? 2 : Int(rng.next() % 3) + 2
         guard chunk > 1 || words.count < 400_000 else { continue }
