@@ -48,6 +48,13 @@ for era in classic mask; do
   for loop in allocFreePairs allocFreeRing allocFreeBursts; do
     n=$(ir "$loop$Era" --era "$era" --part alloc)
     printf '| %s | %s | %s | %s Ir/pair |\n' "$era" "$loop" "$n" "$(per "$n" $pairs 1)"
+    if [ "$era" = classic ]; then
+      # The C reference of the same fast path over the same memory (CReference/Buddy.c).
+      cloop=c$(printf '%s' "$loop" | sed 's/^./\U&/')
+      c=$(ir "$cloop$Era" --era "$era" --part alloc)
+      printf '| %s | %s, C | %s | %s Ir/pair |\n' "$era" "$loop" "$c" "$(per "$c" $pairs 1)"
+      printf '| %s | %s, **Swift/C** | | **%s** |\n' "$era" "$loop" "$(per "$n" "$c" 3)"
+    fi
   done
   n=$(ir "boot$Era" --era "$era" --part boot)
   printf '| %s | boot 4 GiB | %s | %s Ir/struct page |\n' "$era" "$n" "$(per "$n" 1048576 1)"

@@ -108,7 +108,7 @@ if os.path.exists(f"{out}/huge.json"):
     print(f"| analyze, 16 TiB host's 32 GiB dump, vs cat; peak RSS | {d['analyze']:.3f} s, {rss:.1f} MiB | {d['cat']:.3f} s | {d['analyze'] / d['cat']:.2f}x (one run) | <= 1.5x, <= 256 MiB | {ok} |")
 else:
     print("| analyze, 16 TiB host's 32 GiB dump, vs cat; peak RSS | not run: SCAN_HUGE=1 writes it to disk (the CLI reads no pipe) | | | <= 1.5x, <= 256 MiB | no |")
-print("| order-0 alloc+free, Swift vs C reference | not measured here: no C reference of the buddy fast path yet | | | <= 1.2x | no |")
+print("| order-0 alloc+free, Swift vs C reference | measured by `ratios --skip-heads --skip-boot --skip-folio --skip-hvo` (its Swift vs C table; Ir/pair: callgrind.sh) | | | <= 1.2x | see ratios |")
 PY
 echo
 echo "peak RSS (GNU time, one run each):"

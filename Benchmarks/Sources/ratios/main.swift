@@ -231,6 +231,43 @@ func allocCases<E: BenchEra>(_: E.Type, _ o: Options) throws -> (cases: [Case], 
   })
 }
 
+/// Classic alloc+free, Swift on one machine and the C reference (CReference's Buddy.c) on
+/// a second one booted alike. The warm-up is the check: after the same pairs, ring and
+/// bursts on each, the two machines' memmap bytes, list heads and counters must be equal.
+func allocSwiftCCases(_ o: Options) throws -> (cases: [Case], cleanup: () -> Void) {
+  let swift = try ClassicEncoding.boot(ramBytes: benchRAMBytes)
+  let c = CBuddyMachine(try ClassicEncoding.boot(ramBytes: benchRAMBytes))
+  func check(_ step: String, _ s: UInt64, _ cs: UInt64) throws {
+    guard s == cs else { throw BenchFailure("C reference: \(step): PFN sum \(cs), Swift \(s)") }
+    if let d = allocatorStateDifference(swift, c.model) { throw BenchFailure("C reference: after \(step), Swift / C: \(d)") }
+  }
+  try check("pairs", ClassicEncoding.allocFreePairs(swift, count: 1 << 16), cAllocFreePairsClassic(c, count: 1 << 16))
+  let ring = PageRing(swift, size: benchRingSize)
+  let cRing = PageRing(c.model, size: benchRingSize)
+  try check("ring", ClassicEncoding.allocFreeRing(swift, ring, count: 1 << 16), cAllocFreeRingClassic(c, cRing, count: 1 << 16))
+  let burst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
+  let cBurst = UnsafeMutableBufferPointer<PFN>.allocate(capacity: benchBurstSize)
+  try check("bursts", ClassicEncoding.allocFreeBursts(swift, burst, rounds: 16), cAllocFreeBurstsClassic(c, cBurst, rounds: 16))
+  eprint("C reference: memmap, list heads and counters equal to Swift's after pairs, ring and bursts\n")
+  let rounds = max(o.pairs / benchBurstSize, 1)
+  let cases = [
+    Case("sc/swift/pairs") { timed { ClassicEncoding.allocFreePairs(swift, count: o.pairs) }.1 },
+    Case("sc/c/pairs") { timed { cAllocFreePairsClassic(c, count: o.pairs) }.1 },
+    Case("sc/swift/ring") { timed { ClassicEncoding.allocFreeRing(swift, ring, count: o.pairs) }.1 },
+    Case("sc/c/ring") { timed { cAllocFreeRingClassic(c, cRing, count: o.pairs) }.1 },
+    Case("sc/swift/burst") { timed { ClassicEncoding.allocFreeBursts(swift, burst, rounds: rounds) }.1 },
+    Case("sc/c/burst") { timed { cAllocFreeBurstsClassic(c, cBurst, rounds: rounds) }.1 },
+  ]
+  return (cases, {
+    ring.release(to: swift)
+    cRing.release(to: c.model)
+    burst.deallocate()
+    cBurst.deallocate()
+    keepAlive(swift)
+    keepAlive(c)
+  })
+}
+
 /// Page faults of the process so far (minor, i.e. no I/O).
 func minorFaults() -> Int {
   var u = rusage()
@@ -336,7 +373,12 @@ func fullRun(_ o: Options) throws {
   }
 
   var alloc: [String: [Double]] = [:]
+  var allocC: [String: [Double]] = [:]
   if !o.skipAlloc {
+    eprint("alloc+free order 0, Swift vs C reference...\n")
+    let (scCases, scCleanup) = try allocSwiftCCases(o)
+    allocC = interleave(scCases, reps: o.reps)
+    scCleanup()
     eprint("alloc+free order 0...\n")
     let (classicAlloc, classicCleanup) = try allocCases(ClassicEncoding.self, o)
     let (maskAlloc, maskCleanup) = try allocCases(MaskEncoding.self, o)
@@ -383,6 +425,16 @@ func fullRun(_ o: Options) throws {
     for era in eras {
       let p = median(rate("\(era)/pairs", o.pairs))
       print("| \(era) | \(fmt(p)) | \(fmt(median(rate("\(era)/ring", o.pairs)))) | \(fmt(median(rate("\(era)/burst", rounds * benchBurstSize)))) | \(fmt(p / 20, 2))x |")
+    }
+    print("")
+    print("## order-0 alloc+free, classic, Swift vs the C reference over the same memory (goal: Swift/C <= 1.2)")
+    print("")
+    print("| loop | Swift (M/s) | C (M/s) | Swift/C (median of \(o.reps)) | min..max |")
+    print("|---|---:|---:|---:|---|")
+    for (loop, ops) in [("pairs", o.pairs), ("ring", o.pairs), ("burst", rounds * benchBurstSize)] {
+      let sw = allocC["sc/swift/\(loop)"]!, c = allocC["sc/c/\(loop)"]!
+      let r = ratios(sw, c).sorted()
+      print("| \(loop) | \(fmt(median(sw.map { Double(ops) / $0 * 1e3 }))) | \(fmt(median(c.map { Double(ops) / $0 * 1e3 }))) | **\(fmt(median(r), 3))** | \(fmt(r.first!, 3))..\(fmt(r.last!, 3)) |")
     }
   }
   if !o.skipBoot {
@@ -454,6 +506,17 @@ func callgrindEra<E: BenchEra>(_: E.Type, _ o: Options) throws {
     defer { burst.deallocate() }
     let rounds = max(o.pairs / benchBurstSize, 1)
     print("\(E.name) burst pairs=\(rounds * benchBurstSize) sum=\(E.allocFreeBursts(fresh, burst, rounds: rounds))")
+    if let fresh = fresh as? Page64Model<ClassicEncoding> {
+      // The C reference, the same three loops on a second machine; it must end equal.
+      let c = CBuddyMachine(try ClassicEncoding.boot(ramBytes: benchRAMBytes))
+      print("\(E.name) C pairs=\(o.pairs) sum=\(cAllocFreePairsClassic(c, count: o.pairs))")
+      let cRing = PageRing(c.model, size: benchRingSize)
+      print("\(E.name) C ring steps=\(o.pairs) sum=\(cAllocFreeRingClassic(c, cRing, count: o.pairs))")
+      cRing.release(to: c.model)
+      print("\(E.name) C burst pairs=\(rounds * benchBurstSize) sum=\(cAllocFreeBurstsClassic(c, burst, rounds: rounds))")
+      if let d = allocatorStateDifference(fresh, c.model) { throw BenchFailure("C reference differs from Swift: \(d)") }
+      print("\(E.name) C reference state equal to Swift's")
+    }
     keepAlive(fresh)
   }
   if (o.part == nil && !o.skipBoot) || o.part == "boot" {
