@@ -6,8 +6,9 @@
 ///
 /// | kernels | HVO fake heads | a PFN without an online struct page | KPF_THP |
 /// |---|---|---|---|
-/// | up to 6.8 | none | NOPAGE | compound page with LRU or ANON on its head |
-/// | 6.9 - 6.15 | none | NOPAGE | large folio with LRU or ANON, then (6.10) any large rmappable folio |
+/// | up to 6.9 | none | NOPAGE | compound page with LRU or ANON on its head |
+/// | 6.10 | none | NOPAGE | large folio with LRU or ANON (`stable_page_flags()` rewritten over folios) |
+/// | 6.11 - 6.15 | none | NOPAGE | any large rmappable folio (isolated ones too) |
 /// | 6.16 | none | 0 | any large rmappable folio |
 /// | 6.17 - 7.0 | every 64th PFN of an optimised HugeTLB page reads HEAD | 0 | any large rmappable folio |
 /// | 7.1 and later | none | 0 | any large rmappable folio |
@@ -85,9 +86,10 @@ public struct KernelDecode: Sendable, Equatable, CustomStringConvertible {
   public var showsFakeHeads: Bool { version >= 6017 && version < 7001 }
   /// Whether a PFN without an online struct page reads KPF_NOPAGE (up to 6.15) rather than 0.
   public var marksNoPage: Bool { version < 6016 }
-  /// Whether KPF_THP is set on every large rmappable folio (6.10 on) rather than only on
-  /// compound pages on the LRU or anonymous.
-  public var thpMeansLargeRmappable: Bool { version >= 6010 }
+  /// Whether KPF_THP is set on every large rmappable folio (6.11 on, where
+  /// `folio_test_large_rmappable()` replaced the LRU-or-anon test) rather than only on
+  /// large folios on the LRU or anonymous.
+  public var thpMeansLargeRmappable: Bool { version >= 6011 }
   /// Whether whole sections can still be waiting for struct-page init when user space runs.
   public var defersStructPageInit: Bool {
     let family = local.split(whereSeparator: { $0 == "-" || $0 == "." || $0 == "_" }).first.map(String.init) ?? ""

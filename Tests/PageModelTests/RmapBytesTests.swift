@@ -67,6 +67,46 @@ import MemdescTestSupport
     m.folioPut(f)
   }
 
+  /// A third mm finds both slots taken: its mappings count only in the total, and its
+  /// unmap leaves the shared bit set even when one slot then holds every mapping
+  /// (folio_sub_return_large_mapcount() returns before that check for an mm without a slot).
+  @Test(arguments: Era.allCases)
+  func mmWithoutSlot(era: Era) throws {
+    switch era {
+    case .classic: try slotless(flatMachine(ClassicEncoding.self, ram: 256 << 20))
+    case .mask: try slotless(flatMachine(MaskEncoding.self, ram: 256 << 20))
+    case .memdesc32: try slotless(flatMachine(Memdesc32Format.self, ram: 256 << 20))
+    case .memdesc8: try slotless(flatMachine(Memdesc8Format.self, ram: 256 << 20))
+    }
+  }
+
+  func slotless<M: MemoryModel>(_ m: M) throws {
+    let f = try #require(m.allocFolio(order: 4, kind: .anon))
+    let mm1 = MMID(1), mm2 = MMID(2), mm3 = MMID(3)
+    let perPage = m.era != .memdesc8
+    let steps: [(String, () -> Void, Words)] = [
+      ("mm 1 maps pages 0-3", { m.mapPages(f, 0..<4, 1, mm: mm1) },
+       Words(large: 3, mapped: 4, entire: -1, slot0: 3, slot1: -1, ids: 1)),
+      ("mm 2 maps page 4", { m.mapPages(f, 4..<5, 1, mm: mm2) },
+       Words(large: 4, mapped: 5, entire: -1, slot0: 3, slot1: 0, ids: Self.shared | 2 << 32 | 1)),
+      ("mm 3 maps page 5", { m.mapPages(f, 5..<6, 1, mm: mm3) },
+       Words(large: 5, mapped: 6, entire: -1, slot0: 3, slot1: 0, ids: Self.shared | 2 << 32 | 1)),
+      ("mm 2 unmaps page 4", { m.mapPages(f, 4..<5, -1, mm: mm2) },
+       Words(large: 4, mapped: 5, entire: -1, slot0: 3, slot1: -1, ids: Self.shared | 1)),
+      ("mm 3 unmaps page 5", { m.mapPages(f, 5..<6, -1, mm: mm3) },
+       Words(large: 3, mapped: 4, entire: -1, slot0: 3, slot1: -1, ids: Self.shared | 1)),
+      ("mm 1 unmaps pages 0-3", { m.mapPages(f, 0..<4, -1, mm: mm1) },
+       Words(large: -1, mapped: 0, entire: -1, slot0: -1, slot1: -1, ids: 0)),
+    ]
+    for (name, step, want) in steps {
+      step()
+      var w = want
+      if !perPage { w.mapped = 0 }
+      #expect(words(m, f) == w, "\(m.era): after \(name)")
+    }
+    m.folioPut(f)
+  }
+
   func words<M: MemoryModel>(_ m: M, _ f: Folio) -> Words {
     let r: LargeFolioRmap
     if let p = m as? any Page64Family { r = p.rmapWords(f) } else { r = (m as! any MemdescFamily).rmapWords(f) }

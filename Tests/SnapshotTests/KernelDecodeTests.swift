@@ -44,7 +44,8 @@ import Testing
   @Test func versionsAndWhatTheyShowArePinned() throws {
     // (release, fake heads, NOPAGE, THP = large rmappable, deferred init)
     let table: [(String, Bool, Bool, Bool, Bool)] = [
-      ("5.15.0-91-generic", false, true, false, false), ("6.8", false, true, false, false), ("6.10.3", false, true, true, false),
+      ("5.15.0-91-generic", false, true, false, false), ("6.8", false, true, false, false), ("6.10.3", false, true, false, false),
+      ("6.11", false, true, true, false),
       ("6.15", false, true, true, false), ("6.16", false, false, true, false), ("6.17", true, false, true, false),
       ("6.18.44-fc-v595", true, false, true, true), ("7.0-rc1", true, false, true, false), ("7.1", false, false, true, false),
       ("7.1.0+", false, false, true, false), ("8.0", false, false, true, false),

@@ -87,13 +87,13 @@ struct LargeFolioRmap {
   func subLargeMapcount(_ diff: Int32, mm: MMID) {
     let new = load(largeMapcount) &- diff
     store(largeMapcount, new)
-    for slot in 0..<2 where mmID(slot) == mm {
-      setSlotCount(slot, slotCount(slot) &- diff)
-      if slotCount(slot) >= 0 { return }
-      setSlotCount(slot, -1)
-      setMMID(slot, .dummy)
-      break
-    }
+    // An mm without a slot (its mappings were added while both slots were taken) changes
+    // only the total: the kernel leaves the shared bit alone then.
+    guard let slot = (0..<2).first(where: { mmID($0) == mm }) else { return }
+    setSlotCount(slot, slotCount(slot) &- diff)
+    if slotCount(slot) >= 0 { return }
+    setSlotCount(slot, -1)
+    setMMID(slot, .dummy)
     if slotCount(0) == new || slotCount(1) == new { ids &= ~MMID.sharedBit }
   }
 
