@@ -25,7 +25,7 @@ extension Memdesc {
           "memdesc report Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap -o hvo.html",
           "memdesc report Tests/SnapshotTests/Fixtures/idle",
           "memdesc report Tests/SnapshotTests/Fixtures/idle --by-cgroup -o cg.html",
-          "memdesc report Tests/SnapshotTests/Fixtures/idle --page-ext owner -o owner.html",
+          "memdesc report Tests/SnapshotTests/Fixtures/idle --page-ext owner",
           "memdesc report --live -o host.html   # needs root",
         ]))
 
