@@ -5,7 +5,7 @@
     fleet.py --print-schema
 
 ROWS_DIR holds *.jsonl files at any depth (memdesc export --rows-dir writes
-host=H/date=D/memdesc-TIME.jsonl). Every row is checked against schema 1
+host=H/date=D/memdesc-TIME.jsonl). Every row is checked against schema 2
 (docs/fleet-rows.md) before an engine sees it: a line that is not JSON, a row of
 another schema version or with other columns is an error naming the file and line
 (exit 1). The results are printed as one JSON document: for each named query of the
@@ -23,16 +23,16 @@ import os
 import re
 import sys
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STRINGS = ["host", "date", "captured_at", "kernel_release", "memdesc_version", "source"]
 # Columns that may be null: what a snapshot does not record, eras not costed.
 NULLABLE_PREFIXES = ("classic_", "mask_", "memdesc32_", "memdesc8_")
 NULLABLE = {"captured_at", "kernel_release", "kernel_memmap_bytes"}
 
-CENSUS = ["ram", "hole", "free", "slab", "pgtable", "reserved", "zero_page", "offline", "hugetlb", "deferred_init", "no_flag"]
+CENSUS = ["ram", "hole", "free", "slab", "pgtable", "reserved", "zero_page", "offline", "hugetlb", "zero_offline", "deferred_init", "zero_unknown", "no_flag"]
 KINDS = ["anon_thp", "anon_mthp", "anon", "file_large", "file", "shmem", "other"]
 ERAS = ["classic", "mask", "memdesc32", "memdesc8"]
-ERA_COLUMNS = ["struct_page_bytes", "memmap_bytes", "descriptor_bytes", "hvo_saved_bytes", "total_overhead_bytes", "total_overhead_all_hvo_bytes"]
+ERA_COLUMNS = ["struct_page_bytes", "memmap_bytes", "descriptor_bytes", "hvo_saved_bytes", "hvo_pte_table_bytes", "total_overhead_bytes", "total_overhead_all_hvo_bytes"]
 
 COLUMNS = (
     ["schema_version", "host", "date", "captured_at", "kernel_release", "memdesc_version", "source", "ram_bytes", "pfns", "present_sections"]
@@ -202,7 +202,7 @@ def main():
     p = argparse.ArgumentParser(description="Run fleet.sql over Memdesc fleet rows on DuckDB or Spark SQL.")
     p.add_argument("--engine", choices=["duckdb", "spark"])
     p.add_argument("--sql", default=os.path.join(here, "fleet.sql"), help="SQL file (default: contrib/fleet.sql)")
-    p.add_argument("--print-schema", action="store_true", help="print schema 1's columns and types as JSON and exit")
+    p.add_argument("--print-schema", action="store_true", help="print schema 2's columns and types as JSON and exit")
     p.add_argument("rows_dir", nargs="?")
     a = p.parse_args()
     if a.print_schema:

@@ -1,4 +1,4 @@
--- Memdesc fleet queries over rows of schema 1 (docs/fleet-rows.md).
+-- Memdesc fleet queries over rows of schema 2 (docs/fleet-rows.md).
 -- The same text runs on DuckDB and on Spark SQL: contrib/fleet.py names the rows
 -- fleet_rows in either engine and runs each statement in turn; a statement after a
 -- "-- name:" line is a result, the others (views) prepare them. Only what both

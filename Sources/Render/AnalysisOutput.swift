@@ -131,6 +131,7 @@ public enum AnalysisOutput {
       row("era", "\(e.era.rawValue):memmap_bytes", String(e.memmapBytes))
       row("era", "\(e.era.rawValue):descriptor_bytes", String(e.descriptorBytes))
       row("era", "\(e.era.rawValue):hvo_saved_bytes", String(e.hvoSavedBytes))
+      row("era", "\(e.era.rawValue):hvo_pte_table_bytes", String(e.hvoPTETableBytes))
       row("era", "\(e.era.rawValue):total_overhead_bytes", String(e.totalOverheadBytes))
       row("era", "\(e.era.rawValue):overhead_percent", formatFixed(e.overheadPercent, decimals: 6))
       row("era", "\(e.era.rawValue):total_overhead_bytes_all_hvo", String(all.totalOverheadBytes))

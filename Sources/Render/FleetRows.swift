@@ -10,7 +10,7 @@ import Snapshot
 /// what the snapshot does not know. A column is only ever added with a new version.
 public enum FleetRows {
   /// Bump when a column is added, removed, renamed or changes meaning.
-  public static let schemaVersion = 1
+  public static let schemaVersion = 2
 
   /// The HugeTLB pools that have columns: x86-64's with 4 KiB pages.
   static let pools: [(name: String, column: String)] = [("2048kB", "2m"), ("1048576kB", "1g")]
@@ -61,6 +61,7 @@ public enum FleetRows {
       row.append(("\(era.rawValue)_memmap_bytes", v(\.memmapBytes)))
       row.append(("\(era.rawValue)_descriptor_bytes", v(\.descriptorBytes)))
       row.append(("\(era.rawValue)_hvo_saved_bytes", v(\.hvoSavedBytes)))
+      row.append(("\(era.rawValue)_hvo_pte_table_bytes", v(\.hvoPTETableBytes)))
       row.append(("\(era.rawValue)_total_overhead_bytes", v(\.totalOverheadBytes)))
       row.append(("\(era.rawValue)_total_overhead_all_hvo_bytes", i.map { .int(Int(a.erasAllHVO[$0].totalOverheadBytes)) } ?? .null))
     }
@@ -75,7 +76,7 @@ public enum FleetRows {
     names += pools.flatMap { ["hugetlb_\($0.column)_huge_pages", "hugetlb_\($0.column)_hvo_huge_pages"] }
     names += ["hvo_fake_heads_corrected_pages", "kernel_memmap_bytes", "crosschecks", "crosschecks_agree"]
     for era in Era.allCases {
-      names += ["struct_page_bytes", "memmap_bytes", "descriptor_bytes", "hvo_saved_bytes", "total_overhead_bytes", "total_overhead_all_hvo_bytes"].map { "\(era.rawValue)_\($0)" }
+      names += ["struct_page_bytes", "memmap_bytes", "descriptor_bytes", "hvo_saved_bytes", "hvo_pte_table_bytes", "total_overhead_bytes", "total_overhead_all_hvo_bytes"].map { "\(era.rawValue)_\($0)" }
     }
     return names
   }

@@ -181,8 +181,9 @@ public enum MetricsOutput {
     var structPage = Family("memdesc_struct_page_bytes", unit: "bytes", "Size of one struct page in the era.")
     var memmap = Family("memdesc_memmap_bytes", unit: "bytes", "The era's memmap on this machine's RAM, with HVO as the snapshot had it.")
     var descriptors = Family("memdesc_descriptor_bytes", unit: "bytes", "Frames of the era's separately allocated descriptors, by descriptor type (0 in the 64-byte eras).")
-    var saved = Family("memdesc_hvo_saved_bytes", unit: "bytes", "Memmap the era's HVO frees for the HugeTLB pages that had it.")
-    var total = Family("memdesc_total_overhead_bytes", unit: "bytes", "The era's memmap plus descriptors: what describing this machine's memory costs.")
+    var saved = Family("memdesc_hvo_saved_bytes", unit: "bytes", "Memmap the era's HVO frees for the HugeTLB pages that had it, less the PTE tables of the vmemmap PMDs it splits.")
+    var tables = Family("memdesc_hvo_pte_table_bytes", unit: "bytes", "Page-table frames of the vmemmap PMDs the era's HVO splits, one per PMD (outside vmstat's memmap counters).")
+    var total = Family("memdesc_total_overhead_bytes", unit: "bytes", "The era's memmap plus descriptors plus HVO's PTE tables: what describing this machine's memory costs.")
     var totalAll = Family("memdesc_total_overhead_all_hvo_bytes", unit: "bytes", "The era's total overhead if every HugeTLB page had HVO.")
     for (e, all) in zip(a.eras, a.erasAllHVO) {
       let era = [("era", e.era.rawValue)]
@@ -190,10 +191,11 @@ public enum MetricsOutput {
       memmap.add(era, e.memmapBytes)
       for kind in DescriptorKind.allCases { descriptors.add(era + [("type", kind.rawValue)], (e.descriptorFrames[kind] ?? 0) << Kernel.pageShift) }
       saved.add(era, e.hvoSavedBytes)
+      tables.add(era, e.hvoPTETableBytes)
       total.add(era, e.totalOverheadBytes)
       totalAll.add(era, all.totalOverheadBytes)
     }
-    fs += [structPage, memmap, descriptors, saved, total, totalAll]
+    fs += [structPage, memmap, descriptors, saved, tables, total, totalAll]
 
     var agree = Family("memdesc_crosscheck_agreement", "1 when the census agrees exactly with the kernel's own counter for the check, else 0.")
     for x in a.crosschecks { agree.add([("check", x.name)], x.agree ? 1 : 0) }
@@ -202,11 +204,7 @@ public enum MetricsOutput {
   }
 
   /// The census classes of `memdesc_pages{class}`, each a field of `analyze --format json`'s census.
-  static func censusClasses(_ c: Census) -> [(String, Int)] {
-    [("ram", c.ramPFNs), ("hole", c.holePFNs), ("free", c.buddyPages), ("slab", c.slabPages), ("pgtable", c.pgtablePages),
-     ("reserved", c.reservedPages), ("zero_page", c.zeroPagePages), ("offline", c.offlinePages), ("hugetlb", c.hugetlbPages),
-     ("deferred_init", c.zeroSectionRAMPFNs), ("no_flag", c.noFlagRAMPFNs)]
-  }
+  static func censusClasses(_ c: Census) -> [(String, Int)] { c.classPages.map { ($0.name, $0.pages) } }
 
   /// Seconds with millisecond-or-better precision and no exponent.
   static func formatSeconds(_ s: Double) -> String { formatFixed(max(0, s), decimals: 6) }

@@ -160,11 +160,11 @@ public struct SimulationOutput: Encodable {
 
   public func csv() -> String {
     var out = "era,struct_page_bytes,memmap_bytes,descriptor_bytes," + DescriptorKind.allCases.map { "descriptor_bytes_\($0.rawValue)" }.joined(separator: ",")
-      + ",hvo_saved_bytes,total_overhead_bytes,overhead_percent\n"
+      + ",hvo_saved_bytes,total_overhead_bytes,overhead_percent,hvo_pte_table_bytes\n"
     for c in costs {
       out += ([c.era.rawValue, String(c.structPageBytes), String(c.memmapBytes), String(c.descriptorBytes)]
         + DescriptorKind.allCases.map { String((c.descriptorFrames[$0] ?? 0) << Kernel.pageShift) }
-        + [String(c.hvoSavedBytes), String(c.totalOverheadBytes), formatFixed(c.overheadPercent, decimals: 6)]).joined(separator: ",") + "\n"
+        + [String(c.hvoSavedBytes), String(c.totalOverheadBytes), formatFixed(c.overheadPercent, decimals: 6), String(c.hvoPTETableBytes)]).joined(separator: ",") + "\n"
     }
     return out
   }

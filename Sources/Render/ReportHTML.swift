@@ -204,18 +204,22 @@ extension SnapshotReport {
     h += "<h2>What the memmap costs, era by era</h2>\n"
     let anySaved = a.eras.contains { $0.hvoSavedBytes > 0 }
     let anyAllHVO = zip(a.eras, a.erasAllHVO).contains { $0.totalOverheadBytes != $1.totalOverheadBytes }
+    let anyTables = a.eras.contains { $0.hvoPTETableFrames > 0 }
+    let anyPageExt = a.eras.contains { $0.pageExtFrames > 0 }
     h += "<p class=\"sub\">This machine's population (census) on its RAM (\(Self.human(a.layout.ramBytes)), projected into each era: struct pages (memmap) plus descriptors, with HVO as the snapshot had it"
-      + (anySaved ? "; the hatched part is what HVO saved" : "") + "."
+      + (anyTables ? ", and the PTE tables of the vmemmap PMDs HVO split (one page-table frame each)" : "")
+      + (anySaved ? "; the hatched part is what HVO saved, net of those tables" : "")
+      + (anyPageExt ? "; the purple part, not in the totals, is the page_ext tables of \(a.pageExt.spelling) (\(a.pageExt.entryBytes) bytes a page, the same in every era)" : "") + "."
       + (anyAllHVO ? " The dashed mark is the total if every HugeTLB page had HVO." : "")
       + (a.vmstatMemmapPages != nil ? " The grey bar is the real machine's own memmap (vmstat nr_memmap_boot_pages + nr_memmap_pages)." : "") + "</p>\n"
     let vmstatBytes = a.vmstatMemmapPages.map { UInt64($0) * UInt64(a.pageSize) }
     var maxBytes = vmstatBytes ?? 0
-    for e in a.eras { maxBytes = max(maxBytes, e.totalOverheadBytes + e.hvoSavedBytes) }
+    for e in a.eras { maxBytes = max(maxBytes, e.totalOverheadBytes + e.hvoSavedBytes + e.pageExtBytes) }
     for e in a.erasAllHVO { maxBytes = max(maxBytes, e.totalOverheadBytes) }
     maxBytes = max(maxBytes, 1)
     let left = 190.0, barW = 560.0, rowH = 34.0, top = 8.0
     let rows = a.eras.count + (vmstatBytes == nil ? 0 : 1)
-    let height = top + Double(rows) * rowH + 34
+    let height = top + Double(rows) * rowH + 34 + (anyTables || anyPageExt ? 18 : 0)
     func x(_ b: UInt64) -> Double { Double(b) / Double(maxBytes) * barW }
     h += "<svg id=\"eras\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 1100 \(fmt(height))\" width=\"100%\" data-ram-bytes=\"\(a.layout.ramBytes)\" data-vmstat-memmap-bytes=\"\(vmstatBytes.map { String($0) } ?? "")\">\n"
     h += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#e8f3e8\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#4a9a4a\" stroke-width=\"2\"/></pattern></defs>\n"
@@ -227,18 +231,21 @@ extension SnapshotReport {
       y += rowH
     }
     for (e, all) in zip(a.eras, a.erasAllHVO) {
-      h += "<g data-era=\"\(e.era.rawValue)\" data-memmap-bytes=\"\(e.memmapBytes)\" data-descriptor-bytes=\"\(e.descriptorBytes)\" data-hvo-saved-bytes=\"\(e.hvoSavedBytes)\" data-total-bytes=\"\(e.totalOverheadBytes)\" data-total-all-hvo-bytes=\"\(all.totalOverheadBytes)\">"
+      h += "<g data-era=\"\(e.era.rawValue)\" data-memmap-bytes=\"\(e.memmapBytes)\" data-descriptor-bytes=\"\(e.descriptorBytes)\" data-hvo-saved-bytes=\"\(e.hvoSavedBytes)\" data-hvo-pte-table-bytes=\"\(e.hvoPTETableBytes)\" data-page-ext-bytes=\"\(e.pageExtBytes)\" data-total-bytes=\"\(e.totalOverheadBytes)\" data-total-all-hvo-bytes=\"\(all.totalOverheadBytes)\">"
       h += "<text x=\"\(fmt(left - 8))\" y=\"\(fmt(y + 19))\" text-anchor=\"end\">\(e.era.rawValue) (\(e.structPageBytes)-byte page)</text>"
-      let mw = x(e.memmapBytes), dw = x(e.descriptorBytes), sw = x(e.hvoSavedBytes)
+      let mw = x(e.memmapBytes), dw = x(e.descriptorBytes), tw = x(e.hvoPTETableBytes), sw = x(e.hvoSavedBytes), pw = x(e.pageExtBytes)
       h += "<rect x=\"\(fmt(left))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(mw))\" height=\"20\" fill=\"#3d85c6\"><title>\(e.era.rawValue): memmap \(Self.human(e.memmapBytes))</title></rect>"
       if dw > 0 { h += "<rect x=\"\(fmt(left + mw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(dw))\" height=\"20\" fill=\"#e69138\"><title>\(e.era.rawValue): descriptors \(Self.human(e.descriptorBytes))</title></rect>" }
-      if sw > 0 { h += "<rect x=\"\(fmt(left + mw + dw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(sw))\" height=\"20\" fill=\"url(#hatch)\" stroke=\"#4a9a4a\" stroke-width=\".8\"><title>\(e.era.rawValue): saved by HVO \(Self.human(e.hvoSavedBytes))</title></rect>" }
+      if tw > 0 { h += "<rect x=\"\(fmt(left + mw + dw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(tw))\" height=\"20\" fill=\"#a61c00\"><title>\(e.era.rawValue): \(Fmt.group(e.hvoPTETableFrames)) vmemmap PTE tables of the PMDs HVO split, \(Self.human(e.hvoPTETableBytes))</title></rect>" }
+      if sw > 0 { h += "<rect x=\"\(fmt(left + mw + dw + tw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(sw))\" height=\"20\" fill=\"url(#hatch)\" stroke=\"#4a9a4a\" stroke-width=\".8\"><title>\(e.era.rawValue): saved by HVO \(Self.human(e.hvoSavedBytes))</title></rect>" }
+      if pw > 0 { h += "<rect x=\"\(fmt(left + mw + dw + tw + sw))\" y=\"\(fmt(y + 6))\" width=\"\(fmt(pw))\" height=\"20\" fill=\"#8e7cc3\"><title>\(e.era.rawValue): page_ext tables \(Self.human(e.pageExtBytes)), not in the total</title></rect>" }
       if all.totalOverheadBytes != e.totalOverheadBytes {
         let ax = left + x(all.totalOverheadBytes)
         h += "<line x1=\"\(fmt(ax))\" x2=\"\(fmt(ax))\" y1=\"\(fmt(y + 2))\" y2=\"\(fmt(y + 30))\" stroke=\"#222\" stroke-dasharray=\"3 2\"><title>with HVO on every HugeTLB page: \(Self.human(all.totalOverheadBytes))</title></line>"
       }
       let label = "\(Self.human(e.totalOverheadBytes)) = \(Fmt.percent(e.overheadPercent)) of RAM" + (e.hvoSavedBytes > 0 ? " (HVO saved \(Self.human(e.hvoSavedBytes)))" : "")
-      h += "<text x=\"\(fmt(left + mw + dw + sw + 6))\" y=\"\(fmt(y + 20))\">\(label)</text></g>\n"
+        + (e.pageExtFrames > 0 ? " + page_ext \(Self.human(e.pageExtBytes))" : "")
+      h += "<text x=\"\(fmt(left + mw + dw + tw + sw + pw + 6))\" y=\"\(fmt(y + 20))\">\(label)</text></g>\n"
       y += rowH
     }
     // Legend.
@@ -252,6 +259,13 @@ extension SnapshotReport {
     }
     if anyAllHVO {
       h += "<line x1=\"\(fmt(left + 540))\" x2=\"\(fmt(left + 540))\" y1=\"\(fmt(ly - 12))\" y2=\"\(fmt(ly + 3))\" stroke=\"#222\" stroke-dasharray=\"3 2\"/><text x=\"\(fmt(left + 547))\" y=\"\(fmt(ly))\">total if every HugeTLB page had HVO</text>"
+    }
+    // A second line for what only some machines have.
+    if anyTables {
+      h += "<rect x=\"\(fmt(left))\" y=\"\(fmt(ly + 8))\" width=\"12\" height=\"12\" fill=\"#a61c00\"/><text x=\"\(fmt(left + 17))\" y=\"\(fmt(ly + 18))\">vmemmap PTE tables of HVO's PMD splits</text>"
+    }
+    if anyPageExt {
+      h += "<rect x=\"\(fmt(left + 300))\" y=\"\(fmt(ly + 8))\" width=\"12\" height=\"12\" fill=\"#8e7cc3\"/><text x=\"\(fmt(left + 317))\" y=\"\(fmt(ly + 18))\">page_ext tables (not in the totals)</text>"
     }
     h += "</g>\n"
     h += "</svg>\n"

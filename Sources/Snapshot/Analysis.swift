@@ -17,6 +17,7 @@ extension Census {
       p.hugetlb[h.order, default: 0] += h.folios
       p.hugetlbOptimized[h.order, default: 0] += allHVO ? h.folios : h.optimized
       p.hugetlbZones[h.order] = max(1, hugetlbZones[h.order] ?? 1)
+      p.hugetlbOptimizedSections[h.order] = (allHVO ? hugetlbSections : hugetlbOptimizedSections)[h.order]
     }
     return p
   }

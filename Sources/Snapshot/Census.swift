@@ -133,6 +133,10 @@ public struct Census: Sendable {
   public var hugetlbNote: String?
   /// Zones (DMA, DMA32, Normal) holding HugeTLB folios of each order.
   public var hugetlbZones: [Int: Int] = [:]
+  /// The 128 MiB sections holding HugeTLB folios of each order, and those holding
+  /// HVO-optimised ones: where HVO splits the vmemmap's PMDs.
+  public var hugetlbSections: [Int: Set<Int>] = [:]
+  public var hugetlbOptimizedSections: [Int: Set<Int>] = [:]
 
   /// Folios by kind and order.
   public var folios: [CensusFolioKind: [Int: Int]] = [:]
@@ -192,6 +196,7 @@ public struct Census: Sendable {
     // it on, every huge page is taken as optimised (one allocated before it was set is not).
     if !decode.showsFakeHeads, pools?.optimizeVmemmap == 1 {
       for i in census.hugetlb.indices { census.hugetlb[i].optimized = census.hugetlb[i].folios }
+      census.hugetlbOptimizedSections = census.hugetlbSections
       census.hvoFromSysctl = census.hugetlbPages > 0
     }
     if let b = snapshot.texts["buddyinfo"] { census.buddyBlocks = try ProcText.buddyinfo(b, path: snapshot.describePath("buddyinfo")) }
@@ -237,6 +242,10 @@ struct CensusScanner {
   var hugeOptimized: [Int: Int] = [:]
   var hugeZoneBits: [Int: Int] = [:]
   var ambiguousZoneBits = 0
+  // Sections of HugeTLB folios by order: all, HVO-optimised; of ambiguous blocks.
+  var hugeSections: [Int: Set<Int>] = [:]
+  var hugeOptimizedSections: [Int: Set<Int>] = [:]
+  var ambiguousSections = Set<Int>()
 
   // Counted once per run, so flat arrays indexed by small integers (kind x order, order),
   // not dictionaries: hashing an enum's String raw value per run was half of a scan.
@@ -447,6 +456,11 @@ struct CensusScanner {
     1 << ZoneType.of(PFN(pfn)).rawValue
   }
 
+  /// The sections a huge page of `length` PFNs at `pfn` lies in.
+  static func sections(_ pfn: Int, _ length: Int) -> ClosedRange<Int> {
+    (pfn >> sectionShift)...((pfn + length - 1) >> sectionShift)
+  }
+
   /// A HugeTLB run. With HVO (docs/kpageflags.md point 3) a huge page reads as runs of one
   /// head and 63 tails, the heads after the first fake: those runs are gathered into a
   /// stretch and split into huge pages at `closeStretch`. Without HVO the run is the
@@ -470,6 +484,7 @@ struct CensusScanner {
     if length & (length - 1) == 0 && pfn & (length - 1) == 0 && hugeOrders.contains(order) {
       hugeFolios[order, default: 0] += 1
       hugeZoneBits[order, default: 0] |= Self.zoneBit(pfn)
+      hugeSections[order, default: []].formUnion(Self.sections(pfn, length))
     } else {
       c.irregularCompoundPages += length
     }
@@ -493,10 +508,13 @@ struct CensusScanner {
         if order == largest && hugeOrders.count > 1 {
           c.hugetlbAmbiguousBlocks += 1
           ambiguousZoneBits |= Self.zoneBit(x)
+          ambiguousSections.formUnion(Self.sections(x, size))
         } else {
           hugeFolios[order, default: 0] += 1
           hugeOptimized[order, default: 0] += 1
           hugeZoneBits[order, default: 0] |= Self.zoneBit(x)
+          hugeSections[order, default: []].formUnion(Self.sections(x, size))
+          hugeOptimizedSections[order, default: []].formUnion(Self.sections(x, size))
         }
         x += size
         placed = true
@@ -533,15 +551,20 @@ struct CensusScanner {
         c.hugetlbNote = "\(a) HVO block(s) of \(big.name) could also be pages of \(next.name); without the pools' counts (no hugepages file) all counted as \(big.name) pages"
       }
       let asNext = (a - asBig) << (big.order - next.order)
+      // Which blocks are which is not known: each order counted gets all their sections.
       for (o, n) in [(big.order, asBig), (next.order, asNext)] where n > 0 {
         hugeFolios[o, default: 0] += n
         hugeOptimized[o, default: 0] += n
         hugeZoneBits[o, default: 0] |= ambiguousZoneBits
+        hugeSections[o, default: []].formUnion(ambiguousSections)
+        hugeOptimizedSections[o, default: []].formUnion(ambiguousSections)
       }
     }
     for pool in pools {
       c.hugetlb.append(HugetlbCensus(name: pool.name, order: pool.order, folios: hugeFolios[pool.order] ?? 0, optimized: hugeOptimized[pool.order] ?? 0, poolPages: pool.pool))
       if let bits = hugeZoneBits[pool.order] { c.hugetlbZones[pool.order] = bits.nonzeroBitCount }
+      if let s = hugeSections[pool.order] { c.hugetlbSections[pool.order] = s }
+      if let s = hugeOptimizedSections[pool.order] { c.hugetlbOptimizedSections[pool.order] = s }
     }
     let found = c.hugetlb.reduce(0) { $0 + $1.folios }
     c.hvoFakeHeadsCorrected = fakeHeads ? max(0, c.hugetlbHeadPFNs - found) : 0

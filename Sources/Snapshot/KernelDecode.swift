@@ -119,4 +119,13 @@ public enum ZeroSectionCause: String, CaseIterable, Sendable {
     case .unknown: "reads zero, cause unknown"
     }
   }
+
+  /// The page class of its RAM in metrics, fleet rows and `diff` (`Census.classPages`).
+  public var className: String {
+    switch self {
+    case .offline: "zero_offline"
+    case .deferredInit: "deferred_init"
+    case .unknown: "zero_unknown"
+    }
+  }
 }

@@ -95,10 +95,6 @@ public enum RecordingReplay {
     var earlier: [UInt64: Held] = [:]
     /// Pages of such frees by what the start snapshot shows there.
     public var earlierPages: [RecordingAttribution.Kind: Int] = [:]
-    /// Vmemmap PTE-table frames that HVO's PMD splits take when the population is built
-    /// in the classic era. The snapshot's kernel paid them out of the memory it shows as
-    /// used, so they are not part of the other kernel memory the bare pages stand for.
-    public var classicSplitFrames = 0
 
     /// Reads the start snapshot of `recording`; nil when it was recorded without one.
     public init?(_ recording: Recording, path: String) throws {
@@ -142,13 +138,6 @@ public enum RecordingReplay {
         case .hugetlb, .unknown: break
         }
       }
-      // A population that does not fit is reported by `build`, with the era it failed in.
-      if let classic = try? bootModel(MachineConfig(layout: layout, era: .classic)) {
-        let before = classic.census().vmemmapPTETables
-        if (try? Simulator.apply(population.trace(name: where_), on: classic)) != nil {
-          classicSplitFrames = classic.census().vmemmapPTETables - before
-        }
-      }
     }
 
     /// Pages the population holds: folios, slabs, page tables and HugeTLB pages.
@@ -171,8 +160,12 @@ public enum RecordingReplay {
       let booted = model.census()
       let classic = MachineConfig(layout: model.layout, era: .classic).memmapFrames
       let eraMemmap = MachineConfig(layout: model.layout, era: model.era).memmapFrames
+      // HVO's saving net of the vmemmap PTE tables its PMD splits took where the snapshot
+      // shows the optimised huge pages: the snapshot's kernel paid those tables out of the
+      // memory it shows as used, so they are not part of the other kernel memory the bare
+      // pages stand for.
       let classicHVO = EraCost.project(population, era: .classic, layout: model.layout).hvoSavedFrames
-      let bare = booted.freePages + booted.pcpPages + eraMemmap - classic - populationPages + classicHVO - classicSplitFrames - freePages
+      let bare = booted.freePages + booted.pcpPages + eraMemmap - classic - populationPages + classicHVO - freePages
       let trace = population.trace(name: path + ":snapshot.start")
       let handles: [Simulator.Handle?]
       do {

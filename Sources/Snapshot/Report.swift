@@ -14,10 +14,10 @@ public struct SnapshotReport: Sendable {
   public var cgroups: CgroupCensus? = nil
 
   /// Analyses `snapshot` and builds its map in one pass over kpageflags, with iomem read once.
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, hvo: [HVOPicture], maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns, preface: String? = nil) throws -> SnapshotReport {
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, hvo: [HVOPicture], maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns, preface: String? = nil) throws -> SnapshotReport {
     let ram = try SnapshotRAM.systemRAM(snapshot)
     let builder = PhysicalMapBuilder(pfns: snapshot.pfnCount, ram: ram, pageSize: snapshot.metadata.pageSize, maxRuns: maxRuns)
-    let analysis = try SnapshotAnalysis.of(snapshot, eras: eras, systemRAM: ram) { start, words in builder.add(startPFN: start, words) }
+    let analysis = try SnapshotAnalysis.of(snapshot, eras: eras, pageExt: pageExt, systemRAM: ram) { start, words in builder.add(startPFN: start, words) }
     return SnapshotReport(analysis: analysis, map: builder.finish(), hvo: hvo, metadata: snapshot.metadata, preface: preface)
   }
 

@@ -1,13 +1,16 @@
 import PageModel
 
 extension Census {
-  /// The census's page classes by name, as `memdesc_pages{class}` and `diff` show them:
-  /// `ram`, `hole`, `free`, `slab`, `pgtable`, `reserved`, `zero_page`, `offline`,
-  /// `hugetlb`, `deferred_init` (RAM in all-zero sections), `no_flag` (other RAM reading 0).
+  /// The census's page classes by name, as `memdesc_pages{class}`, the fleet rows and
+  /// `diff` show them: `ram`, `hole`, `free`, `slab`, `pgtable`, `reserved`, `zero_page`,
+  /// `offline`, `hugetlb`, the RAM in all-zero sections by cause (`deferred_init`,
+  /// `zero_offline`: offline memory blocks, `zero_unknown`: cause unknown; the three add
+  /// up to `zero_section_ram_pfns`), `no_flag` (other RAM reading 0).
   public var classPages: [(name: String, pages: Int)] {
     [("ram", ramPFNs), ("hole", holePFNs), ("free", buddyPages), ("slab", slabPages), ("pgtable", pgtablePages),
-     ("reserved", reservedPages), ("zero_page", zeroPagePages), ("offline", offlinePages), ("hugetlb", hugetlbPages),
-     ("deferred_init", zeroSectionRAMPFNs), ("no_flag", noFlagRAMPFNs)]
+     ("reserved", reservedPages), ("zero_page", zeroPagePages), ("offline", offlinePages), ("hugetlb", hugetlbPages)]
+      + ZeroSectionCause.allCases.map { ($0.className, zeroSectionCauses[$0]?.ramPFNs ?? 0) }
+      + [("no_flag", noFlagRAMPFNs)]
   }
 }
 

@@ -17,13 +17,15 @@ extension Memdesc {
         model of one huge page, and the cross-checks. The pages come from a SOURCE, this \
         machine with --live (root), or the built-in demonstration with --demo. With \
         --by-cgroup it adds the memory cgroups with the most pages, as bars of their cost \
-        in each era.
+        in each era. With --page-ext it draws the page_ext tables of those clients beside \
+        each era's bar (a snapshot does not say which the kernel runs).
         """,
-        terms: [.snapshot, .pfn, .memmap, .era, .folio, .hugetlb, .hvo, .crosscheck, .cgroup],
+        terms: [.snapshot, .pfn, .memmap, .era, .folio, .hugetlb, .hvo, .crosscheck, .cgroup, .pageExt],
         examples: [
           "memdesc report Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap -o hvo.html",
           "memdesc report Tests/SnapshotTests/Fixtures/idle",
           "memdesc report Tests/SnapshotTests/Fixtures/idle --by-cgroup -o cg.html",
+          "memdesc report Tests/SnapshotTests/Fixtures/idle --page-ext owner",
           "memdesc report --live -o host.html   # needs root",
         ]))
 
@@ -45,7 +47,7 @@ extension Memdesc {
         throw SnapshotError(e.kind, path: output, "cannot write the report: \(e.message)")
       }
       let snapshot = try options.source.open()
-      var report = try SnapshotReport.of(snapshot, eras: options.eras.eras, hvo: HVOPicture.all(), preface: options.source.preface)
+      var report = try SnapshotReport.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value, hvo: HVOPicture.all(), preface: options.source.preface)
       if byCgroup { report.cgroups = try CgroupCensus.of(snapshot, census: report.analysis.census) }
       let html = report.html()
       try SnapshotReport.write(html, to: output)

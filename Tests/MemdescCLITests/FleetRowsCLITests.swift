@@ -186,15 +186,16 @@ struct FleetOfFixtures {
     try withScratchDirectory("fleet-bad") { dir in
       let good = try FleetOfFixtures.row(1, host: "h2", date: "2026-12-01", time: "12:00:00")
       var other = try #require(try JSONSerialization.jsonObject(with: Data(good.utf8)) as? [String: Any])
-      other["schema_version"] = 2
-      let v2 = String(decoding: try JSONSerialization.data(withJSONObject: other), as: UTF8.self) + "\n"
+      // A row of schema 1 (before the zero-section causes and HVO's PTE tables) is refused.
       other["schema_version"] = 1
+      let v1 = String(decoding: try JSONSerialization.data(withJSONObject: other), as: UTF8.self) + "\n"
+      other["schema_version"] = 2
       other.removeValue(forKey: "memdesc8_memmap_bytes")
       let missing = String(decoding: try JSONSerialization.data(withJSONObject: other), as: UTF8.self) + "\n"
       let cases: [(String, String)] = [
-        (good + "{\"schema_version\": 1, \"host\": ", ":2: not a JSON row"),
-        (v2, ":1: schema_version 2, this runner reads schema 1 (docs/fleet-rows.md)"),
-        (missing, ":1: columns do not match schema 1: missing ['memdesc8_memmap_bytes'], unknown none"),
+        (good + "{\"schema_version\": 2, \"host\": ", ":2: not a JSON row"),
+        (v1, ":1: schema_version 1, this runner reads schema 2 (docs/fleet-rows.md)"),
+        (missing, ":1: columns do not match schema 2: missing ['memdesc8_memmap_bytes'], unknown none"),
         (good.replacingOccurrences(of: "\"ram_bytes\":", with: "\"ram_bytes\":\"x\",\"_\":"), ":1: column"),
       ]
       for (text, message) in cases {

@@ -44,6 +44,31 @@ import Testing
     #expect(mainline.contains("reads zero, cause unknown)"), "\(mainline)")
   }
 
+  /// The metrics, the fleet row and `diff` give each cause of all-zero RAM sections its
+  /// own class: the vendor 6.18 capture's 61 sections are deferred init, the same words
+  /// read as mainline 6.18 (or the derived 7.1 capture) are of unknown cause.
+  @Test func zeroSectionCausesInMetricsRowsAndDiff() throws {
+    let zero = 1_998_848
+    for (kernel, cause) in [(nil, "deferred_init"), ("6.18", "zero_unknown")] {
+      let k = kernel.map { ["--kernel", $0] } ?? []
+      let metrics = try cli.run(["analyze", Self.hvo, "--format", "openmetrics"] + k).stdout
+      let row = try cli.json(try cli.run(["analyze", Self.hvo, "--format", "jsonl"] + k).stdout)
+      for c in ["zero_offline", "deferred_init", "zero_unknown"] {
+        let n = c == cause ? zero : 0
+        #expect(metrics.contains("memdesc_pages{class=\"\(c)\"} \(n)\n"), "\(kernel ?? "release"): \(c)")
+        #expect(row["\(c)_pages"] as? Int == n, "\(kernel ?? "release"): \(c)_pages \(String(describing: row["\(c)_pages"]))")
+      }
+    }
+    let seven = PackageRoot.file("Tests/SnapshotTests/Fixtures/hvo-7.1.mdsnap")
+    let diff = try cli.json(try cli.run(["diff", Self.hvo, seven, "--format", "json"]).stdout)
+    let classes = try #require(diff["classes"] as? [String: [String: Int]])
+    #expect(classes["deferred_init"] == ["a": zero, "b": 0, "delta": -zero], "\(classes)")
+    #expect(classes["zero_unknown"] == ["a": 0, "b": zero, "delta": zero], "\(classes)")
+    #expect(classes["zero_offline"] == ["a": 0, "b": 0, "delta": 0], "\(classes)")
+    let text = try cli.run(["diff", Self.hvo, seven]).stdout
+    #expect(text.contains("zero_unknown") && text.contains("deferred_init"), "\(text)")
+  }
+
   /// Acceptance through the CLI: the derived 7.1 fixture gives the pools exactly, 0 fake
   /// heads corrected, and its report shows the decode and the zero sections' cause.
   @Test func theSevenOneFixtureInTextAndReport() throws {

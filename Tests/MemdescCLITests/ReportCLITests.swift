@@ -81,12 +81,36 @@ func attributes(_ name: String, in text: String) -> [String] {
     for e in eras {
       let name = try #require(e["era"] as? String)
       #expect(names.contains(name))
-      for (key, attr) in [("memmap_bytes", "data-memmap-bytes"), ("descriptor_bytes", "data-descriptor-bytes"), ("hvo_saved_bytes", "data-hvo-saved-bytes"), ("total_overhead_bytes", "data-total-bytes")] {
+      for (key, attr) in [("memmap_bytes", "data-memmap-bytes"), ("descriptor_bytes", "data-descriptor-bytes"), ("hvo_saved_bytes", "data-hvo-saved-bytes"), ("hvo_pte_table_bytes", "data-hvo-pte-table-bytes"), ("page_ext_bytes", "data-page-ext-bytes"), ("total_overhead_bytes", "data-total-bytes")] {
         let bars = zip(attributes("data-era", in: dom), attributes(attr, in: dom)).filter { $0.0 == name }.map(\.1)
         #expect(bars.first == (e[key] as? Int).map(String.init), "\(fixture) \(name) \(key)")
       }
     }
     if let vm = j["vmstat_memmap_bytes"] as? Int { #expect(attributes("data-vmstat-memmap-bytes", in: dom).first == String(vm)) }
+  }
+
+  /// `report --page-ext` projects the page_ext tables as `analyze --page-ext` does and
+  /// draws them after each era's bar; the HVO capture's bars carry HVO's PTE tables.
+  @Test func pageExtAndPTETablesInTheEraBars() throws {
+    let scratch = try ScratchDirectory("cli-report-page-ext")
+    defer { scratch.remove() }
+    let fixture = AnalyzeCLITests.fixture("hvo-hugetlb.mdsnap"), out = scratch.path + "/r.html"
+    try cli.run(["report", fixture, "--page-ext", "owner", "-o", out])
+    let html = try String(contentsOfFile: out, encoding: .utf8)
+    let j = try cli.json(try cli.run(["analyze", fixture, "--page-ext", "owner", "--format", "json"]).stdout)
+    let eras = try #require(j["eras"] as? [[String: Any]])
+    // 576 frames for each of the 192 present sections, in every era.
+    #expect(eras.allSatisfy { $0["page_ext_bytes"] as? Int == 576 * 192 * 4096 })
+    let bars = zip(attributes("data-era", in: html), zip(attributes("data-page-ext-bytes", in: html), attributes("data-hvo-pte-table-bytes", in: html)))
+    for e in eras {
+      let bar = try #require(bars.first { $0.0 == e["era"] as? String }?.1)
+      #expect(bar.0 == (e["page_ext_bytes"] as? Int).map(String.init) && bar.1 == (e["hvo_pte_table_bytes"] as? Int).map(String.init), "\(e)")
+    }
+    #expect(html.contains("page_ext tables (not in the totals)") && html.contains("vmemmap PTE tables of HVO's PMD splits"))
+    try cli.run(["report", fixture, "-o", scratch.path + "/p.html"])
+    #expect(!(try String(contentsOfFile: scratch.path + "/p.html", encoding: .utf8)).contains("page_ext tables (not in the totals)"))
+    let bad = try cli.run(["report", fixture, "--page-ext", "idle", "-o", scratch.path + "/x.html"], exit: .usage)
+    #expect(bad.stderr.contains("idle"), "\(bad.stderr)")
   }
 
   /// The map's classes on the HVO capture: HugeTLB cells exist, and a fake-head-free count.

@@ -13,6 +13,11 @@ public struct Population: Sendable, Equatable {
   /// Zones that hold HugeTLB pages of each order (the mask era keeps one shared tail
   /// frame per zone and order).
   public var hugetlbZones: [Int: Int] = [:]
+  /// The 128 MiB sections that the optimised HugeTLB folios of each order lie in, where
+  /// known (a census knows; a population made by hand, or an order left out, does not).
+  /// HVO splits the vmemmap PMD over each such section's struct pages, so the era's
+  /// page-table cost depends on where the pages are, not only on how many there are.
+  public var hugetlbOptimizedSections: [Int: Set<Int>] = [:]
 
   public init() {}
 
@@ -90,9 +95,42 @@ extension EraCost {
     } else {
       for kind in DescriptorKind.allCases { descriptors[kind] = 0 }
     }
+    let splits = hvoSplitPMDs(population, era: era, layout: layout)
     return EraCost(era: era, structPageBytes: era.structPageBytes, memmapFrames: full - saved + sharedTails,
-                   descriptorFrames: descriptors, hvoSavedFrames: saved - sharedTails, ramBytes: layout.ramBytes,
-                   pageExtFrames: pageExt.frames(presentSections: layout.presentSections.count))
+                   descriptorFrames: descriptors, hvoSavedFrames: saved - sharedTails - splits, ramBytes: layout.ramBytes,
+                   pageExtFrames: pageExt.frames(presentSections: layout.presentSections.count), hvoPTETableFrames: splits)
+  }
+
+  /// The vmemmap PMDs HVO splits for a population's optimised HugeTLB folios, one
+  /// page-table frame each. Boot maps a 2 MiB block of vmemmap with one PMD where every
+  /// section it covers is present (one section with a 64-byte struct page, two with
+  /// 32 bytes, eight with 8); HVO remaps single vmemmap pages, so each such block under
+  /// an optimised folio becomes a PTE table. Blocks that boot already mapped with a PTE
+  /// table cost nothing more, and an era whose HVO frees nothing for an order (memdesc8's
+  /// 2 MiB pages) splits nothing for it.
+  ///
+  /// With the folios' sections known (``Population/hugetlbOptimizedSections``) this is
+  /// exactly what a model machine holding them there counts; without, the fewest blocks
+  /// the folios can touch (packed from a block's start).
+  ///
+  /// Kernel: `vmemmap_remap_range()` -> `vmemmap_split_pmd()`, after
+  /// `vmemmap_populate_hugepages()` mapped the block.
+  public static func hvoSplitPMDs(_ population: Population, era: Era, layout: PhysicalLayout) -> Int {
+    let perSection = (Kernel.pagesPerSection * era.structPageBytes) >> Kernel.pageShift
+    let sectionsPerPMD = max(VmemmapTable.pagesPerPMD / perSection, 1)
+    let present = Set(layout.presentSections)
+    var blocks = Set<Int>()
+    var packed = 0
+    for (order, n) in population.hugetlbOptimized where n > 0 && Hstate.optimizablePages(order: order, era) > 0 {
+      guard let sections = population.hugetlbOptimizedSections[order], !sections.isEmpty else {
+        let vmemmap = Hstate(order: order).vmemmapPages(era)
+        packed += (n * vmemmap + VmemmapTable.pagesPerPMD - 1) / VmemmapTable.pagesPerPMD
+        continue
+      }
+      for s in sections { blocks.insert(s / sectionsPerPMD) }
+    }
+    let leaves = blocks.filter { b in (b * sectionsPerPMD..<(b + 1) * sectionsPerPMD).allSatisfy { present.contains($0) } }
+    return leaves.count + packed
   }
 }
 
@@ -123,5 +161,21 @@ public struct MemmapCounters: Sendable, Equatable {
       }
     }
     return c
+  }
+}
+
+extension MemoryModel {
+  /// The 128 MiB sections the model's HVO-optimised HugeTLB folios lie in, by order: a
+  /// population's ``Population/hugetlbOptimizedSections`` as the model placed it.
+  public func hugetlbOptimizedSections() -> [Int: Set<Int>] {
+    var out: [Int: Set<Int>] = [:]
+    for order in [Hstate.pmd, Hstate.pud] {
+      for (folio, optimized) in hugetlbFolios(order: order) where optimized {
+        let first = Int(folio.pfn.rawValue) >> Kernel.pfnSectionShift
+        let last = (Int(folio.pfn.rawValue) + (1 << order) - 1) >> Kernel.pfnSectionShift
+        out[order, default: []].formUnion(first...last)
+      }
+    }
+    return out
   }
 }
