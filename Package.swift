@@ -30,7 +30,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
   ],
   targets: [
-    .target(name: "PageModel", swiftSettings: debugVM),
+    // The userfaultfd handler thread behind the lazy memmap (docs/boot.md).
+    .target(name: "CUserfaultfd"),
+    .target(name: "PageModel", dependencies: ["CUserfaultfd"], swiftSettings: debugVM),
     // Reading real machines: /proc and saved snapshots, page-types summaries, the census.
     // The system zlib (gzip sources, CRC-32); zlib1g-dev is among Swift's Linux prerequisites.
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

@@ -11,6 +11,10 @@ public enum BootOutput {
     lines.append("vmemmap base      \(hex(c.vmemmapBase))\(c.alignmentWarning == nil ? "" : " (misaligned: wrong heads)")")
     lines.append("memmap            \(g(c.memmapFrames)) frames = \(Fmt.bytes(c.memmapBytes)) (\(Fmt.percent(c.memmapPercentOfRAM)) of RAM), counted from mapped frames")
     lines.append("vmstat            nr_memmap_boot_pages \(g(c.nrMemmapBootPages)), nr_memmap_pages \(g(c.nrMemmapPages))")
+    switch c.memmapInit {
+    case .lazy: lines.append("memmap init       lazy: each memmap frame built on first touch (userfaultfd)")
+    case .eager(let reason): lines.append("memmap init       eager: every struct page written at boot (\(reason))")
+    }
     lines.append("vmemmap mapping   \(g(c.vmemmapPMDMappings)) PMDs of 2 MiB, \(g(c.vmemmapPTETables)) PTE tables (frames outside the memmap counters)")
     if !c.bootPools.isEmpty {
       let pools = c.bootPools.map { p in
@@ -68,6 +72,8 @@ public enum BootOutput {
     var memmapFrames: Int
     var memmapBytes: UInt64
     var memmapPercentOfRAM: Double
+    var memmapInit: String
+    var memmapInitReason: String?
     var nrMemmapBootPages, nrMemmapPages, populatedNrMemmapBootPages, populatedNrMemmapPages: Int
     var bootHVO: String
     var bootHugepages: [Pool]
@@ -79,7 +85,8 @@ public enum BootOutput {
       case era, ramBytes = "ram_bytes", pfns, maxPFN = "max_pfn", ramPages = "ram_pages", nodes, presentSections = "present_sections"
       case structPageBytes = "struct_page_bytes", vmemmapBase = "vmemmap_base", vmemmapBaseMisaligned = "vmemmap_base_misaligned"
       case memmapFrames = "memmap_frames", memmapBytes = "memmap_bytes"
-      case memmapPercentOfRAM = "memmap_percent_of_ram", nrMemmapBootPages = "nr_memmap_boot_pages", nrMemmapPages = "nr_memmap_pages"
+      case memmapPercentOfRAM = "memmap_percent_of_ram", memmapInit = "memmap_init", memmapInitReason = "memmap_init_reason"
+      case nrMemmapBootPages = "nr_memmap_boot_pages", nrMemmapPages = "nr_memmap_pages"
       case populatedNrMemmapBootPages = "populated_nr_memmap_boot_pages", populatedNrMemmapPages = "populated_nr_memmap_pages"
       case bootHVO = "boot_hvo", bootHugepages = "boot_hugepages", vmemmapPMDMappings = "vmemmap_pmd_mappings", vmemmapPTETables = "vmemmap_pte_tables"
       case pageExt = "page_ext"
@@ -99,6 +106,10 @@ public enum BootOutput {
       memmapFrames = c.memmapFrames
       memmapBytes = c.memmapBytes
       memmapPercentOfRAM = percent6(c.memmapPercentOfRAM)
+      switch c.memmapInit {
+      case .lazy: (memmapInit, memmapInitReason) = ("lazy", nil)
+      case .eager(let reason): (memmapInit, memmapInitReason) = ("eager", reason)
+      }
       (nrMemmapBootPages, nrMemmapPages) = (c.nrMemmapBootPages, c.nrMemmapPages)
       (populatedNrMemmapBootPages, populatedNrMemmapPages) = (c.populatedMemmapBootPages, c.populatedMemmapPages)
       bootHVO = c.bootHVO.rawValue

@@ -309,6 +309,7 @@ struct MachineOptions: ParsableArguments {
     config.strictAlignment = strictAlignment
     config.pageExt = pageExt.value
     config.hostMemoryLimit = modelMemoryLimit()
+    config.lazyHostMemoryLimit = HostMemory.availableBytes()
     config.bootHugepages = try bootPools()
     config.bootHVO = bootHVO
     try config.validate()
@@ -341,6 +342,8 @@ struct PageExtRequest: ExpressibleByArgument {
 }
 
 /// Keep a quarter of the host's available memory for everything else.
+/// An eager boot commits the whole memmap at once and the command needs room after it;
+/// a lazy one (MemmapInit) is held to all of MemAvailable in MachineOptions.
 func modelMemoryLimit() -> UInt64? { HostMemory.availableBytes().map { $0 / 4 * 3 } }
 
 extension BootHVO: ExpressibleByArgument {}

@@ -138,8 +138,7 @@ extension Machine {
   @_specialize(where Format == Memdesc32Format)
   @_specialize(where Format == Memdesc8Format)
   func initStructPagesAndFreeRAM() {
-    let reserved = PFNRange.merged(memmapFrameRanges + vmemmapTable.pteTableFrames.map { $0..<($0 + 1) })
-    let free = PFNRange.subtract(layout.ram, reserved)
+    let free = bootFreeRanges()
     var freeIndex = 0
     let perPage = Format.structPagesPerVmemmapPage
     for section in layout.presentSections {
@@ -159,11 +158,7 @@ extension Machine {
         }
       }
     }
-    for (i, z) in zones.enumerated() {
-      let batch = Machine.pcpBatch(managedPages: layout.presentPages(in: z.span))
-      zoneCounters[i].pcpBatch = max(batch, 1)
-      zoneCounters[i].pcpHigh = batch == 0 ? 0 : 58 * batch
-    }
+    setPCPBatches()
     // memblock_free_all(): each free range in the largest aligned blocks that fit.
     for r in free {
       for block in PFN.alignedBlocks(r) {
@@ -172,6 +167,87 @@ extension Machine {
         freeOneBlock(block.pfn, order: block.order, zone: zone)
       }
     }
+  }
+
+  /// RAM that boot hands to the buddy allocator: all but the memmap's frames and the
+  /// vmemmap's PTE tables (memblock's reservations).
+  func bootFreeRanges() -> [PFNRange] {
+    let reserved = PFNRange.merged(memmapFrameRanges + vmemmapTable.pteTableFrames.map { $0..<($0 + 1) })
+    return PFNRange.subtract(layout.ram, reserved)
+  }
+
+  /// Kernel: `zone_pcp_init()` with `zone_batchsize()`.
+  func setPCPBatches() {
+    for (i, z) in zones.enumerated() {
+      let batch = Machine.pcpBatch(managedPages: layout.presentPages(in: z.span))
+      zoneCounters[i].pcpBatch = max(batch, 1)
+      zoneCounters[i].pcpHigh = batch == 0 ? 0 : 58 * batch
+    }
+  }
+
+  /// The lazy form of ``initStructPagesAndFreeRAM()``: the same free blocks, list heads
+  /// and counters, with no struct page written. The memmap's frames are registered
+  /// with userfaultfd and built on first touch (``MemmapInit``). Returns `.eager` with
+  /// the reason when it cannot, having changed nothing.
+  ///
+  /// Kernel: `memblock_free_all()`'s effect on `free_area` and `managed_pages`, as
+  /// `__free_one_page()` leaves them with no buddy to merge (`list_add()` at the head).
+  func startLazyMemmap() -> MemmapInit {
+    guard config.lazyMemmap else { return .eager(reason: "lazy memmap off") }
+    guard !memmapFrameRanges.isEmpty else { return .eager(reason: "no memmap") }
+    let free = bootFreeRanges()
+    var blocks: [LazyFreeBlock] = []
+    var blockZones: [Int] = []
+    for r in free {
+      for block in PFN.alignedBlocks(r) {
+        let zone = zoneIndex(of: block.pfn)
+        let head = list(zone, ZoneLists.freeArea(block.order), for: page(block.pfn))
+        blocks.append(LazyFreeBlock(pfn: block.pfn.rawValue, order: Int32(block.order), list: Int32(head - lists), older: -1, newer: -1))
+        blockZones.append(zone)
+      }
+    }
+    // A block whose buddy was freed before it would merge (`__free_one_page()`); the
+    // largest aligned blocks of disjoint ranges never do, and the image relies on it.
+    // The blocks come in PFN order, so the buddy freed before a block is below it.
+    for (i, b) in blocks.enumerated() where b.order < Kernel.maxPageOrder {
+      let buddy = b.pfn ^ (UInt64(1) << UInt64(b.order))
+      guard buddy < b.pfn else { continue }
+      var lo = 0, hi = i
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if blocks[mid].pfn < buddy { lo = mid + 1 } else { hi = mid }
+      }
+      if lo < i, blocks[lo].pfn == buddy, blocks[lo].order == b.order, blockZones[lo] == blockZones[i] {
+        return .eager(reason: "a boot free block merges with its buddy")
+      }
+    }
+    let listCount = max(zones.count, 1) * ZoneLists.perZone * arenaCount
+    var newest = [Int32](repeating: -1, count: listCount)
+    for i in blocks.indices {
+      let l = Int(blocks[i].list)
+      blocks[i].older = newest[l]
+      if newest[l] >= 0 { blocks[Int(newest[l])].newer = Int32(i) }
+      newest[l] = Int32(i)
+    }
+    let image = LazyMemmapImage<Format>(
+      vmemmapBase: memmap.base, table: vmemmapTable, ranges: memmapFrameRanges, free: free,
+      sectionNode: Array(UnsafeBufferPointer(start: sectionNode, count: max(sectionCount, 1))),
+      blocks: blocks, sentinels: (0..<listCount).map { lists[$0].address })
+    do {
+      memory.lazyMemmap = try LazyMemmapHandler(memory: memory, ranges: memmapFrameRanges, filler: image)
+    } catch {
+      return .eager(reason: error.reason)
+    }
+    setPCPBatches()
+    for (i, b) in blocks.enumerated() {
+      let head = lists + Int(b.list)
+      if head.pointee.count == 0 { head.pointee.prev = page(PFN(b.pfn)) }
+      head.pointee.next = page(PFN(b.pfn))
+      head.pointee.count += 1
+      zoneCounters[blockZones[i]].managedPages += 1 << Int(b.order)
+      zoneCounters[blockZones[i]].freePages += 1 << Int(b.order)
+    }
+    return .lazy
   }
 
   /// Takes every boot-time gigantic page off the free lists at once, before the pool

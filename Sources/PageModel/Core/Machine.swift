@@ -61,6 +61,8 @@ public final class Machine<Format: PageFormat> {
   /// optimisation of boot-time pools), before any late optimisation. Kernel: what
   /// `nr_memmap_boot_pages` / `nr_memmap_pages` read right after `sparse_init()`.
   public internal(set) var populatedMemmap: (bootPages: Int, pages: Int) = (0, 0)
+  /// Whether boot wrote the struct pages or left them to the first touch, and why.
+  public private(set) var memmapInit: MemmapInit = .eager(reason: "not booted")
   /// Memmap frames counted as boot memmap though the model's allocator gave them
   /// (``adoptAsBootFrames(_:memmap:)``).
   var bootAdoptedFrames = Set<PFN>()
@@ -129,8 +131,12 @@ public final class Machine<Format: PageFormat> {
     bootGiganticPages = reserveBootGiganticPages()
     pendingBootGigantic = bootGiganticPages
     memmapFrameRanges = try populateMemmap(excluding: PFNRange.merged(bootGiganticPages.map { $0.pfn..<($0.pfn + (1 << $0.order)) }))
-    for r in memmapFrameRanges { memory.populate(r) }
-    initStructPagesAndFreeRAM()
+    memmapInit = startLazyMemmap()
+    if !memmapInit.isLazy {
+      if config.lazyMemmap { try config.checkHostMemory(lazy: false) }
+      for r in memmapFrameRanges { memory.populate(r) }
+      initStructPagesAndFreeRAM()
+    }
     populatedMemmap = (counters.pointee.memmapBootPages, counters.pointee.memmapPages)
     pageExtFrames = try allocatePageExt(config.pageExt)
   }

@@ -63,6 +63,8 @@ public struct MachineCensus: Sendable, Equatable {
   /// The mask era's misaligned vmemmap base, as the kernel's `VM_WARN_ON_ONCE` reports
   /// it; nil where heads decode right.
   public var alignmentWarning: MachineError?
+  /// Whether boot wrote the struct pages or left them to their first touch, and why.
+  public var memmapInit: MemmapInit
 
   /// The memmap as a share of RAM, in percent.
   public var memmapPercentOfRAM: Double { ramBytes == 0 ? 0 : Double(memmapBytes) * 100 / Double(ramBytes) }
@@ -97,6 +99,6 @@ extension Machine {
           freePages: freePages(zone: z.index), pcpPages: pcpState(zone: z.index).count,
           freeBlocks: freeBlocks(zone: z.index))
       },
-      alignmentWarning: config.vmemmapAlignmentWarning)
+      alignmentWarning: config.vmemmapAlignmentWarning, memmapInit: memmapInit)
   }
 }

@@ -11,10 +11,17 @@ public struct MachineConfig: Sendable {
   public var pageExt: PageExt = .none
   /// Host bytes the memmap may take; nil skips the check.
   public var hostMemoryLimit: UInt64? = nil
+  /// Host bytes the memmap may take when boot leaves it lazy (``MemmapInit``): nothing is
+  /// committed at boot, but a reader that touches every frame must still fit. nil takes
+  /// ``hostMemoryLimit``.
+  public var lazyHostMemoryLimit: UInt64? = nil
   /// Gigantic and huge pages reserved at boot (`hugepagesz=1G hugepages=N`), by order.
   public var bootHugepages: [BootHugepages] = []
   /// How the vmemmap of the boot-time pools is optimised; nil takes the era's kernel.
   public var bootHVO: BootHVO? = nil
+  /// Whether boot may leave the memmap's bytes to be built on first touch (userfaultfd,
+  /// ``MemmapInit``); false writes every struct page at boot, as before.
+  public var lazyMemmap = true
 
   public init(layout: PhysicalLayout, era: Era) {
     self.layout = layout
@@ -39,13 +46,20 @@ public struct MachineConfig: Sendable {
     return .vmemmapBaseMisaligned(base: vmemmapBase, required: Kernel.maxFolioVmemmapAlign)
   }
 
-  /// Checks everything that can be checked before any memory is touched.
-  public func validate() throws(MachineError) {
-    guard vmemmapBase % UInt64(Kernel.pageSize) == 0 else { throw .vmemmapBaseNotPageAligned(vmemmapBase) }
-    if let limit = hostMemoryLimit {
+  /// Refuses a memmap larger than the host limit of a lazy or an eager boot.
+  public func checkHostMemory(lazy: Bool) throws(MachineError) {
+    if let limit = lazy ? lazyHostMemoryLimit ?? hostMemoryLimit : hostMemoryLimit {
       let need = UInt64(memmapFrames) * UInt64(Kernel.pageSize)
       guard need <= limit else { throw .memmapDoesNotFitHost(memmapBytes: need, availableBytes: limit) }
     }
+  }
+
+  /// Checks everything that can be checked before any memory is touched.
+  public func validate() throws(MachineError) {
+    guard vmemmapBase % UInt64(Kernel.pageSize) == 0 else { throw .vmemmapBaseNotPageAligned(vmemmapBase) }
+    // A lazy memmap commits host memory only as its frames are touched; an eager one
+    // (and a lazy one that falls back, `Machine.init`) commits it all at boot.
+    try checkHostMemory(lazy: lazyMemmap)
     let sectionsSpanned = UInt64(layout.endPFN.rawValue + UInt64(Kernel.pagesPerSection) - 1) >> UInt64(Kernel.pfnSectionShift)
     let span = sectionsSpanned * UInt64(Kernel.pagesPerSection) * UInt64(era.structPageBytes)
     let directMapEnd = Kernel.pageOffsetL4 + (1 << 30)

@@ -25,6 +25,16 @@ public struct Memmap<Format: PageFormat> {
     phys = memory.base
   }
 
+  /// A handle over other storage: the lazy memmap builds a frame's bytes through one
+  /// whose only valid vmemmap page lands in its buffer.
+  @inlinable
+  init(base: UInt64, ptes: UnsafeMutablePointer<VmemmapPTE>, pteCount: Int, phys: UnsafeMutableRawPointer) {
+    self.base = base
+    self.ptes = ptes
+    self.pteCount = pteCount
+    self.phys = phys
+  }
+
   /// The raw PTE array (one per 4 KiB of vmemmap) and its length, for reference
   /// implementations in other languages that walk the same memory. Valid while the
   /// machine lives.

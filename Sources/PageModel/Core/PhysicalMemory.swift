@@ -26,7 +26,15 @@ public final class PhysicalMemory {
     byteCount = len
   }
 
-  deinit { munmap(base, byteCount) }
+  /// The userfaultfd handler that builds the boot memmap's frames on first touch, when
+  /// boot left them to it (``MemmapInit/lazy``).
+  var lazyMemmap: LazyMemmapHandler?
+
+  deinit {
+    // Nothing touches the frames any more, so no fault waits on the handler.
+    lazyMemmap?.stop()
+    munmap(base, byteCount)
+  }
 
   /// Host address of a frame's first byte.
   @inlinable @inline(__always)
