@@ -159,12 +159,18 @@ def run_spark(files, sql):
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
+    master = os.environ.get("FLEET_SPARK_MASTER", "local[2]")
+    # As many shuffle partitions as local threads (fleet rows are one per host and day:
+    # small data); 2 for a cluster.
+    local = re.fullmatch(r"local\[(\d+)\]", master)
     spark = (
-        SparkSession.builder.master(os.environ.get("FLEET_SPARK_MASTER", "local[2]"))
+        SparkSession.builder.master(master)
         .appName("memdesc-fleet")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", local.group(1) if local else "2")
+        .config("spark.driver.memory", "512m")
+        # The views live in this session only: no Hive metastore.
+        .config("spark.sql.catalogImplementation", "in-memory")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.showConsoleProgress", "false")
         # Rows are small files: pack many into one task instead of one task per file.
@@ -172,8 +178,12 @@ def run_spark(files, sql):
         # List the row files on the driver: above the default 32 paths Spark starts a job
         # for the listing alone.
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "1000000")
-        # Small data: adaptive re-planning and the JIT's second tier cost more than they save.
+        # Small data: adaptive re-planning, generating and compiling Java for each plan
+        # (whole-stage and expression codegen) and the JIT's second tier cost more than
+        # they save; interpreted expressions give the same rows.
         .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
         .getOrCreate()
     )

@@ -41,11 +41,11 @@ enum FleetTools {
   static let duckdbPython = python(with: "duckdb")
   static let sparkPython = which("java") != nil ? python(with: "pyspark") : nil
 
-  /// Runs a tool, feeding `stdin` from a file.
-  static func run(_ tool: String, _ args: [String], stdin: String? = nil) throws -> ProcessResult {
-    guard let stdin else { return try runProcess(URL(fileURLWithPath: tool), args) }
+  /// Runs a tool, feeding `stdin` from a file, with `environment` added to this process's.
+  static func run(_ tool: String, _ args: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+    guard let stdin else { return try runProcess(URL(fileURLWithPath: tool), args, environment: environment) }
     // The file is the shell's $0 and the tool its $1: nothing is interpolated.
-    return try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$@\" < \"$0\"", stdin, tool] + args)
+    return try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$@\" < \"$0\"", stdin, tool] + args, environment: environment)
   }
 
   static let fixtures = ["idle", "thp-anon", "hvo-hugetlb.mdsnap"]
@@ -332,8 +332,9 @@ func freeLoopbackPort() throws -> Int {
     let promPort = try freeLoopbackPort()
     let config = """
       global:
-        scrape_interval: 1s
-        evaluation_interval: 1s
+        scrape_interval: 300ms
+        scrape_timeout: 300ms
+        evaluation_interval: 300ms
       rule_files:
         - \(FleetTools.rules)
       scrape_configs:
@@ -348,8 +349,10 @@ func freeLoopbackPort() throws -> Int {
     ], log: dir.file("prometheus.log"))
     defer { prom.stop() }
 
-    // The first scrape comes within a second or two of startup; the recording rules one
-    // evaluation later. Up to 90 s on a loaded machine.
+    // The first scrape comes within one interval of startup, the recording rules one
+    // evaluation later: short intervals, so that the test waits for Prometheus' start-up
+    // and little else (a scrape that times out on a loaded machine is retried at the
+    // next). Up to 90 s on a loaded machine.
     var memmap8: Double?, total32: Double?, saved8: Double?
     let start = Date()
     while Date().timeIntervalSince(start) < 90 {
@@ -357,7 +360,7 @@ func freeLoopbackPort() throws -> Int {
       total32 = Self.query(promPort, "memdesc_total_overhead_bytes{era=\"memdesc32\"}")
       saved8 = Self.query(promPort, "era:memdesc_saved_vs_classic_bytes:sum{era=\"memdesc8\"}")
       if memmap8 != nil && total32 != nil && saved8 != nil { break }
-      usleep(250_000)
+      usleep(100_000)
     }
     print("FleetPrometheusLiveTests: Prometheus answered after \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
     let log = { (try? String(contentsOfFile: dir.file("prometheus.log"), encoding: .utf8)) ?? "" }
