@@ -276,8 +276,9 @@ extension CensusScanner {
     c.irregularCompoundPages += o.c.irregularCompoundPages
     c.orphanTailPages += o.c.orphanTailPages
     c.noPagePFNs += o.c.noPagePFNs
-    for k in 0..<nonzeroSections.count { nonzeroSections[k] |= o.nonzeroSections[k] }
-    for k in 0..<noPageSections.count { noPageSections[k] |= o.noPageSections[k] }
+    // A stream's scanners grow their bitmaps apart: `o`'s are at most as long as these now.
+    for k in 0..<o.nonzeroSections.count { nonzeroSections[k] |= o.nonzeroSections[k] }
+    for k in 0..<o.noPageSections.count { noPageSections[k] |= o.noPageSections[k] }
     for k in 0..<folioCounts.count { folioCounts[k] &+= o.folioCounts[k] }
     for k in 0..<slabCounts.count { slabCounts[k] &+= o.slabCounts[k] }
     for k in 0..<PageClass.allCases.count { singles.counts[k] &+= o.singles.counts[k] }
