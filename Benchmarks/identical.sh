@@ -10,7 +10,8 @@
 # Inputs: every fixture directory and .mdsnap under Tests/SnapshotTests/Fixtures and
 # examples/, each fixture's kpageflags as a gzip and raw, and generated dumps that put
 # compound runs, HVO stretches and the refused-bit error across chunk boundaries (the
-# thp-anon fixture tiled 3x, 2 Mi alternating words, a HugeTLB-only dump).
+# thp-anon fixture tiled 3x, 2 Mi alternating words, a HugeTLB-only dump); then each bare
+# dump through a pipe into NEW (`-`) against the file into OLD.
 set -uo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 OLD-BINARY NEW-BINARY" >&2; exit 64; }
 old=$1 new=$2
@@ -96,5 +97,30 @@ for src in "${inputs[@]}"; do
   report "$src"
   case $src in *.mdsnap|*/idle|*/thp-anon) same cgroup analyze "$src" --by cgroup;; esac
 done
+# piped SRC: NEW reading SRC from a pipe (`-`) against OLD reading the file: the same
+# bytes but for the source line (text, JSON) and the stream's name in an error; the
+# page-types tables exactly. For NEW binaries that read streams (MEMDESC_STREAM=0 skips).
+piped() {
+  local a="$work/p.a" b="$work/p.b" src=$1; shift
+  "$old" "$@" "$src" > "$a.out" 2> "$a.err"; echo "exit $?" >> "$a.err"
+  cat "$src" | "$new" "$@" - > "$b.out" 2> "$b.err"; echo "exit $?" >> "$b.err"
+  sed -i -e '/^source  /d' -e '/"source" : /d' -e 's/"source":"[^"]*",//' -e '/^memdesc_scan_duration_seconds /d' "$a.out" "$b.out"
+  sed -i "s|$src|standard input|" "$a.err"
+  compared=$((compared + 1))
+  if ! cmp -s "$a.out" "$b.out" || ! cmp -s "$a.err" "$b.err"; then
+    failed=$((failed + 1))
+    echo "DIFFERENT: piped $src: $*"
+    diff <(cat "$a.out" "$a.err") <(cat "$b.out" "$b.err") | head -20
+  fi
+  rm -f "$a".* "$b".*
+}
+if [ "${MEMDESC_STREAM:-1}" = 1 ]; then
+  for src in "${inputs[@]}"; do
+    case $src in *.kpf|*kpageflags.gz|*kpageflags-32k.gz) ;; *) continue;; esac
+    piped "$src" snapshot summary
+    piped "$src" snapshot summary -r
+    for f in text json csv jsonl; do piped "$src" analyze --format "$f"; done
+  done
+fi
 echo "$compared outputs compared over ${#inputs[@]} inputs, $failed different"
 [ "$failed" = 0 ]

@@ -3,6 +3,7 @@
 #   Fuzz/run.sh [SECONDS] [TARGET...] [-- extra libFuzzer flags...]
 # SECONDS per target (default 60); TARGETs default to all of:
 #   snapshot        snapshot file and gzip readers (Fuzz/SnapshotFuzz.swift, compiled into Snapshot)
+#   stream          the stream reader of `analyze -`, against the file readers (Fuzz/StreamFuzz.swift, same)
 #   tracefs         tracefs layouts, ring-buffer pages, recordings (Fuzz/TracefsFuzz.swift, same)
 #   trace           the simulate --trace reader (Fuzz/TraceFuzz.swift)
 #   arguments       --ram sizes, PFNs, --ram-ranges, --hugepages (Fuzz/ArgumentFuzz.swift)
@@ -16,7 +17,7 @@
 # Each run's last stats line is appended to Fuzz/.build/runs.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ALL="snapshot tracefs trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups memory-blocks mountinfo"
+ALL="snapshot stream tracefs trace arguments meminfo buddyinfo iomem zoneinfo hugepages kernel-release cgroups memory-blocks mountinfo"
 SECONDS_TO_RUN=60
 if [[ $# -gt 0 && $1 =~ ^[0-9]+$ ]]; then SECONDS_TO_RUN=$1; shift; fi
 TARGETS=()
@@ -45,7 +46,7 @@ LINK_PM=(-I "$OUT" -L "$OUT" -lPageModel)
 # zlib is the system's (Sources/CZlib's module map links -lz), not instrumented.
 SNAP_DEPS=(-I "$OUT" -L "$OUT" -lPageModel -lSystemPackage "$OUT/CSystem.o" -I Sources/CZlib -I "$SYS/Sources/CSystem/include")
 needs_snapshot_lib=0
-for t in "${TARGETS[@]}"; do case $t in snapshot|tracefs|trace|arguments) ;; *) needs_snapshot_lib=1 ;; esac; done
+for t in "${TARGETS[@]}"; do case $t in snapshot|stream|tracefs|trace|arguments) ;; *) needs_snapshot_lib=1 ;; esac; done
 if [[ $needs_snapshot_lib == 1 ]]; then
   mkdir -p "$OUT/snapshot-lib"
   swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
@@ -59,6 +60,9 @@ build() {
       # Compiled into the Snapshot module: it reaches internal readers.
       swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
         Sources/Snapshot/*.swift Fuzz/SnapshotFuzz.swift -o "$OUT/snapshot-fuzz" ;;
+    stream)
+      swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
+        Sources/Snapshot/*.swift Fuzz/StreamFuzz.swift -o "$OUT/stream-fuzz" ;;
     tracefs)
       swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name Snapshot "${SNAP_DEPS[@]}" \
         Sources/Snapshot/*.swift Fuzz/TracefsFuzz.swift -o "$OUT/tracefs-fuzz" ;;

@@ -191,6 +191,8 @@ public struct Census: Sendable {
       pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount,
       decode: decode, offlineSections: try snapshot.memoryBlocks()?.offlineSections(sectionCount: sections))
     var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer)
+    // A stream's length is known only now (a file's was before the pass).
+    all.c.pfns = snapshot.pfnCount
     var census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     // Where the kernel cannot show HVO in kpageflags, the sysctl is the only witness: with
     // it on, every huge page is taken as optimised (one allocated before it was set is not).
@@ -333,8 +335,17 @@ struct CensusScanner {
   mutating func markNonzero(_ pfn: Int, _ n: Int) {
     let first = pfn >> Self.sectionShift, last = (pfn &+ n &- 1) >> Self.sectionShift
     if first == markedSection && last == first { return }
+    if last >> 6 >= nonzeroSections.count { growSections(words: (last >> 6) + 1) }
     for s in first...last { nonzeroSections[s >> 6] |= 1 << UInt64(s & 63) }
     markedSection = last
+  }
+
+  /// Makes both section bitmaps at least `words` long: a stream's scanner starts with
+  /// none (its PFN count is known at its end), a file's is sized for it at the start.
+  @inline(never)
+  mutating func growSections(words: Int) {
+    if nonzeroSections.count < words { nonzeroSections += [UInt64](repeating: 0, count: words - nonzeroSections.count) }
+    if noPageSections.count < words { noPageSections += [UInt64](repeating: 0, count: words - noPageSections.count) }
   }
 
   /// KPF_NOPAGE alone: no online struct page (kernels up to 6.15). Counted as a zero word
@@ -342,6 +353,8 @@ struct CensusScanner {
   /// that is an offline memory block.
   mutating func noPage(_ pfn: Int, _ n: Int) {
     c.noPagePFNs += n
+    let last = (pfn &+ n &- 1) >> Self.sectionShift
+    if last >> 6 >= noPageSections.count { growSections(words: (last >> 6) + 1) }
     for s in (pfn >> Self.sectionShift)...((pfn &+ n &- 1) >> Self.sectionShift) { noPageSections[s >> 6] |= 1 << UInt64(s & 63) }
     zero(pfn, n)
   }
@@ -573,6 +586,7 @@ struct CensusScanner {
     let sectionPFNs = 1 << Self.sectionShift
     func nonzero(_ s: Int) -> Bool { nonzeroSections[s >> 6] & (1 << UInt64(s & 63)) != 0 }
     let sectionCount = (c.pfns + sectionPFNs - 1) / sectionPFNs
+    growSections(words: (sectionCount + 63) / 64)
     if let ram {
       c.ramKnown = true
       c.ramRanges = SnapshotRAM.clip(ram, pfns: c.pfns)

@@ -30,8 +30,8 @@ public final class KPageArray: @unchecked Sendable {
   public let file: KPageFile
   /// Where the words come from, for errors and reports.
   public let path: String
-  /// Number of PFNs (words).
-  public let count: Int
+  /// Number of PFNs (words). A stream's is known only after its pass (0 before).
+  public private(set) var count: Int
   /// The chunk length that reads are cheapest at (a snapshot block, or 1 Mi words).
   public let chunkWords: Int
 
@@ -40,6 +40,7 @@ public final class KPageArray: @unchecked Sendable {
     case file(fd: FileIO.Descriptor)
     case gzip(GzipWords)
     case blocks(EncodedBlocks)
+    case stream(KPageStream)
   }
 
   let backing: Backing
@@ -66,23 +67,49 @@ public final class KPageArray: @unchecked Sendable {
     return false
   }
 
+  /// Whether the words come from a stream (standard input, a FIFO): read once, front to
+  /// back, by `forEachChunk` or `forEachChunkConcurrently`; `count` is known after that
+  /// pass, and `read` of a range is refused.
+  public var isStream: Bool {
+    if case .stream = backing { return true }
+    return false
+  }
+
   /// Throws `.unknownFlagBit` for the first word of `words` (PFN `start` onwards) with a
   /// refused bit. One OR over the chunk first: a chunk without one costs a vector pass.
   @inline(__always)
   func check(_ words: UnsafeBufferPointer<UInt64>, start: Int) throws {
-    let refused = refusedBits
+    try Self.check(words, start: start, refused: refusedBits, path: path)
+  }
+
+  @inline(__always)
+  static func check(_ words: UnsafeBufferPointer<UInt64>, start: Int, refused: UInt64, path: String) throws {
     guard refused != 0, let p = words.baseAddress else { return }
     var any: UInt64 = 0
     for i in 0..<words.count { any |= p[i] }
-    if any & refused != 0 { try refuse(words, start: start) }
+    if any & refused != 0 { try refuse(words, start: start, refused: refused, path: path) }
   }
 
   @inline(never)
-  func refuse(_ words: UnsafeBufferPointer<UInt64>, start: Int) throws {
-    guard let i = words.firstIndex(where: { $0 & refusedBits != 0 }) else { return }
+  static func refuse(_ words: UnsafeBufferPointer<UInt64>, start: Int, refused: UInt64, path: String) throws {
+    guard let i = words.firstIndex(where: { $0 & refused != 0 }) else { return }
     throw PageTypesSummary.unknownBitError(
-      path: path, pfn: start + i, word: words[i], bit: (words[i] & refusedBits).trailingZeroBitCount
+      path: path, pfn: start + i, word: words[i], bit: (words[i] & refused).trailingZeroBitCount
     )
+  }
+
+  /// An array over a stream (`PageSnapshot.openStream`).
+  convenience init(stream: KPageStream) {
+    self.init(file: .kpageflags, path: stream.path, count: 0, chunkWords: stream.chunkWords, backing: .stream(stream))
+  }
+
+  /// The stream's one pass, on `threads` workers; `count` is the stream's PFNs after it.
+  func streamPass(
+    _ stream: KPageStream, threads: Int, onFailure: (@Sendable () -> Void)? = nil,
+    _ body: @Sendable (_ worker: Int, _ chunk: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void
+  ) throws {
+    defer { count = stream.count }
+    try stream.pass(workers: max(1, threads), refused: refusedBits, onFailure: onFailure, body)
   }
 
   /// Reads every word once, only to check them (`refusedBits`): for the commands that
@@ -135,6 +162,8 @@ public final class KPageArray: @unchecked Sendable {
         offset: pfns.lowerBound * 8, count: pfns.count * 8, into: UnsafeMutableRawPointer(dst))
     case .blocks(let blocks):
       try blocks.read(pfns, into: dst, file: file)
+    case .stream:
+      throw SnapshotError(.io, path: path, "a stream is read once, front to back: PFNs \(pfns.lowerBound)-\(pfns.upperBound - 1) cannot be looked up in it")
     }
   }
 
@@ -161,6 +190,14 @@ public final class KPageArray: @unchecked Sendable {
       }
       return
     }
+    if case .stream(let stream) = backing {
+      // One worker: this thread, in stream order; the reader thread reads ahead.
+      try withoutActuallyEscaping(body) { body in
+        let unchecked = UncheckedSendable(body)
+        try streamPass(stream, threads: 1) { _, _, start, words in try unchecked.value(start, words) }
+      }
+      return
+    }
     if chunkCount > 1 && Parallel.defaultThreads > 1 {
       try ReadAhead.run(self, body)
       return
@@ -183,6 +220,10 @@ public final class KPageArray: @unchecked Sendable {
       @Sendable (_ worker: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws ->
       Void
   ) throws {
+    if case .stream(let stream) = backing {
+      try streamPass(stream, threads: threads) { worker, _, start, words in try body(worker, start, words) }
+      return
+    }
     try Parallel.forEach(
       count: chunkCount, threads: isSequential ? 1 : threads, bufferWords: chunkWords
     ) { worker, i, buffer in
@@ -202,6 +243,12 @@ public final class KPageArray: @unchecked Sendable {
     try read(r, into: scratch)
     return UnsafeBufferPointer(start: scratch, count: r.count)
   }
+}
+
+/// A value handed to a @Sendable closure that runs on one thread at a time only.
+struct UncheckedSendable<T>: @unchecked Sendable {
+  let value: T
+  init(_ value: T) { self.value = value }
 }
 
 /// Running work items on several threads, for reading and coding kpage chunks.

@@ -1,4 +1,10 @@
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
 /// The page state of one machine at one moment: the three kpage arrays, the /proc and
 /// /sys text files read with them, and what is known about the capture.
 ///
@@ -15,6 +21,8 @@ public struct PageSnapshot: Sendable {
     case kpageflagsDump(String)
     /// A Memdesc snapshot file.
     case snapshotFile(String)
+    /// A bare kpageflags dump read once from a pipe: `standard input` or a FIFO's path.
+    case kpageflagsStream(String)
 
     public var description: String {
       switch self {
@@ -22,6 +30,7 @@ public struct PageSnapshot: Sendable {
       case .rawDirectory(let p): "raw directory \(p)"
       case .kpageflagsDump(let p): "kpageflags dump \(p)"
       case .snapshotFile(let p): "snapshot file \(p)"
+      case .kpageflagsStream(let p): "kpageflags stream \(p)"
       }
     }
   }
@@ -74,7 +83,7 @@ public struct PageSnapshot: Sendable {
     switch origin {
     case .live: name
     case .rawDirectory(let d): FileIO.join(d, name)
-    case .kpageflagsDump(let p), .snapshotFile(let p): "\(p) (\(name))"
+    case .kpageflagsDump(let p), .snapshotFile(let p), .kpageflagsStream(let p): "\(p) (\(name))"
     }
   }
 
@@ -94,14 +103,30 @@ public struct PageSnapshot: Sendable {
 
   // MARK: opening sources
 
+  /// Whether `path` names a stream for `open(_:streams:)`: `-` (standard input) or a FIFO.
+  public static func isStream(_ path: String) throws -> Bool {
+    if path == "-" { return true }
+    guard try FileIO.fileType(path) == .other else { return false }
+    var st = stat()
+    return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFIFO
+  }
+
   /// Opens any source, telling the kind from the path: a directory is a raw directory, a
   /// file starting with the snapshot magic is a Memdesc snapshot, any other file is a bare
-  /// kpageflags dump (gzip if it starts with 1f 8b, else raw).
-  public static func open(_ path: String) throws -> PageSnapshot {
+  /// kpageflags dump (gzip if it starts with 1f 8b, else raw). With `streams`, `-` and a
+  /// FIFO are bare dumps read once as a stream (`openStream`); without, they are refused
+  /// (the caller reads its source more than once, or needs its length first).
+  public static func open(_ path: String, streams: Bool = false) throws -> PageSnapshot {
+    if try isStream(path) {
+      guard streams else {
+        throw SnapshotError(.wrongFileType, path: path == "-" ? "standard input" : path, "is a stream, which is read once, front to back; only 'analyze' and 'snapshot summary' read one: save it to a file first")
+      }
+      return try openStream(path)
+    }
     switch try FileIO.fileType(path) {
     case nil: throw SnapshotError(.notFound, path: path, "no such file or directory")
     case .directory: return try openRawDirectory(path)
-    case .other: throw SnapshotError(.wrongFileType, path: path, "is neither a regular file nor a directory")
+    case .other: throw SnapshotError(.wrongFileType, path: path, "is neither a regular file, a directory nor a FIFO")
     case .regular:
       var head = [UInt8](repeating: 0, count: SnapshotFormat.magic.count)
       let n = try FileIO.withFile(path) { fd in
@@ -110,6 +135,15 @@ public struct PageSnapshot: Sendable {
       if n == head.count && head == SnapshotFormat.magic { return try SnapshotFormat.read(path) }
       return try openKPageflagsDump(path)
     }
+  }
+
+  /// Opens a bare kpageflags dump (raw, or gzip by its magic) on standard input (`-`) or a
+  /// FIFO, to be read once: its kpageflags array `isStream`, its PFN count is 0 until a
+  /// scan (the census, the page-types histogram) has read it all, and a look-up by PFN is
+  /// refused. The first bytes are read here (an empty stream, or a snapshot file, is refused).
+  public static func openStream(_ path: String) throws -> PageSnapshot {
+    let stream = try KPageStream.open(path)
+    return try PageSnapshot(origin: .kpageflagsStream(stream.path), kpageflags: KPageArray(stream: stream))
   }
 
   /// Opens a bare kpageflags dump (raw, or gzip by its magic), as `page-types -F` reads it.

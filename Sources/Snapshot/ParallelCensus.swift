@@ -30,30 +30,65 @@ enum ParallelCensus {
   /// scanned its chunk waits for the chunk before it to be observed, so the census of
   /// one chunk overlaps the observer's work on the one before.
   static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil) throws -> CensusScanner {
+    if flags.isStream { return try scanStream(flags, proto, threads: threads, observer: observer) }
     let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
-    guard workers > 1 else {
-      var one = proto
-      try flags.forEachChunk { start, words in
-        one.add(words, startPFN: start)
-        observer?(start, words)
-      }
-      return one
-    }
-    let merge = Merger(proto)
-    // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
-    // by side in one array would share cache lines that both workers write on every run.
-    let parts = PerWorker<CensusScanner?>(count: workers) { proto.empty() }
-    let turns = observer.map { Turns($0) }
-    defer { turns?.abort() }
+    guard workers > 1 else { return try scanInOrder(flags, proto, observer: observer) }
+    let pass = Pass(proto, workers: workers, observer: observer)
+    defer { pass.turns?.abort() }
     try Parallel.forEach(count: flags.chunkCount, threads: workers, bufferWords: flags.chunkWords) { worker, chunk, buffer in
       let words: UnsafeBufferPointer<UInt64>
       do {
         words = try flags.chunk(chunk, scratch: buffer)
       } catch {
-        turns?.abort()  // no later chunk may wait for this one
+        pass.turns?.abort()  // no later chunk may wait for this one
         throw error
       }
-      let start = flags.chunkRange(chunk).lowerBound
+      pass.scan(worker: worker, chunk: chunk, startPFN: flags.chunkRange(chunk).lowerBound, words)
+    }
+    return pass.finish()
+  }
+
+  /// A stream's scan: its reader thread fills chunks in order and the workers take them
+  /// as they come (`KPageStream`), each chunk scanned as a file's is; the chunk count is
+  /// known at the stream's end, and so is the PFN count (the scanners' section bits grow
+  /// as they go).
+  static func scanStream(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer?) throws -> CensusScanner {
+    guard threads > 1, case .stream(let stream) = flags.backing else { return try scanInOrder(flags, proto, observer: observer) }
+    let pass = Pass(proto, workers: threads, observer: observer)
+    defer { pass.turns?.abort() }
+    try flags.streamPass(stream, threads: threads, onFailure: { pass.turns?.abort() }) { worker, chunk, start, words in
+      pass.scan(worker: worker, chunk: chunk, startPFN: start, words)
+    }
+    return pass.finish()
+  }
+
+  /// The one-thread scan (with the read-ahead): the reference the others must equal.
+  static func scanInOrder(_ flags: KPageArray, _ proto: CensusScanner, observer: Observer?) throws -> CensusScanner {
+    var one = proto
+    try flags.forEachChunk { start, words in
+      one.add(words, startPFN: start)
+      observer?(start, words)
+    }
+    return one
+  }
+
+  /// One parallel pass: the workers' scanners, the merger and the observer's turns.
+  final class Pass: @unchecked Sendable {
+    let merge: Merger
+    let parts: PerWorker<CensusScanner?>
+    let turns: Turns?
+
+    init(_ proto: CensusScanner, workers: Int, observer: Observer?) {
+      merge = Merger(proto)
+      // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
+      // by side in one array would share cache lines that both workers write on every run.
+      parts = PerWorker<CensusScanner?>(count: workers) { proto.empty() }
+      turns = observer.map { Turns($0) }
+    }
+
+    /// Scans chunk `chunk` on worker `worker`: from its seam into the worker's scanner,
+    /// the words before it to the merger, then the observer's turn.
+    func scan(worker: Int, chunk: Int, startPFN start: Int, _ words: UnsafeBufferPointer<UInt64>) {
       var lead = ChunkLead(chunk: chunk)
       parts.update(worker) { slot in
         var scanner = slot!
@@ -70,9 +105,12 @@ enum ParallelCensus {
       merge.add(lead)
       turns?.observe(chunk, start, words)
     }
-    var total = merge.finish()
-    for case let part? in parts.all { total.absorb(part) }
-    return total
+
+    func finish() -> CensusScanner {
+      var total = merge.finish()
+      for case let part? in parts.all { total.absorb(part) }
+      return total
+    }
   }
 
   /// Hands chunks to an observer in chunk order from several threads: `observe(i, ...)`
@@ -222,6 +260,7 @@ extension CensusScanner {
   /// Adds the counts of `o`, a scanner of other PFNs with nothing in flight.
   mutating func absorb(_ o: CensusScanner) {
     precondition(o.open.headPFN < 0 && o.open.hvoStart < 0, "absorbing a scanner with a folio in flight")
+    growSections(words: o.nonzeroSections.count)
     c.zeroPFNs += o.c.zeroPFNs
     c.zeroRAMPFNs += o.c.zeroRAMPFNs
     c.buddyPages += o.c.buddyPages
@@ -237,8 +276,9 @@ extension CensusScanner {
     c.irregularCompoundPages += o.c.irregularCompoundPages
     c.orphanTailPages += o.c.orphanTailPages
     c.noPagePFNs += o.c.noPagePFNs
-    for k in 0..<nonzeroSections.count { nonzeroSections[k] |= o.nonzeroSections[k] }
-    for k in 0..<noPageSections.count { noPageSections[k] |= o.noPageSections[k] }
+    // A stream's scanners grow their bitmaps apart: `o`'s are at most as long as these now.
+    for k in 0..<o.nonzeroSections.count { nonzeroSections[k] |= o.nonzeroSections[k] }
+    for k in 0..<o.noPageSections.count { noPageSections[k] |= o.noPageSections[k] }
     for k in 0..<folioCounts.count { folioCounts[k] &+= o.folioCounts[k] }
     for k in 0..<slabCounts.count { slabCounts[k] &+= o.slabCounts[k] }
     for k in 0..<PageClass.allCases.count { singles.counts[k] &+= o.singles.counts[k] }

@@ -22,7 +22,10 @@ extension Memdesc {
         buddyinfo; kpagecount gives how often each class's pages are mapped. With --by \
         cgroup it counts the same pages per memory cgroup instead: pages by class, folios \
         by kind and order, and what each cgroup's pages cost in each era, for the --top \
-        cgroups with the most pages and the rest as one "other" row.
+        cgroups with the most pages and the rest as one "other" row. A SOURCE of - (standard \
+        input) or a FIFO is a bare kpageflags dump (raw or gzip) read once from a pipe: the \
+        census takes it in one pass on every core with bounded memory, and the PFN count is \
+        known at its end.
         """,
         terms: [.snapshot, .kpageflags, .pfn, .readZero, .buddy, .folio, .hugetlb, .hvo, .fakeHead, .era, .crosscheck, .mapcount, .cgroup, .pageExt],
         examples: [
@@ -30,6 +33,7 @@ extension Memdesc {
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --eras classic,memdesc8",
           "memdesc analyze Tests/SnapshotTests/Fixtures/idle --by cgroup --top 5",
           "memdesc analyze Tests/SnapshotTests/Fixtures/hvo-hugetlb.mdsnap --kernel 7.1",
+          "memdesc analyze - < Tests/SnapshotTests/Fixtures/idle/kpageflags.gz",
           "memdesc analyze --demo --page-ext owner   # 72 bytes a page",
           "memdesc analyze --demo                  # no root needed",
           "memdesc analyze --live   # needs root",
@@ -54,7 +58,8 @@ extension Memdesc {
     }
 
     func run() throws {
-      let snapshot = try options.source.open()
+      // One pass over kpageflags: a stream (-, a FIFO) serves as well as a file.
+      let snapshot = try options.source.open(streams: true)
       let start = HostInfo.monotonicSeconds()
       let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value)
       if by == .cgroup {

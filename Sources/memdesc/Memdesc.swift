@@ -144,7 +144,7 @@ func parseRAM(_ text: String, example: String = "4G") throws -> UInt64 {
 /// The page source of `analyze`, `report` and `explain`: a SOURCE, this machine, or the
 /// built-in demonstration.
 struct SourceOptions: ParsableArguments {
-  @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
+  @Argument(help: "Snapshot file, raw directory or kpageflags dump (analyze: also - or a FIFO, a dump read from a pipe).")
   var source: String?
 
   @Flag(help: "Read this machine's /proc/kpageflags (needs root).")
@@ -167,9 +167,10 @@ struct SourceOptions: ParsableArguments {
     if given == 0 { throw ValidationError("give a SOURCE (snapshot file, raw directory or kpageflags dump), --live or --demo") }
   }
 
-  func open() throws -> PageSnapshot {
+  /// With `streams`, a SOURCE of `-` or a FIFO is read as a stream (see `openSource`).
+  func open(streams: Bool = false) throws -> PageSnapshot {
     if demo { return try DemoSnapshot.make() }
-    return try flags.apply(openSource(source, live: live))
+    return try flags.apply(openSource(source, live: live, streams: streams))
   }
 
   /// What a report or analysis says first about its source.

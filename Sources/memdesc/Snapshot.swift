@@ -62,10 +62,12 @@ func validated(_ s: PageSnapshot) throws -> PageSnapshot {
 }
 
 /// Opens a SOURCE argument, or this machine with --live.
-func openSource(_ source: String?, live: Bool) throws -> PageSnapshot {
+/// With `streams`, `-` and a FIFO are read once as a stream (the command reads its source
+/// in one pass); without, they are refused before they are opened.
+func openSource(_ source: String?, live: Bool, streams: Bool = false) throws -> PageSnapshot {
   switch (source, live) {
   case (nil, true): return try validated(PageSnapshot.live())
-  case (let s?, false): return try validated(PageSnapshot.open(s))
+  case (let s?, false): return try validated(PageSnapshot.open(s, streams: streams))
   case (nil, false): throw DataError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live")
   case (_?, true): throw DataError("give either a SOURCE or --live, not both")
   }
@@ -141,16 +143,19 @@ extension Memdesc.Snapshot {
         Answers which combinations of page flags a machine has and how many pages carry \
         each, in the words of the kernel's own tool: the same header, rows (flags, \
         page-count, MB, symbolic flags, long names) in page-types' own order, and total, \
-        byte for byte. MB uses the snapshot's page size (4096 for a bare dump).
+        byte for byte. MB uses the snapshot's page size (4096 for a bare dump). A SOURCE \
+        of - or a FIFO is a bare dump (raw or gzip) read once from a pipe, as \
+        'page-types -F' reads one.
         """,
         terms: [.kpageflags, .pageTypes, .snapshot],
         examples: [
           "memdesc snapshot summary Tests/SnapshotTests/Fixtures/idle",
           "memdesc snapshot summary --raw Tests/SnapshotTests/Fixtures/thp-anon",
+          "memdesc snapshot summary - < Tests/SnapshotTests/Fixtures/idle/kpageflags.gz",
           "memdesc snapshot summary --live   # needs root",
         ]))
 
-    @Argument(help: "Snapshot file, raw directory or kpageflags dump.")
+    @Argument(help: "Snapshot file, raw directory or kpageflags dump; - or a FIFO: a dump read from a pipe.")
     var source: String?
 
     @Flag(help: "Read this machine's /proc/kpageflags (needs root).")
@@ -166,7 +171,7 @@ extension Memdesc.Snapshot {
     func validate() throws { try requireSource(source, live: live) }
 
     func run() throws {
-      let snapshot = try flags.apply(openSource(source, live: live))
+      let snapshot = try flags.apply(openSource(source, live: live, streams: true))
       let summary = try PageTypesSummary.of(snapshot.kpageflags, mode: raw ? .raw : .wellKnown, pageSize: snapshot.metadata.pageSize, threads: threads.count())
       writeStdout(summary.rendered())
     }

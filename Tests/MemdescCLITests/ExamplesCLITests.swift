@@ -18,6 +18,8 @@ import Testing
     var needsRoot: Bool
     var exit: Int32
     var figures: [String]
+    /// `< FILE` after the arguments: the file the command reads on standard input.
+    var stdin: String? = nil
     var description: String { "\(origin): \(line)" }
   }
 
@@ -42,7 +44,12 @@ import Testing
       command = String(trimmed[..<hash.lowerBound])
       comment = String(trimmed[hash.upperBound...]).trimmingCharacters(in: .whitespaces)
     }
-    let words = command.split(separator: " ").map(String.init)
+    var words = command.split(separator: " ").map(String.init)
+    var stdin: String?
+    if words.count >= 2, words[words.count - 2] == "<" {
+      stdin = words.removeLast()
+      words.removeLast()
+    }
     // A stand-in is substituted where it is read, never where it is written (`-o host.mdsnap`):
     // the fixtures are read through links into the clone.
     let arguments = words.indices.dropFirst().map { i in words[i - 1] == "-o" ? words[i] : substitutions[words[i]] ?? words[i] }
@@ -53,7 +60,7 @@ import Testing
       figureText = String(comment.dropFirst(m[0].count))
     }
     return Example(origin: origin, line: trimmed, arguments: Array(arguments), needsRoot: comment.hasPrefix("needs root"),
-                   exit: exit, figures: numbers(in: figureText))
+                   exit: exit, figures: numbers(in: figureText), stdin: stdin)
   }
 
   /// Numbers standing as words (`7000`, `7,000`, `0.7862`, `0x240000`), thousands
@@ -146,7 +153,9 @@ import Testing
       for name in ["Tests", "examples", "docs", "contrib"] {
         try FileManager.default.createSymbolicLink(atPath: dir.file(name), withDestinationPath: PackageRoot.file(name))
       }
-      let r = try runProcess(MemdescCLI.binary, e.arguments, directory: dir.path)
+      // Standard input is a file of the clone (`< FILE`), or nothing: no example waits for a terminal.
+      let input = e.stdin.map { StandardInput.file($0.hasPrefix("/") ? $0 : dir.file($0)) } ?? .pipe(Data())
+      let r = try runProcess(MemdescCLI.binary, e.arguments, directory: dir.path, stdin: input)
       if r.killedBySignal { return (["killed by signal \(r.status); stderr: \(r.stderr.prefix(300))"], r.seconds) }
       var problems: [String] = []
       if r.status != e.exit { problems.append("exited \(r.status), documented \(e.exit); stderr: \(r.stderr.prefix(300))") }
@@ -252,6 +261,8 @@ import Testing
     #expect(Self.example("memdesc analyze host.mdsnap", origin: "t", substitutions: ["host.mdsnap": "F"])?.arguments == ["analyze", "F"])
     #expect(Self.example("memdesc snapshot capture -o host.mdsnap", origin: "t", substitutions: ["host.mdsnap": "F"])?.arguments == ["snapshot", "capture", "-o", "host.mdsnap"])
     #expect(Self.example("swift test", origin: "t") == nil)
+    let piped = Self.example("memdesc analyze - < Tests/x.gz   # 2 eras", origin: "t")
+    #expect(piped?.arguments == ["analyze", "-"] && piped?.stdin == "Tests/x.gz" && piped?.figures == ["2"])
   }
 }
 

@@ -16,9 +16,20 @@ public struct ProcessResult: Sendable {
   public var killedBySignal: Bool { reason == .uncaughtSignal }
 }
 
+/// What a child reads on standard input.
+public enum StandardInput: Sendable {
+  /// This process's own (the default, as `Process` does).
+  case inherited
+  /// A file opened for reading (`< FILE`).
+  case file(String)
+  /// The bytes written into a pipe by a thread of this process, then closed (`... |`).
+  case pipe(Data)
+}
+
 /// Runs `executable` with `arguments` to completion, reading stdout and stderr; in
-/// `directory` when given, with `environment` added to this process's own.
-public func runProcess(_ executable: URL, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+/// `directory` when given, with `environment` added to this process's own and `stdin` as
+/// its standard input.
+public func runProcess(_ executable: URL, _ arguments: [String], directory: String? = nil, environment: [String: String] = [:], stdin: StandardInput = .inherited) throws -> ProcessResult {
   let p = Process()
   p.executableURL = executable
   p.arguments = arguments
@@ -27,8 +38,34 @@ public func runProcess(_ executable: URL, _ arguments: [String], directory: Stri
   let out = Pipe(), err = Pipe()
   p.standardOutput = out
   p.standardError = err
+  var feed: (FileHandle, Data)?
+  switch stdin {
+  case .inherited: break
+  case .file(let path):
+    guard let h = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+    p.standardInput = h
+  case .pipe(let data):
+    let pipe = Pipe()
+    p.standardInput = pipe
+    feed = (pipe.fileHandleForWriting, data)
+  }
   let start = Date()
   try p.run()
+  let fed = DispatchSemaphore(value: 0)
+  if let (writer, data) = feed {
+    // A child that stops reading early (an error) closes the pipe: the write then fails
+    // with EPIPE, which is ignored (SIGPIPE would end this process: it is ignored here).
+    signal(SIGPIPE, SIG_IGN)
+    let box = FeedBox(writer, data)
+    DispatchQueue.global().async {
+      try? box.writer.write(contentsOf: box.data)
+      try? box.writer.close()
+      fed.signal()
+    }
+  } else {
+    fed.signal()
+  }
+  defer { fed.wait() }
   // Read both pipes at once: a child that fills one while we wait on the other blocks.
   let e = DataBox()
   let done = DispatchSemaphore(value: 0)
@@ -43,6 +80,13 @@ public func runProcess(_ executable: URL, _ arguments: [String], directory: Stri
     arguments: arguments, reason: p.terminationReason, status: p.terminationStatus,
     stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self),
     seconds: Date().timeIntervalSince(start))
+}
+
+/// The writing end of a child's standard input and what to write into it.
+private final class FeedBox: @unchecked Sendable {
+  let writer: FileHandle
+  let data: Data
+  init(_ writer: FileHandle, _ data: Data) { self.writer = writer; self.data = data }
 }
 
 /// Written by one reader thread, read after it signals.
@@ -75,12 +119,12 @@ public struct MemdescCLI: Sendable {
   /// Runs `memdesc args`. With `stderrLine`, the first line of stderr must be exactly it.
   @discardableResult
   public func run(_ args: [String], exit: CLIExit? = .success, stderrLine: String? = nil, directory: String? = nil, environment: [String: String] = [:],
-                  sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+                  stdin: StandardInput = .inherited, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
     let r: ProcessResult
     if let tool = launcher.first {
-      r = try runProcess(URL(fileURLWithPath: tool), Array(launcher.dropFirst()) + [Self.binary.path] + args, directory: directory, environment: environment)
+      r = try runProcess(URL(fileURLWithPath: tool), Array(launcher.dropFirst()) + [Self.binary.path] + args, directory: directory, environment: environment, stdin: stdin)
     } else {
-      r = try runProcess(Self.binary, args, directory: directory, environment: environment)
+      r = try runProcess(Self.binary, args, directory: directory, environment: environment, stdin: stdin)
     }
     if r.killedBySignal {
       Issue.record("memdesc \(args.joined(separator: " ")) was killed by signal \(r.status); stderr: \(r.stderr)", sourceLocation: sourceLocation)
