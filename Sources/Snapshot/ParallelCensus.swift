@@ -23,20 +23,35 @@ import Synchronization
 /// chunks finished out of order (a few, as workers take chunks in increasing order).
 enum ParallelCensus {
   typealias Observer = (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
+  typealias WorkerObserver = Census.WorkerObserver
+
+  /// The number of threads `scan` uses for `flags` when given `threads`.
+  static func workers(_ flags: KPageArray, threads: Int) -> Int {
+    flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
+  }
 
   /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
   /// a scanner ready for `finish`, holding what the one-thread pass would. `observer`,
   /// when given, gets every chunk in PFN order, one call at a time: a worker that has
   /// scanned its chunk waits for the chunk before it to be observed, so the census of
-  /// one chunk overlaps the observer's work on the one before.
-  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil) throws -> CensusScanner {
-    let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
+  /// one chunk overlaps the observer's work on the one before. `alongside`, when given,
+  /// gets every chunk on the thread that scanned it, in no order and without waiting
+  /// (kpagecount read beside the census: its kernel reads then run on every core). Its
+  /// errors do not stop the census: the one of the lowest chunk is thrown after it, so a
+  /// damaged kpageflags is reported first, as when it was an ordered observer.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil, alongside: WorkerObserver? = nil) throws -> CensusScanner {
+    let workers = workers(flags, threads: threads)
+    let side = alongside.map { Alongside($0) }
     guard workers > 1 else {
       var one = proto
+      var chunk = 0
       try flags.forEachChunk { start, words in
         one.add(words, startPFN: start)
         observer?(start, words)
+        side?.observe(0, chunk, start, words)
+        chunk += 1
       }
+      try side?.error.rethrow()
       return one
     }
     let merge = Merger(proto)
@@ -68,11 +83,47 @@ enum ParallelCensus {
         slot = scanner
       }
       merge.add(lead)
+      side?.observe(worker, chunk, start, words)
       turns?.observe(chunk, start, words)
     }
     var total = merge.finish()
     for case let part? in parts.all { total.absorb(part) }
+    try side?.error.rethrow()
     return total
+  }
+
+  /// The `alongside` observer of a scan, called from every worker, with its errors.
+  final class Alongside: @unchecked Sendable {
+    let body: WorkerObserver
+    let error = LowestError()
+
+    init(_ body: @escaping WorkerObserver) { self.body = body }
+
+    func observe(_ worker: Int, _ chunk: Int, _ start: Int, _ words: UnsafeBufferPointer<UInt64>) {
+      guard !error.failed(before: chunk) else { return }
+      do { try body(worker, start, words) } catch { self.error.record(chunk, error) }
+    }
+  }
+
+  /// The error of the lowest chunk that failed, recorded from any thread.
+  final class LowestError: Sendable {
+    let first = Mutex<(chunk: Int, error: any Error)?>(nil)
+    let lowest = Atomic<Int>(.max)
+
+    /// Whether a chunk before `chunk` failed: then `chunk`'s error could not be the one
+    /// thrown, and it need not be read.
+    func failed(before chunk: Int) -> Bool { lowest.load(ordering: .relaxed) < chunk }
+
+    func record(_ chunk: Int, _ error: any Error) {
+      first.withLock {
+        if $0 == nil || chunk < $0!.chunk { $0 = (chunk, error) }
+        lowest.store($0!.chunk, ordering: .relaxed)
+      }
+    }
+
+    func rethrow() throws {
+      if let f = first.withLock({ $0 }) { throw f.error }
+    }
   }
 
   /// Hands chunks to an observer in chunk order from several threads: `observe(i, ...)`
