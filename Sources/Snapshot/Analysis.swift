@@ -58,16 +58,23 @@ public struct SnapshotAnalysis: Sendable {
 
   /// The analysis with iomem's System RAM already read (see `Census.of`).
   public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
-    // kpagecount is read in the census's pass, chunk by chunk beside kpageflags.
-    let mapcounts = try MapcountCensus.Builder(snapshot)
+    // kpagecount is read in the census's pass, chunk by chunk beside kpageflags, by the
+    // worker that scanned the chunk: on a live machine both reads are kernel work, so this
+    // puts them on every core. A gzip kpagecount decodes in PFN order only: it is read by
+    // the ordered observer instead.
+    let threads = Parallel.defaultThreads
+    let ordered = snapshot.kpagecount?.isSequential == true
+    let perThread = ordered ? nil : MapcountCensus.PerThread(snapshot, threads: threads)
+    let inOrder = ordered ? try MapcountCensus.Builder(snapshot) : nil
     var mapcountError: (any Error)?
     // Without anything else to feed, the census passes no observer (no ordered hand-off).
-    let census = try Census.of(snapshot, systemRAM: systemRAM, observer: observer == nil && mapcounts == nil ? nil : { start, words in
+    let census = try Census.of(snapshot, systemRAM: systemRAM, threads: threads, observer: observer == nil && inOrder == nil ? nil : { start, words in
       observer?(start, words)
-      guard let mapcounts, mapcountError == nil else { return }
-      do { try mapcounts.add(startPFN: start, words) } catch { mapcountError = error }
-    })
+      guard let inOrder, mapcountError == nil else { return }
+      do { try inOrder.add(startPFN: start, words) } catch { mapcountError = error }
+    }, alongside: perThread.map { p in { worker, start, words in try p.add(worker: worker, startPFN: start, words) } })
     if let mapcountError { throw mapcountError }
+    let mapcounts: MapcountCensus? = if let inOrder { inOrder.finish() } else { try perThread?.finish() }
     let layout = try census.ram.layout(path: snapshot.kpageflags.path)
     let population = census.population()
     let all = census.population(allHVO: true)
@@ -81,7 +88,7 @@ public struct SnapshotAnalysis: Sendable {
       erasAllHVO: eras.map { EraCost.project(all, era: $0, layout: layout, pageExt: pageExt) },
       vmstatMemmapPages: vmstatMemmap,
       crosschecks: try Crosscheck.all(census: census, snapshot: snapshot, vmstat: vmstat, modelMemmapFrames: classic.memmapFrames, free: free),
-      pageSize: snapshot.metadata.pageSize, mapcounts: mapcounts?.finish(), free: free)
+      pageSize: snapshot.metadata.pageSize, mapcounts: mapcounts, free: free)
   }
 
   /// Notes the report must carry: the HVO correction, RAM unknown, all-zero sections,

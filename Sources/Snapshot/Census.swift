@@ -163,11 +163,16 @@ public struct Census: Sendable {
     try of(snapshot, systemRAM: SnapshotRAM.systemRAM(snapshot), threads: threads, observer: observer)
   }
 
+  /// What sees the census pass's chunks on the thread that scanned each, in no order:
+  /// `worker` (below the pass's `threads`) names that thread, for state kept per thread.
+  public typealias WorkerObserver = (_ worker: Int, _ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws -> Void
+
   /// The census with iomem's System RAM already read (`SnapshotRAM.systemRAM`), so that
   /// a caller that needs it too reads it once. The chunks are classified on `threads`
   /// threads (see `ParallelCensus`), with the result of one; the observer still sees them
-  /// in PFN order, one call at a time.
-  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+  /// in PFN order, one call at a time. `alongside` sees them on every thread at once, in
+  /// no order; the first error it throws (by PFN) is thrown after the census.
+  public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil, alongside: WorkerObserver? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
     var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
@@ -190,7 +195,7 @@ public struct Census: Sendable {
     let scanner = CensusScanner(
       pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount,
       decode: decode, offlineSections: try snapshot.memoryBlocks()?.offlineSections(sectionCount: sections))
-    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer)
+    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer, alongside: alongside)
     // A stream's length is known only now (a file's was before the pass).
     all.c.pfns = snapshot.pfnCount
     var census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)

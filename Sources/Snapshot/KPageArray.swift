@@ -75,6 +75,16 @@ public final class KPageArray: @unchecked Sendable {
     return false
   }
 
+  /// Whether reading a block in pieces costs no more than reading it whole (a raw or
+  /// /proc file: `pread` at any offset), so that a reader may read `pieceWords` at a time.
+  var readsInPieces: Bool {
+    if case .file = backing { return true }
+    return false
+  }
+
+  /// The piece a reader of a file takes at a time: 16 Ki words (128 KiB) stay in L2.
+  static let pieceWords = 1 << 14
+
   /// Throws `.unknownFlagBit` for the first word of `words` (PFN `start` onwards) with a
   /// refused bit. One OR over the chunk first: a chunk without one costs a vector pass.
   @inline(__always)

@@ -15,12 +15,38 @@ extension PageSnapshot {
   ///
   /// Kernel: fs/proc/page.c (`kpageflags_read()` and friends), mm/hugetlb_sysfs.c.
   public static func live(proc: String = "/proc", sys: String = "/sys") throws -> PageSnapshot {
+    var snapshot = try liveKPageFiles(proc: proc)
+    try snapshot.texts.merge(liveTexts(proc: proc, sys: sys)) { _, new in new }
+    return snapshot
+  }
+
+  /// The live source without the texts of `liveTexts`: the three kpage files opened,
+  /// the cgroup map walked (before any kpage file is read, so a cgroup made during the
+  /// reads is named by inode) and the metadata.
+  static func liveKPageFiles(proc: String) throws -> PageSnapshot {
     guard let flags = try openLiveKPageFile(.kpageflags, proc: proc) else {
       throw SnapshotError(.notFound, path: FileIO.join(proc, "kpageflags"), "no such file: this kernel has no /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR is off)")
     }
     var others: [KPageFile: KPageArray] = [:]
     // kpagecgroup exists only with CONFIG_MEMCG.
     for file in [KPageFile.kpagecount, .kpagecgroup] { others[file] = try openLiveKPageFile(file, proc: proc) }
+    var texts: [String: String] = [:]
+    // The cgroup map names kpagecgroup's inodes.
+    if others[.kpagecgroup] != nil { texts["cgroups"] = try CgroupMap.live(proc: proc).text }
+    var meta = SnapshotMetadata()
+    if let u = HostInfo.uname() {
+      meta.kernelRelease = u.release
+      meta.hostName = u.hostName
+    }
+    meta.pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    meta.capturedAt = HostInfo.isoTimeNow()
+    return try PageSnapshot(origin: .live, kpageflags: flags, kpagecount: others[.kpagecount], kpagecgroup: others[.kpagecgroup], texts: texts, metadata: meta)
+  }
+
+  /// The /proc and /sys texts of a live source: /proc's meminfo, vmstat, zoneinfo,
+  /// buddyinfo, iomem (and pagetypeinfo, slabinfo when readable), the HugeTLB pools and
+  /// the memory blocks.
+  static func liveTexts(proc: String, sys: String) throws -> [String: String] {
     var texts: [String: String] = [:]
     for name in ["meminfo", "vmstat", "zoneinfo", "buddyinfo", "iomem"] {
       texts[name] = try FileIO.readText(FileIO.join(proc, name))
@@ -30,19 +56,9 @@ extension PageSnapshot {
       if let t = try? FileIO.readText(FileIO.join(proc, name)) { texts[name] = t }
     }
     texts["hugepages"] = try liveHugepagesText(proc: proc, sys: sys)
-    // The cgroup map names kpagecgroup's inodes; walked before the kpage files are read,
-    // so a cgroup made during the capture is named by inode.
-    if others[.kpagecgroup] != nil { texts["cgroups"] = try CgroupMap.live(proc: proc).text }
     // Which memory blocks are offline tells an all-zero section's cause.
     if let blocks = try MemoryBlocks.live(sys: sys) { texts["memory-blocks"] = blocks.text }
-    var meta = SnapshotMetadata()
-    if let u = HostInfo.uname() {
-      meta.kernelRelease = u.release
-      meta.hostName = u.hostName
-    }
-    meta.pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-    meta.capturedAt = HostInfo.isoTimeNow()
-    return try PageSnapshot(origin: .live, kpageflags: flags, kpagecount: others[.kpagecount], kpagecgroup: others[.kpagecgroup], texts: texts, metadata: meta)
+    return texts
   }
 
   /// Opens one /proc kpage file for on-demand reads; nil if the kernel has none.
@@ -162,17 +178,59 @@ public enum SnapshotCapture {
   ///
   /// The three kpage files are read in 1 Mi-PFN blocks by `threads` threads at once
   /// (`pread` at different offsets: reading them is kernel-bound, about 12.5 M PFN/s per
-  /// core), compressed as they arrive. meminfo and vmstat are read again right after the
-  /// kpage files (`meminfo.after`, `vmstat.after`) so that an analysis can see how much
-  /// the machine moved during the capture.
+  /// core), compressed as they arrive. The text files (and the HugeTLB pools and memory
+  /// blocks from /sys) are read by one more thread while the kpage files are, so that no
+  /// core waits for them; the cgroup map is walked before. meminfo and vmstat are read
+  /// again right after the kpage files (`meminfo.after`, `vmstat.after`) so that an
+  /// analysis can see how much the machine moved during the capture.
   public static func capture(to path: String, proc: String = "/proc", sys: String = "/sys", threads: Int = Parallel.defaultThreads, progress: SnapshotFormat.Progress? = nil) throws -> SnapshotFormat.WriteReport {
-    let live = try PageSnapshot.live(proc: proc, sys: sys)
+    let live = try PageSnapshot.liveKPageFiles(proc: proc)
     let start = HostInfo.monotonicSeconds()
+    let texts = BackgroundTexts { try PageSnapshot.liveTexts(proc: proc, sys: sys) }
+    defer { _ = try? texts.wait() }
     return try SnapshotFormat.write(live, to: path, threads: threads, progress: progress) { snapshot in
+      try snapshot.texts.merge(texts.wait()) { _, new in new }
       snapshot.metadata.captureSeconds = ((HostInfo.monotonicSeconds() - start) * 1000).rounded() / 1000
       for name in ["meminfo", "vmstat"] {
         if let t = try? FileIO.readText(FileIO.join(proc, name)) { snapshot.texts[name + ".after"] = t }
       }
     }
+  }
+}
+
+/// Texts read on a thread of its own (pthread, not a task on a shared pool that the
+/// caller's parallel loop may fill), and the result. (Not generic: a C thread entry
+/// cannot name a generic class.)
+final class BackgroundTexts: @unchecked Sendable {
+  typealias T = [String: String]
+  let body: () throws -> T
+  var result: Result<T, any Error>?
+  var thread: pthread_t?
+
+  /// Starts `body`; if no thread can be had, runs it here.
+  init(_ body: @escaping () throws -> T) {
+    self.body = body
+    var t = pthread_t()
+    let me = Unmanaged.passRetained(self).toOpaque()
+    let rc = pthread_create(&t, nil, { arg in
+      let work = Unmanaged<BackgroundTexts>.fromOpaque(arg!).takeRetainedValue()
+      work.result = Result { try work.body() }
+      return nil
+    }, me)
+    if rc == 0 {
+      thread = t
+    } else {
+      Unmanaged<BackgroundTexts>.fromOpaque(me).release()
+      result = Result { try body() }
+    }
+  }
+
+  /// Waits for the work (once; later calls return the same result).
+  func wait() throws -> T {
+    if let t = thread {
+      pthread_join(t, nil)
+      thread = nil
+    }
+    return try result!.get()
   }
 }

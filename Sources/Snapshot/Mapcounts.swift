@@ -65,7 +65,9 @@ public struct MapcountCensus: Sendable, Equatable {
   }
 
   /// Accumulates the census from kpageflags chunks as another pass hands them over (the
-  /// analysis's census pass), reading kpagecount for the same PFNs.
+  /// analysis's census pass), reading kpagecount for the same PFNs. One builder per
+  /// thread (`PerThread`) lets the census's workers read kpagecount each for its own
+  /// chunks; `absorb` adds them up.
   public final class Builder {
     let counts: KPageArray
     let buffer: UnsafeMutablePointer<UInt64>
@@ -111,7 +113,9 @@ public struct MapcountCensus: Sendable, Equatable {
         if count > 1 { perClass[b + 2] += n }
         perClass[b + 3] = perClass[b + 3].addingReportingOverflow(count.multipliedReportingOverflow(by: n).partialValue).partialValue
         perClass[b + 4] = max(perClass[b + 4], count)
-        if largest.count < MapcountCensus.largestKept || count > largest[largest.count - 1].count { keep(count, pfn, cls) }
+        // `>=`: a count equal to the last one kept may come with a lower PFN when chunks
+        // arrive out of order.
+        if largest.count < MapcountCensus.largestKept || count >= largest[largest.count - 1].count { keep(count, pfn, cls) }
       } else {
         perClass[b + 1] += n
       }
@@ -125,6 +129,22 @@ public struct MapcountCensus: Sendable, Equatable {
       largest.append(Largest(pfn: pfn, count: count, pageClass: cls))
       largest.sort { $0.count > $1.count }
       if largest.count > MapcountCensus.largestKept { largest.removeLast() }
+    }
+
+    /// Adds what `other` counted, over other PFNs (another thread's chunks): the census
+    /// is then the one of both, whatever order the chunks came in.
+    public func absorb(_ other: Builder) {
+      for k in 0..<perClass.count {
+        // Flat per class: mapped, unmapped, shared, mappings (wrapping, as `run`), max.
+        switch k % 5 {
+        case 3: perClass[k] = perClass[k].addingReportingOverflow(other.perClass[k]).partialValue
+        case 4: perClass[k] = max(perClass[k], other.perClass[k])
+        default: perClass[k] += other.perClass[k]
+        }
+      }
+      for l in other.largest where largest.count < MapcountCensus.largestKept || l.count >= largest[largest.count - 1].count {
+        keep(l.count, l.pfn, l.pageClass)
+      }
     }
 
     public func finish() -> MapcountCensus {
@@ -142,6 +162,42 @@ public struct MapcountCensus: Sendable, Equatable {
       }
       m.largest = largest
       return m
+    }
+  }
+}
+
+extension MapcountCensus {
+  /// A builder per worker of a census pass (`Census.WorkerObserver`), made when a worker
+  /// first hands over a chunk, and their sum at the end.
+  public final class PerThread: @unchecked Sendable {
+    let snapshot: PageSnapshot
+    let builders: UnsafeMutableBufferPointer<Builder?>
+
+    /// nil when the snapshot has no kpagecount. `threads`: the census pass's threads.
+    public init?(_ snapshot: PageSnapshot, threads: Int) {
+      guard snapshot.kpagecount != nil else { return nil }
+      self.snapshot = snapshot
+      builders = .allocate(capacity: max(1, threads))
+      builders.initialize(repeating: nil)
+    }
+
+    deinit {
+      _ = builders.deinitialize()
+      builders.deallocate()
+    }
+
+    /// The `alongside` observer of `Census.of`: worker `worker` only touches its own slot.
+    public func add(worker: Int, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) throws {
+      if builders[worker] == nil { builders[worker] = try Builder(snapshot) }
+      try builders[worker]!.add(startPFN: startPFN, words)
+    }
+
+    /// The census of every chunk handed over (a census of no chunk when none was).
+    public func finish() throws -> MapcountCensus {
+      let made = builders.compactMap { $0 }
+      guard let first = try made.first ?? Builder(snapshot) else { return MapcountCensus() }
+      for b in made.dropFirst() { first.absorb(b) }
+      return first.finish()
     }
   }
 }

@@ -23,17 +23,28 @@ import Synchronization
 /// chunks finished out of order (a few, as workers take chunks in increasing order).
 enum ParallelCensus {
   typealias Observer = (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
+  typealias WorkerObserver = Census.WorkerObserver
+
+  /// The number of threads `scan` uses for `flags` when given `threads`.
+  static func workers(_ flags: KPageArray, threads: Int) -> Int {
+    flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
+  }
 
   /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
   /// a scanner ready for `finish`, holding what the one-thread pass would. `observer`,
   /// when given, gets every chunk in PFN order, one call at a time: a worker that has
   /// scanned its chunk waits for the chunk before it to be observed, so the census of
-  /// one chunk overlaps the observer's work on the one before.
-  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil) throws -> CensusScanner {
-    if flags.isStream { return try scanStream(flags, proto, threads: threads, observer: observer) }
-    let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
-    guard workers > 1 else { return try scanInOrder(flags, proto, observer: observer) }
-    let pass = Pass(proto, workers: workers, observer: observer)
+  /// one chunk overlaps the observer's work on the one before. `alongside`, when given,
+  /// gets every chunk on the thread that scanned it, in no order and without waiting
+  /// (kpagecount read beside the census: its kernel reads then run on every core). Its
+  /// errors do not stop the census: the one of the lowest chunk is thrown after it, so a
+  /// damaged kpageflags is reported first, as when it was an ordered observer.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil, alongside: WorkerObserver? = nil) throws -> CensusScanner {
+    let side = alongside.map { Alongside($0) }
+    if flags.isStream { return try scanStream(flags, proto, threads: threads, observer: observer, side: side) }
+    let workers = workers(flags, threads: threads)
+    guard workers > 1 else { return try scanInOrder(flags, proto, observer: observer, side: side) }
+    let pass = Pass(proto, workers: workers, observer: observer, side: side)
     defer { pass.turns?.abort() }
     try Parallel.forEach(count: flags.chunkCount, threads: workers, bufferWords: flags.chunkWords) { worker, chunk, buffer in
       let words: UnsafeBufferPointer<UInt64>
@@ -45,30 +56,34 @@ enum ParallelCensus {
       }
       pass.scan(worker: worker, chunk: chunk, startPFN: flags.chunkRange(chunk).lowerBound, words)
     }
-    return pass.finish()
+    return try pass.finish()
   }
 
   /// A stream's scan: its reader thread fills chunks in order and the workers take them
   /// as they come (`KPageStream`), each chunk scanned as a file's is; the chunk count is
   /// known at the stream's end, and so is the PFN count (the scanners' section bits grow
   /// as they go).
-  static func scanStream(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer?) throws -> CensusScanner {
-    guard threads > 1, case .stream(let stream) = flags.backing else { return try scanInOrder(flags, proto, observer: observer) }
-    let pass = Pass(proto, workers: threads, observer: observer)
+  static func scanStream(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer?, side: Alongside?) throws -> CensusScanner {
+    guard threads > 1, case .stream(let stream) = flags.backing else { return try scanInOrder(flags, proto, observer: observer, side: side) }
+    let pass = Pass(proto, workers: threads, observer: observer, side: side)
     defer { pass.turns?.abort() }
     try flags.streamPass(stream, threads: threads, onFailure: { pass.turns?.abort() }) { worker, chunk, start, words in
       pass.scan(worker: worker, chunk: chunk, startPFN: start, words)
     }
-    return pass.finish()
+    return try pass.finish()
   }
 
   /// The one-thread scan (with the read-ahead): the reference the others must equal.
-  static func scanInOrder(_ flags: KPageArray, _ proto: CensusScanner, observer: Observer?) throws -> CensusScanner {
+  static func scanInOrder(_ flags: KPageArray, _ proto: CensusScanner, observer: Observer?, side: Alongside?) throws -> CensusScanner {
     var one = proto
+    var chunk = 0
     try flags.forEachChunk { start, words in
       one.add(words, startPFN: start)
       observer?(start, words)
+      side?.observe(0, chunk, start, words)
+      chunk += 1
     }
+    try side?.error.rethrow()
     return one
   }
 
@@ -77,8 +92,10 @@ enum ParallelCensus {
     let merge: Merger
     let parts: PerWorker<CensusScanner?>
     let turns: Turns?
+    let side: Alongside?
 
-    init(_ proto: CensusScanner, workers: Int, observer: Observer?) {
+    init(_ proto: CensusScanner, workers: Int, observer: Observer?, side: Alongside?) {
+      self.side = side
       merge = Merger(proto)
       // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
       // by side in one array would share cache lines that both workers write on every run.
@@ -103,13 +120,49 @@ enum ParallelCensus {
         slot = scanner
       }
       merge.add(lead)
+      side?.observe(worker, chunk, start, words)
       turns?.observe(chunk, start, words)
     }
 
-    func finish() -> CensusScanner {
+    func finish() throws -> CensusScanner {
       var total = merge.finish()
       for case let part? in parts.all { total.absorb(part) }
+      try side?.error.rethrow()
       return total
+    }
+  }
+
+  /// The `alongside` observer of a scan, called from every worker, with its errors.
+  final class Alongside: @unchecked Sendable {
+    let body: WorkerObserver
+    let error = LowestError()
+
+    init(_ body: @escaping WorkerObserver) { self.body = body }
+
+    func observe(_ worker: Int, _ chunk: Int, _ start: Int, _ words: UnsafeBufferPointer<UInt64>) {
+      guard !error.failed(before: chunk) else { return }
+      do { try body(worker, start, words) } catch { self.error.record(chunk, error) }
+    }
+  }
+
+  /// The error of the lowest chunk that failed, recorded from any thread.
+  final class LowestError: Sendable {
+    let first = Mutex<(chunk: Int, error: any Error)?>(nil)
+    let lowest = Atomic<Int>(.max)
+
+    /// Whether a chunk before `chunk` failed: then `chunk`'s error could not be the one
+    /// thrown, and it need not be read.
+    func failed(before chunk: Int) -> Bool { lowest.load(ordering: .relaxed) < chunk }
+
+    func record(_ chunk: Int, _ error: any Error) {
+      first.withLock {
+        if $0 == nil || chunk < $0!.chunk { $0 = (chunk, error) }
+        lowest.store($0!.chunk, ordering: .relaxed)
+      }
+    }
+
+    func rethrow() throws {
+      if let f = first.withLock({ $0 }) { throw f.error }
     }
   }
 
@@ -286,8 +339,5 @@ extension CensusScanner {
     for (order, n) in o.hugeOptimized { hugeOptimized[order, default: 0] += n }
     for (order, bits) in o.hugeZoneBits { hugeZoneBits[order, default: 0] |= bits }
     ambiguousZoneBits |= o.ambiguousZoneBits
-    for (order, s) in o.hugeSections { hugeSections[order, default: []].formUnion(s) }
-    for (order, s) in o.hugeOptimizedSections { hugeOptimizedSections[order, default: []].formUnion(s) }
-    ambiguousSections.formUnion(o.ambiguousSections)
   }
 }

@@ -24,21 +24,44 @@
 public enum RunCodec {
   /// Encodes `words` as one block, appending to `out`.
   public static func encode(_ words: UnsafeBufferPointer<UInt64>, into out: inout [UInt8]) {
-    // Runs first (one pass), then each candidate coding over the runs only.
+    var runs = Runs()
+    runs.add(words)
+    encode(runs, into: &out)
+  }
+
+  /// The runs of one block, gathered from its words piece by piece (a run may span
+  /// pieces), so that a reader can hand over a block in pieces that stay in cache.
+  public struct Runs {
     var values: [UInt64] = []
     var lengths: [Int] = []
-    if let first = words.first {
-      var cur = first
-      var start = 0
-      for i in 1..<words.count where words[i] != cur {
-        values.append(cur)
-        lengths.append(i - start)
-        cur = words[i]
-        start = i
+    /// Words added so far.
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Adds the block's next words.
+    public mutating func add(_ words: UnsafeBufferPointer<UInt64>) {
+      guard let p = words.baseAddress, !words.isEmpty else { return }
+      var i = 0
+      if let last = values.last, last == p[0] {
+        i = KPageRuns.end(p, from: 0, count: words.count)
+        lengths[lengths.count - 1] += i
       }
-      values.append(cur)
-      lengths.append(words.count - start)
+      while i < words.count {
+        let j = KPageRuns.end(p, from: i, count: words.count)
+        values.append(p[i])
+        lengths.append(j - i)
+        i = j
+      }
+      count += words.count
     }
+  }
+
+  /// Encodes the words of `runs` as one block, appending to `out`: the same bytes as
+  /// encoding the words themselves.
+  public static func encode(_ runs: Runs, into out: inout [UInt8]) {
+    // Each candidate coding goes over the runs only.
+    let values = runs.values, lengths = runs.lengths
     var best: [UInt8] = []
     var bestMode: UInt8 = 0
     for t in [UInt8(3), 4, 5] {
@@ -50,9 +73,11 @@ public enum RunCodec {
         bestMode = t
       }
     }
-    if best.count >= words.count * 8 {
+    if best.count >= runs.count * 8 {
       out.append(0)
-      for w in words { appendLE(w, to: &out) }
+      for (w, n) in zip(values, lengths) {
+        for _ in 0..<n { appendLE(w, to: &out) }
+      }
       return
     }
     out.append(bestMode)

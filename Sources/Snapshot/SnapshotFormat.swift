@@ -91,14 +91,25 @@ public enum SnapshotFormat {
     let frozenItems = items
     // A gzip array decodes in PFN order only: then one thread reads the items in order.
     let readers = arrays.contains { $0.isSequential } ? 1 : threads
-    try Parallel.forEach(count: items.count, threads: readers, bufferWords: blockWords) {
+    // A file (a /proc kpage file above all) is read a cache-sized piece at a time: the
+    // kernel's stores and the run search then stay in L2, not 8 MiB apart. Other
+    // backings decode whole blocks, so they are read a block at a time.
+    let pieceWords = arrays.allSatisfy(\.readsInPieces) ? min(blockWords, KPageArray.pieceWords) : blockWords
+    try Parallel.forEach(count: items.count, threads: readers, bufferWords: pieceWords) {
       _, i, buffer in
       let (a, b) = frozenItems[i]
       let array = arrays[a]
       let r = b * blockWords..<min(array.count, (b + 1) * blockWords)
-      try array.read(r, into: buffer)
+      var runs = RunCodec.Runs()
+      var at = r.lowerBound
+      while at < r.upperBound {
+        let n = min(pieceWords, r.upperBound - at)
+        try array.read(at..<(at + n), into: buffer)
+        runs.add(UnsafeBufferPointer(start: buffer, count: n))
+        at += n
+      }
       var out: [UInt8] = []
-      RunCodec.encode(UnsafeBufferPointer(start: buffer, count: r.count), into: &out)
+      RunCodec.encode(runs, into: &out)
       encoded.set(i, out)
       if let progress {
         done.withLock { d in

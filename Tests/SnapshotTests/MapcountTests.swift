@@ -1,7 +1,7 @@
 import Foundation
 import MemdescTestSupport
 import PageModel
-import Snapshot
+@testable import Snapshot
 import Testing
 
 /// Mapcounts from kpagecount: exact on a built snapshot, and on a real one the same as a
@@ -49,5 +49,72 @@ import Testing
     #expect(m.largest.first?.count == top)
     #expect(zip(m.largest, m.largest.dropFirst()).allSatisfy { $0.count > $1.count })
     #expect(m.largest.count == min(MapcountCensus.largestKept, Set(m.largest.map(\.count)).count))
+  }
+
+  /// The analysis reads kpagecount on every census worker, for the chunks each scanned,
+  /// in no order; the counts must be those of the one ordered pass, ties in `largest`
+  /// (the lowest PFN of a count) included.
+  @Test func concurrentReadsEqualTheOrderedPass() throws {
+    var rng = SplitMix64(seed: testSeed("concurrentReadsEqualTheOrderedPass"))
+    let anon = KPF.anon.mask | KPF.lru.mask | KPF.mmap.mask, file = KPF.lru.mask | KPF.uptodate.mask | KPF.mmap.mask
+    let kinds: [UInt64] = [0, anon, file, KPF.buddy.mask, KPF.slab.mask, anon | KPF.thp.mask]
+    for round in 0..<4 {
+      let n = 50_000 + Int(rng.next() % 150_000)
+      var flags = [UInt64](), counts = [UInt64]()
+      while flags.count < n {
+        let w = kinds[Int(rng.next() % UInt64(kinds.count))], len = Int(rng.next() % 300) + 1
+        // Few distinct counts, so that equal counts turn up far apart (ties for `largest`).
+        let c: UInt64 = w & KPF.mmap.mask == 0 ? 0 : (rng.next() % 4 == 0 ? rng.next() % 24 : 1)
+        flags.append(contentsOf: repeatElement(w, count: len))
+        for _ in 0..<len { counts.append(rng.next() % 8 == 0 ? c + rng.next() % 3 : c) }
+      }
+      for chunk in [1 << 20, 4096, Int(rng.next() % 5000) + 1] {
+        let snap = try PageSnapshot(
+          origin: .live, kpageflags: KPageArray(file: .kpageflags, words: flags, chunkWords: chunk),
+          kpagecount: KPageArray(file: .kpagecount, words: counts, chunkWords: chunk))
+        let ordered = try #require(try MapcountCensus.of(snap))
+        #expect(ordered.largest.count == MapcountCensus.largestKept, "round \(round): \(ordered.largest.count) distinct counts")
+        #expect(try SnapshotAnalysis.of(snap).mapcounts == ordered, "round \(round), \(flags.count) PFNs, chunks of \(chunk)")
+        for threads in [2, 3] {
+          let each = try #require(MapcountCensus.PerThread(snap, threads: threads))
+          _ = try Census.of(snap, systemRAM: nil, threads: threads, alongside: { w, start, words in try each.add(worker: w, startPFN: start, words) })
+          #expect(try each.finish() == ordered, "round \(round), chunks of \(chunk), \(threads) threads")
+        }
+      }
+    }
+  }
+
+  @Test func concurrentReadsOnASnapshotFile() throws {
+    // A snapshot file decodes kpagecount blocks on each worker (not a gzip: that stays ordered).
+    let snap = try PageSnapshot.open(Fixture.dir("hvo-hugetlb.mdsnap"))
+    #expect(snap.kpagecount?.isSequential == false)
+    let ordered = try #require(try MapcountCensus.of(snap))
+    #expect(ordered.total.mappedPages > 0)
+    #expect(try SnapshotAnalysis.of(snap).mapcounts == ordered)
+  }
+
+  @Test func theLowestDamagedKPageCountBlockIsReported() throws {
+    // Two damaged kpagecount blocks (2 and 5) of a snapshot file: the concurrent readers
+    // may meet block 5 first, but the error is block 2's, as in the ordered pass.
+    let n = 8 * 4096
+    let mapped: UInt64 = KPF.anon.mask | KPF.mmap.mask
+    let flags: [UInt64] = (0..<n).map { (i: Int) -> UInt64 in i % 3 == 0 ? KPF.buddy.mask : mapped }
+    let counts: [UInt64] = (0..<n).map { (i: Int) -> UInt64 in i % 3 == 0 ? 0 : UInt64(i % 5 + 1) }
+    let source = try PageSnapshot(origin: .live, kpageflags: KPageArray(file: .kpageflags, words: flags), kpagecount: KPageArray(file: .kpagecount, words: counts))
+    var bytes = try SnapshotFormat.encode(source, blockWords: 4096).bytes
+    let section = try #require(try SnapshotFormat.parseTable(SnapshotBytes(bytes), path: "t").0.first { $0.name == "kpagecount" })
+    func le32(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+    let blocks = le32(section.offset + 12)
+    var at = section.offset + 16 + 4 * blocks
+    for b in 0..<blocks {
+      if b == 2 || b == 5 { bytes[at] = 7 }  // an unknown block mode
+      at += le32(section.offset + 16 + 4 * b)
+    }
+    let snap = try SnapshotFormat.parse(SnapshotFormat.recomputingChecksums(bytes), path: "damaged.mdsnap")
+    let ordered = expectSnapshotError(.badSnapshot, ["kpagecount", "block 2:"]) { _ = try MapcountCensus.of(snap) }
+    for _ in 0..<5 {
+      let concurrent = expectSnapshotError(.badSnapshot, ["kpagecount", "block 2:"]) { _ = try SnapshotAnalysis.of(snap) }
+      #expect(concurrent?.description == ordered?.description)
+    }
   }
 }
