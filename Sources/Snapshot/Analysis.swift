@@ -57,11 +57,16 @@ public struct SnapshotAnalysis: Sendable {
 
   /// The analysis with iomem's System RAM already read (see `Census.of`).
   public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: systemRAM, side: nil, observer: observer)
+  }
+
+  /// The analysis with a side pass on the census's chunks (the report's map).
+  static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, side: (any CensusSidePass)?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
     // kpagecount is read in the census's pass, chunk by chunk beside kpageflags.
     let mapcounts = try MapcountCensus.Builder(snapshot)
     var mapcountError: (any Error)?
     // Without anything else to feed, the census passes no observer (no ordered hand-off).
-    let census = try Census.of(snapshot, systemRAM: systemRAM, observer: observer == nil && mapcounts == nil ? nil : { start, words in
+    let census = try Census.of(snapshot, systemRAM: systemRAM, side: side, observer: observer == nil && mapcounts == nil ? nil : { start, words in
       observer?(start, words)
       guard let mapcounts, mapcountError == nil else { return }
       do { try mapcounts.add(startPFN: start, words) } catch { mapcountError = error }

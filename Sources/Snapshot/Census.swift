@@ -164,6 +164,11 @@ public struct Census: Sendable {
   /// threads (see `ParallelCensus`), with the result of one; the observer still sees them
   /// in PFN order, one call at a time.
   public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
+    try of(snapshot, systemRAM: ram, threads: threads, side: nil, observer: observer)
+  }
+
+  /// The census with a side pass on its chunks (``CensusSidePass``: the report's map).
+  static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, side: (any CensusSidePass)?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
     var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
@@ -186,7 +191,7 @@ public struct Census: Sendable {
     let scanner = CensusScanner(
       pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount,
       decode: decode, offlineSections: try snapshot.memoryBlocks()?.offlineSections(sectionCount: sections))
-    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer)
+    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, side: side, observer: observer)
     var census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)
     // Where the kernel cannot show HVO in kpageflags, the sysctl is the only witness: with
     // it on, every huge page is taken as optimised (one allocated before it was set is not).

@@ -25,21 +25,34 @@ enum ParallelCensus {
   typealias Observer = (_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void
 
   /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
-  /// a scanner ready for `finish`, holding what the one-thread pass would. `observer`,
-  /// when given, gets every chunk in PFN order, one call at a time: a worker that has
-  /// scanned its chunk waits for the chunk before it to be observed, so the census of
-  /// one chunk overlaps the observer's work on the one before.
-  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil) throws -> CensusScanner {
+  /// a scanner ready for `finish`, holding what the one-thread pass would. `side`, when
+  /// given, works on every chunk on the worker that scanned it, and gets the results in
+  /// PFN order through the merger (``CensusSidePass``). `observer`, when given, gets every
+  /// chunk in PFN order, one call at a time: a worker that has scanned its chunk waits
+  /// for the chunk before it to be observed, so the census of one chunk overlaps the
+  /// observer's work on the one before, but the observer's own work runs on one thread.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, side: (any CensusSidePass)? = nil, observer: Observer? = nil) throws -> CensusScanner {
+    func opened<S: CensusSidePass>(_ side: S) throws -> CensusScanner {
+      try scan(flags, proto, threads: threads, pass: side as S?, observer: observer)
+    }
+    if let side { return try opened(side) }
+    return try scan(flags, proto, threads: threads, pass: NoSidePass?.none, observer: observer)
+  }
+
+  static func scan<S: CensusSidePass>(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, pass side: S?, observer: Observer?) throws -> CensusScanner {
     let workers = flags.isSequential ? 1 : max(1, min(threads, flags.chunkCount))
     guard workers > 1 else {
       var one = proto
+      let scratch = side?.makeScratch()
       try flags.forEachChunk { start, words in
         one.add(words, startPFN: start)
+        if let side, let scratch { side.merge(side.part(scratch, startPFN: start, words)) }
         observer?(start, words)
       }
       return one
     }
-    let merge = Merger(proto)
+    let merge = Merger<S>(proto, side: side)
+    let scratch = side.map { side in PerWorker<S.Scratch?>(count: workers) { side.makeScratch() } }
     // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
     // by side in one array would share cache lines that both workers write on every run.
     let parts = PerWorker<CensusScanner?>(count: workers) { proto.empty() }
@@ -54,7 +67,7 @@ enum ParallelCensus {
         throw error
       }
       let start = flags.chunkRange(chunk).lowerBound
-      var lead = ChunkLead(chunk: chunk)
+      var lead = ChunkLead<S.Part>(chunk: chunk)
       parts.update(worker) { slot in
         var scanner = slot!
         slot = nil  // the only reference left: no copy on write
@@ -66,6 +79,9 @@ enum ParallelCensus {
           lead.open = scanner.takeOpen()
         }
         slot = scanner
+      }
+      if let side, let scratch {
+        scratch.update(worker) { lead.side = side.part($0!, startPFN: start, words) }
       }
       merge.add(lead)
       turns?.observe(chunk, start, words)
@@ -118,15 +134,16 @@ enum ParallelCensus {
     }
   }
 
-  /// What a worker hands the merger for one chunk: the runs before its seam, and the
-  /// state its scanner left in flight at the chunk's end.
-  struct ChunkLead: Sendable {
+  /// What a worker hands the merger for one chunk: the runs before its seam, the
+  /// state its scanner left in flight at the chunk's end, and the side pass's part.
+  struct ChunkLead<Side: Sendable>: Sendable {
     let chunk: Int
     var words: [UInt64] = []
     var pfns: [Int] = []
     var lengths: [Int] = []
     var hasSeam = false
     var open = CensusOpenState()
+    var side: Side?
 
     init(chunk: Int) { self.chunk = chunk }
 
@@ -143,19 +160,24 @@ enum ParallelCensus {
     }
   }
 
-  /// The scanner that carries in-flight state from chunk to chunk, fed in chunk order.
-  final class Merger: @unchecked Sendable {
+  /// The scanner that carries in-flight state from chunk to chunk, fed in chunk order,
+  /// and hands the side pass its parts in the same order.
+  final class Merger<S: CensusSidePass>: @unchecked Sendable {
     /// Only touched under the lock.
     struct State: @unchecked Sendable {
       var carry: CensusScanner
       var next = 0
-      var waiting: [Int: ChunkLead] = [:]
+      var waiting: [Int: ChunkLead<S.Part>] = [:]
     }
     let state: Mutex<State>
+    let side: S?
 
-    init(_ proto: CensusScanner) { state = Mutex(State(carry: proto.empty())) }
+    init(_ proto: CensusScanner, side: S?) {
+      state = Mutex(State(carry: proto.empty()))
+      self.side = side
+    }
 
-    func add(_ lead: ChunkLead) {
+    func add(_ lead: ChunkLead<S.Part>) {
       state.withLock { s in
         s.waiting[lead.chunk] = lead
         while let l = s.waiting.removeValue(forKey: s.next) {
@@ -164,6 +186,7 @@ enum ParallelCensus {
             s.carry.closeOpen()
             s.carry.adopt(l.open)
           }
+          if let side, let part = l.side { side.merge(part) }
           s.next += 1
         }
       }
@@ -176,6 +199,26 @@ enum ParallelCensus {
       }
     }
   }
+}
+
+/// Work on the census pass's chunks beside the census (the report's map): `part` runs on
+/// the thread that scanned the chunk, chunks in any order and several at once, each
+/// thread with its own `Scratch`; `merge` gets the parts in PFN order, one at a time.
+/// Unlike an observer, which runs in PFN order on one thread at a time, the per-word work
+/// is spread over the workers and only the merge is in order.
+protocol CensusSidePass: AnyObject, Sendable {
+  associatedtype Part: Sendable
+  associatedtype Scratch
+  func makeScratch() -> Scratch
+  func part(_ scratch: Scratch, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Part
+  func merge(_ part: Part)
+}
+
+/// The census without a side pass.
+final class NoSidePass: CensusSidePass {
+  func makeScratch() {}
+  func part(_ scratch: Void, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) {}
+  func merge(_ part: Void) {}
 }
 
 extension CensusScanner {
