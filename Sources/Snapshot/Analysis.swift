@@ -58,6 +58,11 @@ public struct SnapshotAnalysis: Sendable {
 
   /// The analysis with iomem's System RAM already read (see `Census.of`).
   public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: systemRAM, side: nil, observer: observer)
+  }
+
+  /// The analysis with a side pass on the census's chunks (the report's map).
+  static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, side: (any CensusSidePass)?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
     // kpagecount is read in the census's pass, chunk by chunk beside kpageflags, by the
     // worker that scanned the chunk: on a live machine both reads are kernel work, so this
     // puts them on every core. A gzip kpagecount decodes in PFN order only: it is read by
@@ -68,7 +73,7 @@ public struct SnapshotAnalysis: Sendable {
     let inOrder = ordered ? try MapcountCensus.Builder(snapshot) : nil
     var mapcountError: (any Error)?
     // Without anything else to feed, the census passes no observer (no ordered hand-off).
-    let census = try Census.of(snapshot, systemRAM: systemRAM, threads: threads, observer: observer == nil && inOrder == nil ? nil : { start, words in
+    let census = try Census.of(snapshot, systemRAM: systemRAM, threads: threads, side: side, observer: observer == nil && inOrder == nil ? nil : { start, words in
       observer?(start, words)
       guard let inOrder, mapcountError == nil else { return }
       do { try inOrder.add(startPFN: start, words) } catch { mapcountError = error }

@@ -173,6 +173,11 @@ public struct Census: Sendable {
   /// in PFN order, one call at a time. `alongside` sees them on every thread at once, in
   /// no order; the first error it throws (by PFN) is thrown after the census.
   public static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil, alongside: WorkerObserver? = nil) throws -> Census {
+    try of(snapshot, systemRAM: ram, threads: threads, side: nil, observer: observer, alongside: alongside)
+  }
+
+  /// The census with a side pass on its chunks (``CensusSidePass``: the report's map).
+  static func of(_ snapshot: PageSnapshot, systemRAM ram: [PFNRange]?, threads: Int = Parallel.defaultThreads, side: (any CensusSidePass)?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil, alongside: WorkerObserver? = nil) throws -> Census {
     let pageSize = snapshot.metadata.pageSize
     let pools = try snapshot.hugepages()
     var hugeOrders: [(name: String, order: Int, pool: Int?)] = []
@@ -195,7 +200,7 @@ public struct Census: Sendable {
     let scanner = CensusScanner(
       pfns: snapshot.pfnCount, ram: ram, hugeOrders: hugeOrders.map(\.order), pmdOrder: ((2 << 20) / pageSize).trailingZeroBitCount,
       decode: decode, offlineSections: try snapshot.memoryBlocks()?.offlineSections(sectionCount: sections))
-    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, observer: observer, alongside: alongside)
+    var all = try ParallelCensus.scan(snapshot.kpageflags, scanner, threads: threads, side: side, observer: observer, alongside: alongside)
     // A stream's length is known only now (a file's was before the pass).
     all.c.pfns = snapshot.pfnCount
     var census = all.finish(hugeOrders: hugeOrders, pageSize: pageSize)

@@ -31,20 +31,32 @@ enum ParallelCensus {
   }
 
   /// The scan of all of `flags` by `threads` threads, from the empty scanner `proto`:
-  /// a scanner ready for `finish`, holding what the one-thread pass would. `observer`,
-  /// when given, gets every chunk in PFN order, one call at a time: a worker that has
-  /// scanned its chunk waits for the chunk before it to be observed, so the census of
-  /// one chunk overlaps the observer's work on the one before. `alongside`, when given,
-  /// gets every chunk on the thread that scanned it, in no order and without waiting
-  /// (kpagecount read beside the census: its kernel reads then run on every core). Its
-  /// errors do not stop the census: the one of the lowest chunk is thrown after it, so a
-  /// damaged kpageflags is reported first, as when it was an ordered observer.
-  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer? = nil, alongside: WorkerObserver? = nil) throws -> CensusScanner {
-    let side = alongside.map { Alongside($0) }
-    if flags.isStream { return try scanStream(flags, proto, threads: threads, observer: observer, side: side) }
+  /// a scanner ready for `finish`, holding what the one-thread pass would.
+  ///
+  /// Three kinds of work may ride on the pass. `side` works on every chunk on the worker
+  /// that scanned it and gets the results in PFN order through the merger
+  /// (``CensusSidePass``: the report's map). `alongside` gets every chunk on the thread
+  /// that scanned it, in no order and without waiting (kpagecount read beside the census:
+  /// its kernel reads then run on every core); its errors do not stop the census: the one
+  /// of the lowest chunk is thrown after it, so a damaged kpageflags is reported first, as
+  /// when it was an ordered observer. `observer` gets every chunk in PFN order, one call
+  /// at a time: a worker that has scanned its chunk waits for the chunk before it to be
+  /// observed, so the census of one chunk overlaps the observer's work on the one before,
+  /// but the observer's own work runs on one thread.
+  static func scan(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, side: (any CensusSidePass)? = nil, observer: Observer? = nil, alongside: WorkerObserver? = nil) throws -> CensusScanner {
+    let beside = alongside.map { Alongside($0) }
+    func opened<S: CensusSidePass>(_ side: S) throws -> CensusScanner {
+      try scan(flags, proto, threads: threads, pass: side as S?, observer: observer, alongside: beside)
+    }
+    if let side { return try opened(side) }
+    return try scan(flags, proto, threads: threads, pass: NoSidePass?.none, observer: observer, alongside: beside)
+  }
+
+  static func scan<S: CensusSidePass>(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, pass side: S?, observer: Observer?, alongside: Alongside?) throws -> CensusScanner {
+    if flags.isStream { return try scanStream(flags, proto, threads: threads, pass: side, observer: observer, alongside: alongside) }
     let workers = workers(flags, threads: threads)
-    guard workers > 1 else { return try scanInOrder(flags, proto, observer: observer, side: side) }
-    let pass = Pass(proto, workers: workers, observer: observer, side: side)
+    guard workers > 1 else { return try scanInOrder(flags, proto, pass: side, observer: observer, alongside: alongside) }
+    let pass = Pass<S>(proto, workers: workers, side: side, observer: observer, alongside: alongside)
     defer { pass.turns?.abort() }
     try Parallel.forEach(count: flags.chunkCount, threads: workers, bufferWords: flags.chunkWords) { worker, chunk, buffer in
       let words: UnsafeBufferPointer<UInt64>
@@ -63,9 +75,11 @@ enum ParallelCensus {
   /// as they come (`KPageStream`), each chunk scanned as a file's is; the chunk count is
   /// known at the stream's end, and so is the PFN count (the scanners' section bits grow
   /// as they go).
-  static func scanStream(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, observer: Observer?, side: Alongside?) throws -> CensusScanner {
-    guard threads > 1, case .stream(let stream) = flags.backing else { return try scanInOrder(flags, proto, observer: observer, side: side) }
-    let pass = Pass(proto, workers: threads, observer: observer, side: side)
+  static func scanStream<S: CensusSidePass>(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, pass side: S?, observer: Observer?, alongside: Alongside?) throws -> CensusScanner {
+    guard threads > 1, case .stream(let stream) = flags.backing else {
+      return try scanInOrder(flags, proto, pass: side, observer: observer, alongside: alongside)
+    }
+    let pass = Pass<S>(proto, workers: threads, side: side, observer: observer, alongside: alongside)
     defer { pass.turns?.abort() }
     try flags.streamPass(stream, threads: threads, onFailure: { pass.turns?.abort() }) { worker, chunk, start, words in
       pass.scan(worker: worker, chunk: chunk, startPFN: start, words)
@@ -74,39 +88,46 @@ enum ParallelCensus {
   }
 
   /// The one-thread scan (with the read-ahead): the reference the others must equal.
-  static func scanInOrder(_ flags: KPageArray, _ proto: CensusScanner, observer: Observer?, side: Alongside?) throws -> CensusScanner {
+  static func scanInOrder<S: CensusSidePass>(_ flags: KPageArray, _ proto: CensusScanner, pass side: S?, observer: Observer?, alongside: Alongside?) throws -> CensusScanner {
     var one = proto
     var chunk = 0
+    let scratch = side?.makeScratch()
     try flags.forEachChunk { start, words in
       one.add(words, startPFN: start)
+      if let side, let scratch { side.merge(side.part(scratch, startPFN: start, words)) }
       observer?(start, words)
-      side?.observe(0, chunk, start, words)
+      alongside?.observe(0, chunk, start, words)
       chunk += 1
     }
-    try side?.error.rethrow()
+    try alongside?.error.rethrow()
     return one
   }
 
-  /// One parallel pass: the workers' scanners, the merger and the observer's turns.
-  final class Pass: @unchecked Sendable {
-    let merge: Merger
+  /// One parallel pass: the workers' scanners and side-pass scratch, the merger, the
+  /// observer's turns and the alongside observer.
+  final class Pass<S: CensusSidePass>: @unchecked Sendable {
+    let merge: Merger<S>
     let parts: PerWorker<CensusScanner?>
+    let side: S?
+    let scratch: PerWorker<S.Scratch?>?
     let turns: Turns?
-    let side: Alongside?
+    let alongside: Alongside?
 
-    init(_ proto: CensusScanner, workers: Int, observer: Observer?, side: Alongside?) {
-      self.side = side
-      merge = Merger(proto)
+    init(_ proto: CensusScanner, workers: Int, side: S?, observer: Observer?, alongside: Alongside?) {
+      merge = Merger<S>(proto, side: side)
       // Each worker moves its scanner onto its own stack for a chunk and back: scanners side
       // by side in one array would share cache lines that both workers write on every run.
       parts = PerWorker<CensusScanner?>(count: workers) { proto.empty() }
+      self.side = side
+      scratch = side.map { side in PerWorker<S.Scratch?>(count: workers) { side.makeScratch() } }
       turns = observer.map { Turns($0) }
+      self.alongside = alongside
     }
 
     /// Scans chunk `chunk` on worker `worker`: from its seam into the worker's scanner,
-    /// the words before it to the merger, then the observer's turn.
+    /// the words before it and the side pass's part to the merger, then the observers.
     func scan(worker: Int, chunk: Int, startPFN start: Int, _ words: UnsafeBufferPointer<UInt64>) {
-      var lead = ChunkLead(chunk: chunk)
+      var lead = ChunkLead<S.Part>(chunk: chunk)
       parts.update(worker) { slot in
         var scanner = slot!
         slot = nil  // the only reference left: no copy on write
@@ -119,15 +140,18 @@ enum ParallelCensus {
         }
         slot = scanner
       }
+      if let side, let scratch {
+        scratch.update(worker) { lead.side = side.part($0!, startPFN: start, words) }
+      }
       merge.add(lead)
-      side?.observe(worker, chunk, start, words)
+      alongside?.observe(worker, chunk, start, words)
       turns?.observe(chunk, start, words)
     }
 
     func finish() throws -> CensusScanner {
       var total = merge.finish()
       for case let part? in parts.all { total.absorb(part) }
-      try side?.error.rethrow()
+      try alongside?.error.rethrow()
       return total
     }
   }
@@ -209,15 +233,16 @@ enum ParallelCensus {
     }
   }
 
-  /// What a worker hands the merger for one chunk: the runs before its seam, and the
-  /// state its scanner left in flight at the chunk's end.
-  struct ChunkLead: Sendable {
+  /// What a worker hands the merger for one chunk: the runs before its seam, the
+  /// state its scanner left in flight at the chunk's end, and the side pass's part.
+  struct ChunkLead<Side: Sendable>: Sendable {
     let chunk: Int
     var words: [UInt64] = []
     var pfns: [Int] = []
     var lengths: [Int] = []
     var hasSeam = false
     var open = CensusOpenState()
+    var side: Side?
 
     init(chunk: Int) { self.chunk = chunk }
 
@@ -234,19 +259,24 @@ enum ParallelCensus {
     }
   }
 
-  /// The scanner that carries in-flight state from chunk to chunk, fed in chunk order.
-  final class Merger: @unchecked Sendable {
+  /// The scanner that carries in-flight state from chunk to chunk, fed in chunk order,
+  /// and hands the side pass its parts in the same order.
+  final class Merger<S: CensusSidePass>: @unchecked Sendable {
     /// Only touched under the lock.
     struct State: @unchecked Sendable {
       var carry: CensusScanner
       var next = 0
-      var waiting: [Int: ChunkLead] = [:]
+      var waiting: [Int: ChunkLead<S.Part>] = [:]
     }
     let state: Mutex<State>
+    let side: S?
 
-    init(_ proto: CensusScanner) { state = Mutex(State(carry: proto.empty())) }
+    init(_ proto: CensusScanner, side: S?) {
+      state = Mutex(State(carry: proto.empty()))
+      self.side = side
+    }
 
-    func add(_ lead: ChunkLead) {
+    func add(_ lead: ChunkLead<S.Part>) {
       state.withLock { s in
         s.waiting[lead.chunk] = lead
         while let l = s.waiting.removeValue(forKey: s.next) {
@@ -255,6 +285,7 @@ enum ParallelCensus {
             s.carry.closeOpen()
             s.carry.adopt(l.open)
           }
+          if let side, let part = l.side { side.merge(part) }
           s.next += 1
         }
       }
@@ -267,6 +298,26 @@ enum ParallelCensus {
       }
     }
   }
+}
+
+/// Work on the census pass's chunks beside the census (the report's map): `part` runs on
+/// the thread that scanned the chunk, chunks in any order and several at once, each
+/// thread with its own `Scratch`; `merge` gets the parts in PFN order, one at a time.
+/// Unlike an observer, which runs in PFN order on one thread at a time, the per-word work
+/// is spread over the workers and only the merge is in order.
+protocol CensusSidePass: AnyObject, Sendable {
+  associatedtype Part: Sendable
+  associatedtype Scratch
+  func makeScratch() -> Scratch
+  func part(_ scratch: Scratch, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Part
+  func merge(_ part: Part)
+}
+
+/// The census without a side pass.
+final class NoSidePass: CensusSidePass {
+  func makeScratch() {}
+  func part(_ scratch: Void, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) {}
+  func merge(_ part: Void) {}
 }
 
 extension CensusScanner {

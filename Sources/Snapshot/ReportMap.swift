@@ -40,7 +40,7 @@ public struct MapRun: Sendable, Equatable {
 /// by the class with the most pages in it, kept as runs of equal class. When a map has
 /// more runs than a report can draw (a huge, fragmented machine), blocks of 2^level
 /// cells are classed instead; `level` says which granularity was kept.
-public struct PhysicalMap: Sendable {
+public struct PhysicalMap: Sendable, Equatable {
   /// PFNs per cell (512 with 4 KiB pages).
   public var cellPFNs: Int
   /// PFNs in the snapshot.
@@ -55,150 +55,225 @@ public struct PhysicalMap: Sendable {
   public var totals: [Int]
 }
 
-/// Builds a ``PhysicalMap`` from kpageflags chunks in PFN order, with memory bounded by
-/// one section of cells and the runs kept (no per-PFN or per-cell array).
-///
-/// The counts live in flat arrays indexed by `level * classes + class`. A cell's counts go
-/// into level 0; a block finished at one level adds its counts to the level above, which
-/// finishes only then, so a cell costs about two levels of work, not seventeen. Each level
-/// keeps its last run open in those flat arrays and stores it as a `MapRun` only when a
-/// block of another class starts it a new one.
-public final class PhysicalMapBuilder {
-  public static let defaultMaxRuns = 12_000
-  let cellPFNs: Int
-  let pfns: Int
-  let ram: [PFNRange]?
-  let maxRuns: Int
-  static let classCount = MapClass.allCases.count
-  static let levels = 0...16
-  static let levelCount = levels.count
-  let totalCells: Int
+/// The pages of each class in each 2 MiB cell one chunk's PFNs touch: the map's work per
+/// word, done on the thread that scanned the chunk. Zero words are counted as `.hole`:
+/// which of them are RAM is known only per section, so ``PhysicalMapBuilder`` resolves it.
+struct MapCellCounts: Sendable {
+  /// The first cell touched. A chunk that does not start on a cell boundary shares that
+  /// cell with the chunk before it (the builder adds both).
+  var firstCell: Int
+  /// `cells x MapClass.allCases.count` counts, cell by cell.
+  var counts: [Int]
+  var cells: Int { counts.count / PhysicalMapBuilder.classCount }
+}
 
-  // The section being filled: its cells' counts (cell * classes + class), zero words kept
-  // in `.hole` until resolved.
-  let sectionPFNs: Int
-  let sectionCellCount: Int
-  var sectionIndex = 0
-  var sectionNonzero = false
-  /// sectionCellCount x classCount counts (raw memory: touched once per run).
-  let sectionCells: UnsafeMutablePointer<Int>
-  var ramIndex = 0
-  /// The cell the last run ended in, as a PFN window and its offset in `sectionCells`:
-  /// a run that falls inside it (most runs) is one add. Empty after a section flush.
-  var fastLo = 0
-  var fastHi = -1
-  var fastBase = 0
-  /// Recent words and their class (64 slots by a hash of the word; 0 is `.hole`).
+/// Counts chunks of kpageflags words into ``MapCellCounts``. One per thread: it caches
+/// the class of recent words (64 slots by a hash of the word), so a dump without runs
+/// classifies each distinct word once.
+final class MapCellCounter {
+  let cellPFNs: Int
   let classWords: UnsafeMutablePointer<UInt64>
   let wordClasses: UnsafeMutablePointer<UInt8>
 
-  // Per level: the block being summed, the open run (class -1: none), the closed runs,
-  // and whether the level gave up.
-  var blockCounts: [Int]
-  var openClass: [Int]
-  var openFirst: [Int]
-  var openCells: [Int]
-  var openCounts: [Int]
-  var runs: [[MapRun]]
-  var overflowed: [Bool]
-  var totals: [Int]
-  var nextCell = 0
-
-  public init(pfns: Int, ram: [PFNRange]?, pageSize: Int = 4096, maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns) {
-    self.pfns = pfns
-    self.ram = ram
-    self.maxRuns = maxRuns
-    cellPFNs = max(1, (2 << 20) / pageSize)
-    totalCells = (pfns + cellPFNs - 1) / cellPFNs
-    sectionPFNs = max(cellPFNs, Kernel.pagesPerSection * 4096 / pageSize)
-    sectionCellCount = sectionPFNs / cellPFNs
-    sectionCells = .allocate(capacity: sectionCellCount * Self.classCount)
-    sectionCells.initialize(repeating: 0, count: sectionCellCount * Self.classCount)
+  init(cellPFNs: Int) {
+    self.cellPFNs = cellPFNs
     classWords = .allocate(capacity: 64)
     classWords.initialize(repeating: 0, count: 64)
     wordClasses = .allocate(capacity: 64)
     wordClasses.initialize(repeating: UInt8(MapClass.hole.rawValue), count: 64)
-    blockCounts = Array(repeating: 0, count: Self.levelCount * Self.classCount)
-    openClass = Array(repeating: -1, count: Self.levelCount)
-    openFirst = Array(repeating: 0, count: Self.levelCount)
-    openCells = Array(repeating: 0, count: Self.levelCount)
-    openCounts = Array(repeating: 0, count: Self.levelCount * Self.classCount)
-    runs = Array(repeating: [], count: Self.levelCount)
-    overflowed = Array(repeating: false, count: Self.levelCount)
-    totals = Array(repeating: 0, count: Self.classCount)
   }
 
   deinit {
-    sectionCells.deallocate()
     classWords.deallocate()
     wordClasses.deallocate()
   }
 
-  /// Adds one chunk of kpageflags words starting at `startPFN`; chunks come in order.
-  public func add(startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) {
-    guard let p = words.baseAddress else { return }
+  /// The cells of the words of one chunk, whose first word is PFN `startPFN`.
+  func count(startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> MapCellCounts {
+    let classes = PhysicalMapBuilder.classCount
+    let first = startPFN / cellPFNs
+    guard let p = words.baseAddress, words.count > 0 else { return MapCellCounts(firstCell: first, counts: []) }
     let n = words.count
-    var i = 0
-    while i < n {
-      let v = p[i]
-      // A run of one (every word of a dump without runs) needs no run search.
-      let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
-      run(mapClass(v), startPFN &+ i, j &- i)
-      i = j
+    let cellPFNs = cellPFNs
+    var counts = [Int](repeating: 0, count: ((startPFN + n - 1) / cellPFNs - first + 1) * classes)
+    counts.withUnsafeMutableBufferPointer { buffer in
+      // The counts of the cell that ends at `cellEnd` (a PFN).
+      var row = buffer.baseAddress!
+      var cellEnd = (first + 1) * cellPFNs
+      var i = 0
+      while i < n {
+        let v = p[i]
+        // A run of one (every word of a dump without runs) needs no run search.
+        let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
+        let c = mapClass(v)
+        var pfn = startPFN &+ i
+        let end = startPFN &+ j
+        while end > cellEnd {
+          row[c] &+= cellEnd &- pfn
+          pfn = cellEnd
+          cellEnd &+= cellPFNs
+          row += classes
+        }
+        row[c] &+= end &- pfn
+        i = j
+      }
     }
+    return MapCellCounts(firstCell: first, counts: counts)
   }
 
+  /// `MapClass.of(w).rawValue`, through the cache.
   @inline(__always)
-  func mapClass(_ w: UInt64) -> MapClass {
+  func mapClass(_ w: UInt64) -> Int {
     let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
-    if classWords[h] == w { return MapClass(rawValue: Int(wordClasses[h]))! }
-    let c = MapClass.of(w)
+    if classWords[h] == w { return Int(wordClasses[h]) }
+    let c = MapClass.of(w).rawValue
     classWords[h] = w
-    wordClasses[h] = UInt8(c.rawValue)
+    wordClasses[h] = UInt8(c)
     return c
   }
+}
 
-  @inline(__always)
-  func run(_ c: MapClass, _ pfn: Int, _ n: Int) {
-    if pfn >= fastLo && pfn &+ n <= fastHi {
-      sectionCells[fastBase &+ c.rawValue] &+= n
-      if c != .hole { sectionNonzero = true }
-      return
-    }
-    runAcrossCells(c, pfn, n)
+/// Builds a ``PhysicalMap`` from the cells of kpageflags chunks in PFN order, with memory
+/// bounded by one section of cells and the runs kept (no per-PFN or per-cell array).
+///
+/// The words are counted into cells by a ``MapCellCounter``: in the census pass that is
+/// done on the workers, and only the cells come here (``MapSidePass``); `add(startPFN:_:)`
+/// counts on the caller's thread. The builder resolves the zero words of each section,
+/// then classes blocks: a cell's counts go into level 0, and a block finished at one level
+/// adds its counts to the level above, which finishes only then, so a cell costs about two
+/// levels of work, not seventeen. Each level keeps its last run open and stores it as a
+/// `MapRun` only when a block of another class starts a new one.
+public final class PhysicalMapBuilder {
+  public static let defaultMaxRuns = 12_000
+  static let classCount = MapClass.allCases.count
+  static let levels = 0...16
+  let cellPFNs: Int
+  let counter: MapCellCounter
+  var assembly: MapAssembly
+
+  public init(pfns: Int, ram: [PFNRange]?, pageSize: Int = 4096, maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns) {
+    cellPFNs = max(1, (2 << 20) / pageSize)
+    counter = MapCellCounter(cellPFNs: cellPFNs)
+    assembly = MapAssembly(pfns: pfns, ram: ram, cellPFNs: cellPFNs, sectionPFNs: max(cellPFNs, Kernel.pagesPerSection * 4096 / pageSize), maxRuns: maxRuns)
   }
 
-  func runAcrossCells(_ c: MapClass, _ pfn: Int, _ n: Int) {
-    let last = pfn + n - 1
-    var pfn = pfn, n = n
-    let classes = Self.classCount
-    while n > 0 {
-      let s = pfn / sectionPFNs
-      if s != sectionIndex { flushSection(upTo: s) }
-      let sectionEnd = (s &+ 1) &* sectionPFNs
-      let take = min(n, sectionEnd &- pfn)
-      if c != .hole { sectionNonzero = true }
-      // Split over cells.
-      var q = pfn, left = take
-      while left > 0 {
-        let cell = (q % sectionPFNs) / cellPFNs
-        let cellEnd = (q / cellPFNs &+ 1) &* cellPFNs
-        let k = min(left, cellEnd &- q)
-        sectionCells[cell &* classes &+ c.rawValue] &+= k
-        q &+= k
-        left &-= k
-      }
-      pfn &+= take
-      n &-= take
+  /// Adds one chunk of kpageflags words starting at `startPFN`; chunks come in order.
+  public func add(startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) {
+    assembly.add(counter.count(startPFN: startPFN, words))
+  }
+
+  /// Adds the cells of the next chunk (chunks in PFN order).
+  func add(_ cells: MapCellCounts) { assembly.add(cells) }
+
+  /// The map, at the finest level whose runs fit.
+  public func finish() -> PhysicalMap { assembly.finish() }
+}
+
+/// The census side pass that builds the report's map: each worker counts its chunk's cells
+/// (`part`), and the census's merger hands them to the builder in PFN order (`merge`).
+/// Unchecked `Sendable`: the builder is only touched by `merge`, which the census calls
+/// one chunk at a time.
+final class MapSidePass: CensusSidePass, @unchecked Sendable {
+  let builder: PhysicalMapBuilder
+
+  init(_ builder: PhysicalMapBuilder) { self.builder = builder }
+
+  func makeScratch() -> MapCellCounter { MapCellCounter(cellPFNs: builder.cellPFNs) }
+
+  func part(_ counter: MapCellCounter, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> MapCellCounts {
+    counter.count(startPFN: startPFN, words)
+  }
+
+  func merge(_ cells: MapCellCounts) { builder.add(cells) }
+}
+
+/// The builder's state from cells on: the section being filled, and per level the block
+/// being summed and its open run. Raw memory with scalars in a struct: as stored properties
+/// of a class, every access to them was a dynamic exclusivity check (most of a cell's cost).
+struct MapAssembly: ~Copyable {
+  static let classes = PhysicalMapBuilder.classCount
+  static let topLevel = PhysicalMapBuilder.levels.upperBound
+  static let levelCount = PhysicalMapBuilder.levels.count
+  let cellPFNs: Int
+  let pfns: Int
+  let ram: [PFNRange]?
+  let maxRuns: Int
+  let totalCells: Int
+  let sectionPFNs: Int
+  let sectionCellCount: Int
+
+  // The section being filled: its cells' counts (cell * classes + class), zero words kept
+  // in `.hole` until resolved.
+  var sectionIndex = 0
+  var sectionNonzero = false
+  let sectionCells: UnsafeMutablePointer<Int>
+  var ramIndex = 0
+  var nextCell = 0
+
+  // Per level: the block being summed (level * classes + class), the open run (class -1:
+  // none), whether the level gave up, and the runs closed.
+  let blockCounts: UnsafeMutablePointer<Int>
+  let openClass: UnsafeMutablePointer<Int>
+  let openFirst: UnsafeMutablePointer<Int>
+  let openCells: UnsafeMutablePointer<Int>
+  let openCounts: UnsafeMutablePointer<Int>
+  let overflowed: UnsafeMutablePointer<Bool>
+  var runs: [[MapRun]]
+  let totals: UnsafeMutablePointer<Int>
+
+  init(pfns: Int, ram: [PFNRange]?, cellPFNs: Int, sectionPFNs: Int, maxRuns: Int) {
+    let classes = Self.classes, levels = Self.levelCount
+    self.pfns = pfns
+    self.ram = ram
+    self.maxRuns = maxRuns
+    self.cellPFNs = cellPFNs
+    self.sectionPFNs = sectionPFNs
+    totalCells = (pfns + cellPFNs - 1) / cellPFNs
+    sectionCellCount = sectionPFNs / cellPFNs
+    func zeros(_ n: Int, _ value: Int = 0) -> UnsafeMutablePointer<Int> {
+      let p = UnsafeMutablePointer<Int>.allocate(capacity: n)
+      p.initialize(repeating: value, count: n)
+      return p
     }
-    // The cell of the run's last PFN (in the section now buffered) takes the next runs.
-    fastLo = last / cellPFNs * cellPFNs
-    fastHi = min(fastLo + cellPFNs, (sectionIndex + 1) * sectionPFNs)
-    fastBase = ((last % sectionPFNs) / cellPFNs) * classes
+    sectionCells = zeros(sectionCellCount * classes)
+    blockCounts = zeros(levels * classes)
+    openClass = zeros(levels, -1)
+    openFirst = zeros(levels)
+    openCells = zeros(levels)
+    openCounts = zeros(levels * classes)
+    overflowed = .allocate(capacity: levels)
+    overflowed.initialize(repeating: false, count: levels)
+    runs = Array(repeating: [], count: levels)
+    totals = zeros(classes)
+  }
+
+  deinit {
+    for p in [sectionCells, blockCounts, openClass, openFirst, openCells, openCounts, totals] { p.deallocate() }
+    overflowed.deallocate()
+  }
+
+  /// Adds the cells of the next chunk into the sections they are in.
+  mutating func add(_ part: MapCellCounts) {
+    let classes = Self.classes, hole = MapClass.hole.rawValue
+    part.counts.withUnsafeBufferPointer { counts in
+      guard var src = counts.baseAddress else { return }
+      for cell in part.firstCell..<(part.firstCell + part.cells) {
+        let section = cell / sectionCellCount
+        if section != sectionIndex { flushSection(upTo: section) }
+        let dst = sectionCells + (cell - section * sectionCellCount) * classes
+        var nonzero = 0
+        for k in 0..<classes {
+          dst[k] &+= src[k]
+          if k != hole { nonzero |= src[k] }
+        }
+        if nonzero != 0 { sectionNonzero = true }
+        src += classes
+      }
+    }
   }
 
   /// RAM PFNs in `lo..<hi` (ranges sorted, visited in increasing order).
-  func ramPFNs(_ lo: Int, _ hi: Int) -> Int {
+  mutating func ramPFNs(_ lo: Int, _ hi: Int) -> Int {
     guard let ram else { return hi - lo }
     while ramIndex < ram.count && Int(ram[ramIndex].upperBound.rawValue) <= lo { ramIndex += 1 }
     var k = ramIndex, sum = 0
@@ -211,98 +286,91 @@ public final class PhysicalMapBuilder {
 
   /// Resolves the zero words of the buffered section and hands its cells on, then
   /// moves to section `next`.
-  func flushSection(upTo next: Int) {
+  mutating func flushSection(upTo next: Int) {
     let first = sectionIndex * sectionPFNs
-    let classes = Self.classCount
+    let classes = Self.classes
     let holeIndex = MapClass.hole.rawValue
     let zeroRAMIndex = (sectionNonzero ? MapClass.other : MapClass.uninitialised).rawValue
     for i in 0..<sectionCellCount {
       let lo = first + i * cellPFNs
       guard lo < pfns else { break }
       let hi = min(pfns, lo + cellPFNs)
-      let base = i * classes
-      let zero = sectionCells[base + holeIndex]
+      let counts = sectionCells + i * classes
+      let zero = counts[holeIndex]
       let hole: Int
       if ram != nil {
         hole = min(zero, (hi - lo) - ramPFNs(lo, hi))
       } else {
         hole = sectionNonzero ? 0 : zero
       }
-      sectionCells[base + holeIndex] = hole
+      counts[holeIndex] = hole
       // RAM reading 0: a whole section of it is memory the kernel shows no struct pages
       // for (its cause is the census's `zeroSectionCauses`); elsewhere kernel pages
       // without flags.
-      sectionCells[base + zeroRAMIndex] += zero - hole
-      cell(at: base)
+      counts[zeroRAMIndex] += zero - hole
+      finishCell(counts)
     }
     sectionCells.update(repeating: 0, count: sectionCellCount * classes)
     sectionNonzero = false
     sectionIndex = next
-    fastHi = -1
   }
 
-  /// The first class with the most pages among `counts[0..<classCount]`.
+  /// The first class with the most pages among `counts[0..<classes]`.
   @inline(__always)
   static func dominant(_ counts: UnsafePointer<Int>) -> Int {
     var best = 0
-    for k in 1..<classCount where counts[k] > counts[best] { best = k }
+    for k in 1..<classes where counts[k] > counts[best] { best = k }
     return best
   }
 
-  static func dominant(_ counts: [Int]) -> MapClass {
-    MapClass(rawValue: counts.withUnsafeBufferPointer { dominant($0.baseAddress!) })!
-  }
-
-  /// One finished cell, whose counts are `sectionCells[base..<base + classCount]`.
-  func cell(at base: Int) {
+  /// One finished cell: into the totals and level 0, and up through every level whose
+  /// block it finishes (all of them for the last cell).
+  mutating func finishCell(_ counts: UnsafePointer<Int>) {
     let index = nextCell
     nextCell += 1
-    let classes = Self.classCount
+    let classes = Self.classes
     let last = index + 1 == totalCells
-    do {
-      let counts = UnsafePointer(sectionCells + base)
-      for k in 0..<classes { totals[k] &+= counts[k] }
-      blockCounts.withUnsafeMutableBufferPointer { blocks in
-        let b = blocks.baseAddress!
-        for k in 0..<classes { b[k] &+= counts[k] }
-        var level = 0
-        while true {
-          let size = 1 << level
-          guard (index + 1) % size == 0 || last else { return }
-          let sum = b + level * classes
-          if !overflowed[level] { finishBlock(level: level, first: index / size * size, cells: index + 1 - index / size * size, counts: sum) }
-          if level == Self.levels.upperBound {
-            for k in 0..<classes { sum[k] = 0 }
-            return
-          }
-          let up = sum + classes
-          for k in 0..<classes {
-            up[k] &+= sum[k]
-            sum[k] = 0
-          }
-          level += 1
-        }
+    for k in 0..<classes {
+      totals[k] &+= counts[k]
+      blockCounts[k] &+= counts[k]
+    }
+    var level = 0
+    while true {
+      let size = 1 << level
+      guard (index + 1) % size == 0 || last else { return }
+      let sum = blockCounts + level * classes
+      let first = index / size * size
+      if !overflowed[level] { finishBlock(level: level, first: first, cells: index + 1 - first, counts: sum) }
+      if level == Self.topLevel {
+        sum.update(repeating: 0, count: classes)
+        return
       }
+      let up = sum + classes
+      for k in 0..<classes {
+        up[k] &+= sum[k]
+        sum[k] = 0
+      }
+      level += 1
     }
   }
 
   /// A finished block of `level`: extends the level's open run or starts a new one.
   @inline(__always)
-  func finishBlock(level: Int, first: Int, cells: Int, counts: UnsafeMutablePointer<Int>) {
-    let classes = Self.classCount
+  mutating func finishBlock(level: Int, first: Int, cells: Int, counts: UnsafePointer<Int>) {
+    let classes = Self.classes
     let c = Self.dominant(counts)
-    let o = level * classes
+    let open = openCounts + level * classes
     if openClass[level] == c && openFirst[level] + openCells[level] == first {
       openCells[level] += cells
-      for k in 0..<classes { openCounts[o + k] &+= counts[k] }
+      for k in 0..<classes { open[k] &+= counts[k] }
       return
     }
     if openClass[level] >= 0 { runs[level].append(openRun(level)) }
     openClass[level] = c
     openFirst[level] = first
     openCells[level] = cells
-    for k in 0..<classes { openCounts[o + k] = counts[k] }
-    if runs[level].count + 1 > maxRuns && level < Self.levels.upperBound {
+    open.update(from: counts, count: classes)
+    if runs[level].count + 1 > maxRuns && level < Self.topLevel {
       overflowed[level] = true
       runs[level] = []
       openClass[level] = -1
@@ -310,16 +378,16 @@ public final class PhysicalMapBuilder {
   }
 
   func openRun(_ level: Int) -> MapRun {
-    let o = level * Self.classCount
-    return MapRun(firstCell: openFirst[level], cells: openCells[level], mapClass: MapClass(rawValue: openClass[level])!, counts: Array(openCounts[o..<(o + Self.classCount)]))
+    let o = openCounts + level * Self.classes
+    return MapRun(firstCell: openFirst[level], cells: openCells[level], mapClass: MapClass(rawValue: openClass[level])!, counts: Array(UnsafeBufferPointer(start: o, count: Self.classes)))
   }
 
   /// The map, at the finest level whose runs fit.
-  public func finish() -> PhysicalMap {
+  mutating func finish() -> PhysicalMap {
     if pfns > 0 { flushSection(upTo: sectionIndex + 1) }
-    let level = Self.levels.first { !overflowed[$0] } ?? Self.levels.upperBound
+    let level = PhysicalMapBuilder.levels.first { !overflowed[$0] } ?? Self.topLevel
     var kept = runs[level]
     if openClass[level] >= 0 { kept.append(openRun(level)) }
-    return PhysicalMap(cellPFNs: cellPFNs, pfns: pfns, level: level, runs: kept, totals: totals)
+    return PhysicalMap(cellPFNs: cellPFNs, pfns: pfns, level: level, runs: kept, totals: Array(UnsafeBufferPointer(start: totals, count: Self.classes)))
   }
 }

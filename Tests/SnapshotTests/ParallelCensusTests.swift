@@ -82,6 +82,49 @@ import Testing
     }
   }
 
+  /// The report's map counted on the census's workers and assembled by its merger
+  /// (`MapSidePass`) against the map built on one thread from one chunk: random dumps with
+  /// holes and RAM ranges that end inside cells, cut into chunks of every size, and run
+  /// limits that make the finest levels give up.
+  @Test func parallelMapEqualsOneThread() throws {
+    var rng = SplitMix64(seed: testSeed("parallelMapEqualsOneThread"))
+    for round in 0..<4 {
+      var words = Self.dump(&rng, words: 200_000 + Int(rng.next() % 300_000))
+      // A stretch of zeros inside RAM and a section or more outside it.
+      let zeros = Int(rng.next() % UInt64(words.count / 2))
+      for k in zeros..<min(words.count, zeros + 40_000 + Int(rng.next() % 40_000)) { words[k] = 0 }
+      words.append(contentsOf: repeatElement(0, count: 32_768 + Int(rng.next() % 1000)))
+      let cut = Int(rng.next() % 5000) + 1
+      let ram: [PFNRange]? = round == 0 ? nil : [PFN(UInt64(cut))..<PFN(UInt64(words.count - 40_000))]
+      let maxRuns = [3, 40, PhysicalMapBuilder.defaultMaxRuns][Int(rng.next() % 3)]
+      let s = try PageSnapshot(origin: .live, kpageflags: KPageArray(file: .kpageflags, words: words, chunkWords: 1 << 20), texts: ["hugepages": Self.pools])
+      let reference = PhysicalMapBuilder(pfns: words.count, ram: ram, maxRuns: maxRuns)
+      words.withUnsafeBufferPointer { reference.add(startPFN: 0, $0) }
+      let one = reference.finish()
+      var totals = [Int](repeating: 0, count: MapClass.allCases.count)
+      for w in words where w != 0 { totals[MapClass.of(w).rawValue] += 1 }
+      // Zero words become holes, uninitialised RAM or (beside non-zero words) other pages.
+      let fromZero = one.totals[MapClass.hole.rawValue] + one.totals[MapClass.uninitialised.rawValue] + one.totals[MapClass.other.rawValue] - totals[MapClass.other.rawValue]
+      #expect(fromZero == words.filter { $0 == 0 }.count, "round \(round): zero words in the map's totals \(one.totals)")
+      for c in MapClass.allCases where ![.hole, .other, .uninitialised].contains(c) {
+        #expect(one.totals[c.rawValue] == totals[c.rawValue], "round \(round): \(c) pages in the map \(one.totals[c.rawValue]), in the words \(totals[c.rawValue])")
+      }
+      #expect(one.runs.count > 1 && one.runs.reduce(0) { $0 + $1.cells } == one.cells, "round \(round): \(one.runs.count) runs over \(one.cells) cells")
+      let whole = try Census.of(s, systemRAM: ram, threads: 1)
+      for chunk in [1, 77, 512, 4096, 16_384, Int(rng.next() % 100_000) + 1] {
+        let threads = Int(rng.next() % 3) + 2
+        guard chunk > 1 || words.count < 300_000 else { continue }
+        let array = KPageArray(file: .kpageflags, words: words, chunkWords: chunk)
+        let pieces = try PageSnapshot(origin: .live, kpageflags: array, texts: ["hugepages": Self.pools])
+        let builder = PhysicalMapBuilder(pfns: words.count, ram: ram, maxRuns: maxRuns)
+        let census = try Census.of(pieces, systemRAM: ram, threads: threads, side: MapSidePass(builder))
+        let many = builder.finish()
+        #expect(many == one, "round \(round), \(words.count) words, chunks of \(chunk), \(threads) threads, max runs \(maxRuns): level \(many.level) against \(one.level), \(many.runs.count) runs against \(one.runs.count)")
+        #expect(census == whole, "round \(round), chunks of \(chunk): the census beside the map is the census")
+      }
+    }
+  }
+
   /// A refused bit in several chunks: the error names the lowest PFN, as on one thread.
   @Test func firstRefusedWordWins() throws {
     var words = [UInt64](repeating: Self.anon, count: 50_000)
