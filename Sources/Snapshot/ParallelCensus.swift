@@ -390,5 +390,8 @@ extension CensusScanner {
     for (order, n) in o.hugeOptimized { hugeOptimized[order, default: 0] += n }
     for (order, bits) in o.hugeZoneBits { hugeZoneBits[order, default: 0] |= bits }
     ambiguousZoneBits |= o.ambiguousZoneBits
+    for (order, s) in o.hugeSections { hugeSections[order, default: []].formUnion(s) }
+    for (order, s) in o.hugeOptimizedSections { hugeOptimizedSections[order, default: []].formUnion(s) }
+    ambiguousSections.formUnion(o.ambiguousSections)
   }
 }
