@@ -39,12 +39,18 @@ if [[ ! -f $OUT/libSystemPackage.a ]]; then
     -I "$SYS/Sources/CSystem/include" -emit-module -emit-module-path "$OUT/SystemPackage.swiftmodule" \
     -emit-library -static -o "$OUT/libSystemPackage.a" $(find "$SYS/Sources/System" -name '*.swift')
 fi
+# The userfaultfd shim PageModel's lazy memmap calls (SwiftPM makes its module map; here
+# one is written beside the object).
+mkdir -p "$OUT/CUserfaultfd"
+printf 'module CUserfaultfd {\n  header "%s"\n  export *\n}\n' "$PWD/Sources/CUserfaultfd/include/memdesc_uffd.h" >"$OUT/CUserfaultfd/module.modulemap"
+clang -O2 -c -I Sources/CUserfaultfd/include Sources/CUserfaultfd/memdesc_uffd.c -o "$OUT/CUserfaultfd.o"
+UFFD=(-I "$OUT/CUserfaultfd" "$OUT/CUserfaultfd.o")
 # PageModel instrumented (the trace and argument parsers live there; Snapshot imports it).
-swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name PageModel -emit-module -emit-module-path "$OUT/PageModel.swiftmodule" \
+swiftc -O -g -parse-as-library -package-name memdesc $FUZZ -module-name PageModel -I "$OUT/CUserfaultfd" -emit-module -emit-module-path "$OUT/PageModel.swiftmodule" \
   -emit-library -static -o "$OUT/libPageModel.a" $(find Sources/PageModel -name '*.swift')
-LINK_PM=(-I "$OUT" -L "$OUT" -lPageModel)
+LINK_PM=(-I "$OUT" -L "$OUT" -lPageModel "${UFFD[@]}")
 # zlib is the system's (Sources/CZlib's module map links -lz), not instrumented.
-SNAP_DEPS=(-I "$OUT" -L "$OUT" -lPageModel -lSystemPackage "$OUT/CSystem.o" -I Sources/CZlib -I "$SYS/Sources/CSystem/include")
+SNAP_DEPS=(-I "$OUT" -L "$OUT" -lPageModel "${UFFD[@]}" -lSystemPackage "$OUT/CSystem.o" -I Sources/CZlib -I "$SYS/Sources/CSystem/include")
 needs_snapshot_lib=0
 for t in "${TARGETS[@]}"; do case $t in snapshot|stream|tracefs|trace|arguments) ;; *) needs_snapshot_lib=1 ;; esac; done
 if [[ $needs_snapshot_lib == 1 ]]; then
