@@ -139,7 +139,7 @@ public struct CgroupCensus: Sendable {
     var scanners: [CensusScanner] = []
     var lastInode: UInt64 = .max
     var last = -1
-    let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, snapshot.kpageflags.chunkWords))
+    let buffer = FileIO.allocateReadBuffer(words: snapshot.kpageflags.chunkWords)
     defer { buffer.deallocate() }
     try snapshot.kpageflags.forEachChunk { start, words in
       guard let f = words.baseAddress else { return }

@@ -35,7 +35,7 @@ final class GzipReader {
     self.source = source
     stream = try InflateStream(path: path)
     // 256 KiB: large enough that reads are few, small enough to stay in the L2 cache.
-    input = .allocate(byteCount: 1 << 18, alignment: 16)
+    input = UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
   }
 
   /// A reader resuming where `checkpoint` was taken.
@@ -44,7 +44,7 @@ final class GzipReader {
     self.maxOutput = maxOutput
     self.source = source
     stream = try InflateStream(copying: c.stream, path: path)
-    input = .allocate(byteCount: 1 << 18, alignment: 16)
+    input = UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
     consumed = c.compressedOffset
     started = true
     member = c.member
@@ -182,7 +182,7 @@ final class GzipWords: @unchecked Sendable {
   init(fd: FileIO.Descriptor, path: String, maxOutput: Int = 1 << 40, spacing: Int = 64 << 20)
     throws
   {
-    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+    let scratch = UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
     var ok = false
     defer { if !ok { scratch.deallocate() } }
     let counter = try GzipReader(

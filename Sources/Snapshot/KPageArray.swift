@@ -212,7 +212,7 @@ public final class KPageArray: @unchecked Sendable {
       try ReadAhead.run(self, body)
       return
     }
-    let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: chunkWords)
+    let buffer = FileIO.allocateReadBuffer(words: chunkWords)
     defer { buffer.deallocate() }
     for i in 0..<chunkCount {
       let r = chunkRange(i)
@@ -282,7 +282,7 @@ public enum Parallel {
     let workers = max(1, min(threads, count))
     withoutActuallyEscaping(body) { body in
       let run: @Sendable (Int) -> Void = { worker in
-        let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: bufferWords)
+        let buffer = FileIO.allocateReadBuffer(words: bufferWords)
         defer { buffer.deallocate() }
         while true {
           let item = shared.next.add(1, ordering: .relaxed).oldValue
@@ -337,7 +337,7 @@ enum ReadAhead {
 
     init(_ array: KPageArray) {
       self.array = array
-      buffers = (0..<ReadAhead.depth).map { _ in .allocate(capacity: array.chunkWords) }
+      buffers = (0..<ReadAhead.depth).map { _ in FileIO.allocateReadBuffer(words: array.chunkWords) }
       for _ in 0..<ReadAhead.depth { free.signal() }
     }
     deinit { for b in buffers { b.deallocate() } }

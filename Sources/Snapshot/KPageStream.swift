@@ -157,11 +157,8 @@ final class KPageStream: @unchecked Sendable {
     let order = StreamOrder()
     withoutActuallyEscaping(body) { body in
       let work: @Sendable (Int) -> Void = { worker in
-        // Page-aligned: the kernel's copy from the pipe into malloc's 16-byte alignment
-        // took twice the time (measured on this VM's AMD EPYC, docs/benchmarks.md).
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: self.chunkWords * 8, alignment: 4096)
-        defer { raw.deallocate() }
-        let buffer = raw.bindMemory(to: UInt64.self, capacity: self.chunkWords)
+        let buffer = FileIO.allocateReadBuffer(words: self.chunkWords)
+        defer { buffer.deallocate() }
         while true {
           // The next chunk, read under the lock; nil: the stream has ended or failed.
           let next: (chunk: Int, start: Int, words: Int)? = order.locked {

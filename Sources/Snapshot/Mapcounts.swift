@@ -81,7 +81,7 @@ public struct MapcountCensus: Sendable, Equatable {
       guard let counts = snapshot.kpagecount else { return nil }
       self.counts = counts
       capacity = max(1, snapshot.kpageflags.chunkWords)
-      buffer = .allocate(capacity: capacity)
+      buffer = FileIO.allocateReadBuffer(words: capacity)
     }
 
     deinit { buffer.deallocate() }

@@ -556,7 +556,7 @@ public final class SnapshotBytes: @unchecked Sendable {
       return b.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
     let piece = 1 << 20
-    let buffer = UnsafeMutableRawPointer.allocate(byteCount: piece, alignment: 16)
+    let buffer = FileIO.allocateReadBuffer(bytes: piece)
     defer { buffer.deallocate() }
     var crc: UInt32 = 0
     var at = range.lowerBound
@@ -681,7 +681,7 @@ final class EncodedBlocks: @unchecked Sendable {
   func withStoredBuffer<R>(_ body: (UnsafeMutableRawPointer) throws -> R) throws -> R {
     let b =
       spare.withLock { $0.popLast() }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
-      ?? .allocate(byteCount: max(1, storedBytes), alignment: 16)
+      ?? FileIO.allocateReadBuffer(bytes: storedBytes)
     defer { spare.withLock { $0.append(UInt(bitPattern: b)) } }
     return try body(b)
   }
