@@ -23,13 +23,13 @@ import Testing
     var tracingOn = ""
 
     static func now() -> TracingState {
-      let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+      let mounts = HostFile.read("/proc/self/mounts") ?? ""
       let mounted = mounts.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(root) && $0.contains(" tracefs ") }
       var s = TracingState(mounted: mounted)
       guard mounted else { return s }
       s.instances = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/instances")) ?? []).sorted()
-      s.setEvent = (try? String(contentsOfFile: root + "/set_event", encoding: .utf8)) ?? "?"
-      s.tracingOn = (try? String(contentsOfFile: root + "/tracing_on", encoding: .utf8)) ?? "?"
+      s.setEvent = HostFile.read(root + "/set_event") ?? "?"
+      s.tracingOn = HostFile.read(root + "/tracing_on") ?? "?"
       return s
     }
     var description: String { "mounted \(mounted), instances \(instances), set_event '\(setEvent)', tracing_on '\(tracingOn)'" }
@@ -42,7 +42,8 @@ import Testing
       for name in now.instances where name.hasPrefix("memdesc-") && !before.instances.contains(name) {
         rmdir(root + "/instances/" + name)
       }
-      if !before.mounted { umount2(root, 0) }
+      // Lazily if busy: a process spawned while a file of it was open may still hold it.
+      if !before.mounted && umount2(root, 0) != 0 { umount2(root, Int32(MNT_DETACH)) }
     }
   }
 
@@ -62,7 +63,7 @@ import Testing
     // A new instance starts with tracing on; the recorder turns it off, enables its
     // events, and turns it on again: both together mean it is recording.
     let dir = root + "/instances/memdesc-\(p.processIdentifier)/"
-    func read(_ f: String) -> String? { try? String(contentsOfFile: dir + f, encoding: .utf8) }
+    func read(_ f: String) -> String? { HostFile.read(dir + f) }
     for _ in 0..<1000 where p.isRunning {
       if read("events/kmem/mm_page_alloc/enable") == "1\n" && read("tracing_on") == "1\n" { return true }
       usleep(20_000)
