@@ -34,8 +34,7 @@ final class GzipReader {
     self.maxOutput = maxOutput
     self.source = source
     stream = try InflateStream(path: path)
-    // 256 KiB: large enough that reads are few, small enough to stay in the L2 cache.
-    input = UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
+    input = GzipReader.allocateInput()
   }
 
   /// A reader resuming where `checkpoint` was taken.
@@ -44,7 +43,7 @@ final class GzipReader {
     self.maxOutput = maxOutput
     self.source = source
     stream = try InflateStream(copying: c.stream, path: path)
-    input = UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
+    input = GzipReader.allocateInput()
     consumed = c.compressedOffset
     started = true
     member = c.member
@@ -53,6 +52,12 @@ final class GzipReader {
   }
 
   deinit { input.deallocate() }
+
+  /// A buffer for compressed input or inflated output, 256 KiB: large enough that reads
+  /// are few, small enough to stay in the L2 cache.
+  static func allocateInput() -> UnsafeMutableRawBufferPointer {
+    UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
+  }
 
   /// The decoder's state at one decoded offset, to resume from without decoding what
   /// comes before it again.
@@ -182,7 +187,7 @@ final class GzipWords: @unchecked Sendable {
   init(fd: FileIO.Descriptor, path: String, maxOutput: Int = 1 << 40, spacing: Int = 64 << 20)
     throws
   {
-    let scratch = UnsafeMutableRawBufferPointer(start: FileIO.allocateReadBuffer(bytes: 1 << 18), count: 1 << 18)
+    let scratch = GzipReader.allocateInput()
     var ok = false
     defer { if !ok { scratch.deallocate() } }
     let counter = try GzipReader(
