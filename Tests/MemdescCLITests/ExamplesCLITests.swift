@@ -155,7 +155,8 @@ import Testing
       }
       // Standard input is a file of the clone (`< FILE`), or nothing: no example waits for a terminal.
       let input = e.stdin.map { StandardInput.file($0.hasPrefix("/") ? $0 : dir.file($0)) } ?? .pipe(Data())
-      let r = try runProcess(MemdescCLI.binary, e.arguments, directory: dir.path, stdin: input)
+      let run = { try runProcess(MemdescCLI.binary, e.arguments, directory: dir.path, stdin: input) }
+      let r = try e.arguments.first == "record" ? TracefsLock.exclusive(run) : run()
       if r.killedBySignal { return (["killed by signal \(r.status); stderr: \(r.stderr.prefix(300))"], r.seconds) }
       var problems: [String] = []
       if r.status != e.exit { problems.append("exited \(r.status), documented \(e.exit); stderr: \(r.stderr.prefix(300))") }

@@ -80,6 +80,8 @@ import Testing
 
   @Test(.enabled(if: canRecord, "skipped: recording needs root and tracefs (/sys/kernel/tracing)"))
   func recordedPagesMatchVmstatAndTheHostIsPutBack() throws {
+    TracefsLock.lock()
+    defer { TracefsLock.unlock() }
     let before = TracingState.now()
     defer { Self.restore(before) }
     try withScratchDirectory("record") { dir in
@@ -116,6 +118,8 @@ import Testing
 
   @Test(.enabled(if: canRecord, "skipped: recording needs root and tracefs (/sys/kernel/tracing)"))
   func ctrlCStopsTheRecordingAndWritesIt() throws {
+    TracefsLock.lock()
+    defer { TracefsLock.unlock() }
     let before = TracingState.now()
     defer { Self.restore(before) }
     try withScratchDirectory("record-int") { dir in
@@ -133,6 +137,8 @@ import Testing
 
   @Test(.enabled(if: canRecord, "skipped: recording needs root and tracefs (/sys/kernel/tracing)"))
   func sigkillLeavesNoFileAndTheNextRunRemovesTheOrphan() throws {
+    TracefsLock.lock()
+    defer { TracefsLock.unlock() }
     let before = TracingState.now()
     defer { Self.restore(before) }
     try withScratchDirectory("record-kill") { dir in
@@ -194,6 +200,8 @@ import Testing
 
   @Test(.enabled(if: canRecord, "skipped: recording needs root and tracefs (/sys/kernel/tracing)"))
   func maxEventsStopsAtExactlyN() throws {
+    TracefsLock.lock()
+    defer { TracefsLock.unlock() }
     let before = TracingState.now()
     defer { Self.restore(before) }
     try withScratchDirectory("record-max") { dir in
