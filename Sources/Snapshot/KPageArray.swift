@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import PageModel
 
 #if canImport(Glibc)
   import Glibc
@@ -50,6 +51,20 @@ public final class KPageArray: @unchecked Sendable {
   /// none on the others. Set it to 0 to accept every word (the CLI's
   /// `--accept-unknown-flags`); set it before reading, not while reads are in flight.
   public var refusedBits: UInt64
+
+  /// Whether a word of this array is 0 wherever the kpageflags word of the same PFN has
+  /// no KPF_MMAP, so that a reader that holds the flags may leave those PFNs unread
+  /// (`read(_:into:mappedBy:)`). True of /proc/kpagecount: KPF_MMAP is set when the page's
+  /// folio is in some page table (`folio_mapped()`, `page_mapped()` before folios), and
+  /// the count of a page whose folio no page table holds is 0, on every kernel. Each
+  /// PFN read there costs the kernel about what its kpageflags word did, and on most
+  /// machines few pages are mapped (0.1 % of this one's). Only the live source sets it:
+  /// a file's counts are cheap to read and are kept as they are.
+  public internal(set) var zeroUnlessMapped = false
+
+  /// Unmapped PFNs between two mapped ones that are still read with them: a system call
+  /// costs the kernel about as much as its work for a dozen PFNs.
+  static let mappedGapWords = 16
 
   init(file: KPageFile, path: String, count: Int, chunkWords: Int = 1 << 20, backing: Backing) {
     self.file = file
@@ -148,6 +163,32 @@ public final class KPageArray: @unchecked Sendable {
   public func read(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>) throws {
     try fill(pfns, into: dst)
     try check(UnsafeBufferPointer(start: dst, count: pfns.count), start: pfns.lowerBound)
+  }
+
+  /// Reads the words of `pfns` as `read(_:into:)` does, except that with
+  /// `zeroUnlessMapped` only the spans whose kpageflags words (`flags`, one per PFN of
+  /// `pfns`) have KPF_MMAP are read, and the other words are 0.
+  ///
+  /// Kernel: fs/proc/page.c `kpagecount_read()` (and `stable_page_flags()`'s KPF_MMAP).
+  public func read(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>, mappedBy flags: UnsafePointer<UInt64>) throws {
+    guard zeroUnlessMapped else { return try read(pfns, into: dst) }
+    let mapped = KPF.mmap.mask, n = pfns.count
+    var i = 0
+    while i < n {
+      while i < n && flags[i] & mapped == 0 {
+        dst[i] = 0
+        i += 1
+      }
+      guard i < n else { return }
+      // The span ends at its last mapped PFN before a gap of `mappedGapWords`.
+      var end = i + 1, j = end
+      while j < n && j - end < Self.mappedGapWords {
+        if flags[j] & mapped != 0 { end = j + 1 }
+        j += 1
+      }
+      try read((pfns.lowerBound + i)..<(pfns.lowerBound + end), into: dst + i)
+      i = end
+    }
   }
 
   /// The words of `pfns` into `dst`, unchecked.

@@ -30,6 +30,7 @@ extension PageSnapshot {
     var others: [KPageFile: KPageArray] = [:]
     // kpagecgroup exists only with CONFIG_MEMCG.
     for file in [KPageFile.kpagecount, .kpagecgroup] { others[file] = try openLiveKPageFile(file, proc: proc) }
+    others[.kpagecount]?.zeroUnlessMapped = true
     var texts: [String: String] = [:]
     // The cgroup map names kpagecgroup's inodes.
     if others[.kpagecgroup] != nil { texts["cgroups"] = try CgroupMap.live(proc: proc).text }

@@ -92,7 +92,7 @@ public struct MapcountCensus: Sendable, Equatable {
       var done = 0
       while done < words.count {
         let n = min(capacity, words.count - done)
-        try counts.read((startPFN + done)..<(startPFN + done + n), into: buffer)
+        try counts.read((startPFN + done)..<(startPFN + done + n), into: buffer, mappedBy: f + done)
         var i = 0
         while i < n {
           let w = f[done + i], c = buffer[i]

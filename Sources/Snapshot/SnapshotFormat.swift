@@ -78,14 +78,20 @@ public enum SnapshotFormat {
       blockWords > 0 && blockWords <= SnapshotFormat.blockWords
         && blockWords & (blockWords - 1) == 0, "blockWords must be a power of two up to 2^20")
     var sections: [(name: String, encoding: Encoding, payload: [UInt8], decoded: Int)] = []
-    // Work items: (array, block), interleaved so that threads read different files.
+    // Work items: (array, block), interleaved so that threads read different files. An
+    // array that need not be read where kpageflags shows no mapped page (live kpagecount,
+    // `zeroUnlessMapped`) has no items of its own: the kpageflags item of the same block
+    // reads it piece by piece beside the flags that say which PFNs to read.
     let arrays = snapshot.arrays
     let blockCounts = arrays.map { ($0.count + blockWords - 1) / blockWords }
+    let firstResult = blockCounts.indices.map { blockCounts[..<$0].reduce(0, +) }
+    let flags = arrays[0]
+    let companion = arrays.indices.dropFirst().first { arrays[$0].zeroUnlessMapped && arrays[$0].count == flags.count }
     var items: [(array: Int, block: Int)] = []
     for b in 0..<(blockCounts.max() ?? 0) {
-      for a in arrays.indices where b < blockCounts[a] { items.append((a, b)) }
+      for a in arrays.indices where b < blockCounts[a] && a != companion { items.append((a, b)) }
     }
-    let encoded = BlockResults(count: items.count)
+    let encoded = BlockResults(count: blockCounts.reduce(0, +))
     let total = arrays.reduce(0) { $0 + $1.count }
     let done = Mutex<Int>(0)
     let frozenItems = items
@@ -95,25 +101,35 @@ public enum SnapshotFormat {
     // kernel's stores and the run search then stay in L2, not 8 MiB apart. Other
     // backings decode whole blocks, so they are read a block at a time.
     let pieceWords = arrays.allSatisfy(\.readsInPieces) ? min(blockWords, KPageArray.pieceWords) : blockWords
-    try Parallel.forEach(count: items.count, threads: readers, bufferWords: pieceWords) {
+    try Parallel.forEach(count: items.count, threads: readers, bufferWords: 2 * pieceWords) {
       _, i, buffer in
       let (a, b) = frozenItems[i]
       let array = arrays[a]
+      let second = a == 0 ? companion.map { arrays[$0] } : nil
       let r = b * blockWords..<min(array.count, (b + 1) * blockWords)
-      var runs = RunCodec.Runs()
+      var runs = RunCodec.Runs(), secondRuns = RunCodec.Runs()
       var at = r.lowerBound
       while at < r.upperBound {
         let n = min(pieceWords, r.upperBound - at)
         try array.read(at..<(at + n), into: buffer)
         runs.add(UnsafeBufferPointer(start: buffer, count: n))
+        if let second {
+          try second.read(at..<(at + n), into: buffer + pieceWords, mappedBy: buffer)
+          secondRuns.add(UnsafeBufferPointer(start: buffer + pieceWords, count: n))
+        }
         at += n
       }
       var out: [UInt8] = []
       RunCodec.encode(runs, into: &out)
-      encoded.set(i, out)
+      encoded.set(firstResult[a] + b, out)
+      if second != nil, let companion {
+        out = []
+        RunCodec.encode(secondRuns, into: &out)
+        encoded.set(firstResult[companion] + b, out)
+      }
       if let progress {
         done.withLock { d in
-          d += r.count
+          d += r.count * (second == nil ? 1 : 2)
           progress(d, total)
         }
       }
@@ -128,9 +144,7 @@ public enum SnapshotFormat {
       sections.append((name, .bytes, Array(snapshot.texts[name]!.utf8), 0))
     }
     for (a, array) in arrays.enumerated() {
-      let blocks = items.indices.filter { items[$0].array == a }.sorted {
-        items[$0].block < items[$1].block
-      }.map { encoded.get($0) }
+      let blocks = (0..<blockCounts[a]).map { encoded.get(firstResult[a] + $0) }
       var payload: [UInt8] = []
       appendLE(UInt64(array.count), 8, &payload)
       appendLE(UInt64(blockWords), 4, &payload)
