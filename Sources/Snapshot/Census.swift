@@ -288,6 +288,14 @@ struct CensusScanner {
 
   /// Scans the words of one chunk; chunks must come in PFN order.
   mutating func add(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int) {
+    var none = NoCensusRuns()
+    add(words, startPFN: startPFN, runs: &none)
+  }
+
+  /// Scans the words of one chunk and hands each run it finds to `runs` as well, so that
+  /// a side pass (the report's map) needs no run search of its own.
+  @inline(__always)
+  mutating func add<R: CensusRunSink>(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int, runs: inout R) {
     guard let p = words.baseAddress else { return }
     let n = words.count
     var i = 0
@@ -296,6 +304,7 @@ struct CensusScanner {
       // A run of one (every word of a dump without runs) needs no run search.
       let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
       run(v, startPFN &+ i, j &- i)
+      runs.run(v, startPFN &+ i, j &- i)
       i = j
     }
   }
@@ -680,3 +689,14 @@ final class SingleClassCache {
 
 /// Censuses compare whole: the parallel pass must find what the one-thread pass does.
 extension Census: Equatable {}
+
+/// What sees the runs of equal words a census scan finds, in PFN order within a chunk:
+/// `run(word, firstPFN, length)`.
+protocol CensusRunSink {
+  mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int)
+}
+
+/// No one: the census alone.
+struct NoCensusRuns: CensusRunSink {
+  @inline(__always) mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {}
+}

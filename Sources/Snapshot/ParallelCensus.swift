@@ -93,8 +93,11 @@ enum ParallelCensus {
     var chunk = 0
     let scratch = side?.makeScratch()
     try flags.forEachChunk { start, words in
-      one.add(words, startPFN: start)
-      if let side, let scratch { side.merge(side.part(scratch, startPFN: start, words)) }
+      if let side, let scratch {
+        side.merge(side.part(scratch, startPFN: start, count: words.count) { one.add(words, startPFN: start, runs: &$0) })
+      } else {
+        one.add(words, startPFN: start)
+      }
       observer?(start, words)
       alongside?.observe(0, chunk, start, words)
       chunk += 1
@@ -131,17 +134,24 @@ enum ParallelCensus {
       parts.update(worker) { slot in
         var scanner = slot!
         slot = nil  // the only reference left: no copy on write
-        let seam = CensusScanner.seam(words, startPFN: start)
-        lead.record(words, startPFN: start, upTo: seam)
-        if seam < words.count {
-          lead.hasSeam = true
-          scanner.add(UnsafeBufferPointer(rebasing: words[seam...]), startPFN: start + seam)
-          lead.open = scanner.takeOpen()
+        // Every run of the chunk goes to `runs` once: the ones before the seam as they are
+        // recorded for the merger, the rest as the scanner finds them.
+        func census<R: CensusRunSink>(_ runs: inout R) {
+          let seam = CensusScanner.seam(words, startPFN: start)
+          lead.record(words, startPFN: start, upTo: seam, runs: &runs)
+          if seam < words.count {
+            lead.hasSeam = true
+            scanner.add(UnsafeBufferPointer(rebasing: words[seam...]), startPFN: start + seam, runs: &runs)
+            lead.open = scanner.takeOpen()
+          }
+        }
+        if let side, let scratch {
+          scratch.update(worker) { lead.side = side.part($0!, startPFN: start, count: words.count) { census(&$0) } }
+        } else {
+          var none = NoCensusRuns()
+          census(&none)
         }
         slot = scanner
-      }
-      if let side, let scratch {
-        scratch.update(worker) { lead.side = side.part($0!, startPFN: start, words) }
       }
       merge.add(lead)
       alongside?.observe(worker, chunk, start, words)
@@ -246,7 +256,7 @@ enum ParallelCensus {
 
     init(chunk: Int) { self.chunk = chunk }
 
-    mutating func record(_ w: UnsafeBufferPointer<UInt64>, startPFN: Int, upTo end: Int) {
+    mutating func record<R: CensusRunSink>(_ w: UnsafeBufferPointer<UInt64>, startPFN: Int, upTo end: Int, runs: inout R) {
       guard let p = w.baseAddress else { return }
       var i = 0
       while i < end {
@@ -254,6 +264,7 @@ enum ParallelCensus {
         words.append(p[i])
         pfns.append(startPFN + i)
         lengths.append(j - i)
+        runs.run(p[i], startPFN + i, j - i)
         i = j
       }
     }
@@ -304,19 +315,27 @@ enum ParallelCensus {
 /// the thread that scanned the chunk, chunks in any order and several at once, each
 /// thread with its own `Scratch`; `merge` gets the parts in PFN order, one at a time.
 /// Unlike an observer, which runs in PFN order on one thread at a time, the per-word work
-/// is spread over the workers and only the merge is in order.
+/// is spread over the workers and only the merge is in order. The side pass sees the
+/// chunk as the census's runs, not its words: `part` calls `census` once with its sink,
+/// and the census hands every run of the chunk to it (one run search for both).
 protocol CensusSidePass: AnyObject, Sendable {
   associatedtype Part: Sendable
   associatedtype Scratch
+  associatedtype Runs: CensusRunSink
   func makeScratch() -> Scratch
-  func part(_ scratch: Scratch, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Part
+  /// The part of the chunk of `count` words from PFN `startPFN`, whose runs `census`
+  /// hands to the sink it is given.
+  func part(_ scratch: Scratch, startPFN: Int, count: Int, census: (inout Runs) -> Void) -> Part
   func merge(_ part: Part)
 }
 
 /// The census without a side pass.
 final class NoSidePass: CensusSidePass {
   func makeScratch() {}
-  func part(_ scratch: Void, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) {}
+  func part(_ scratch: Void, startPFN: Int, count: Int, census: (inout NoCensusRuns) -> Void) {
+    var none = NoCensusRuns()
+    census(&none)
+  }
   func merge(_ part: Void) {}
 }
 

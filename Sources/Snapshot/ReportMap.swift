@@ -90,33 +90,30 @@ final class MapCellCounter {
 
   /// The cells of the words of one chunk, whose first word is PFN `startPFN`.
   func count(startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> MapCellCounts {
-    let classes = PhysicalMapBuilder.classCount
-    let first = startPFN / cellPFNs
-    guard let p = words.baseAddress, words.count > 0 else { return MapCellCounts(firstCell: first, counts: []) }
-    let n = words.count
-    let cellPFNs = cellPFNs
-    var counts = [Int](repeating: 0, count: ((startPFN + n - 1) / cellPFNs - first + 1) * classes)
-    counts.withUnsafeMutableBufferPointer { buffer in
-      // The counts of the cell that ends at `cellEnd` (a PFN).
-      var row = buffer.baseAddress!
-      var cellEnd = (first + 1) * cellPFNs
+    tally(startPFN: startPFN, count: words.count) { tally in
+      guard let p = words.baseAddress else { return }
+      let n = words.count
       var i = 0
       while i < n {
         let v = p[i]
         // A run of one (every word of a dump without runs) needs no run search.
         let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
-        let c = mapClass(v)
-        var pfn = startPFN &+ i
-        let end = startPFN &+ j
-        while end > cellEnd {
-          row[c] &+= cellEnd &- pfn
-          pfn = cellEnd
-          cellEnd &+= cellPFNs
-          row += classes
-        }
-        row[c] &+= end &- pfn
+        tally.run(v, startPFN &+ i, j &- i)
         i = j
       }
+    }
+  }
+
+  /// The cells of the chunk of `count` words from PFN `startPFN`, whose runs `runs`
+  /// hands (in PFN order, every word once) to the tally it is given.
+  @inline(__always)
+  func tally(startPFN: Int, count n: Int, _ runs: (inout MapCellTally) -> Void) -> MapCellCounts {
+    let first = startPFN / cellPFNs
+    guard n > 0 else { return MapCellCounts(firstCell: first, counts: []) }
+    var counts = [Int](repeating: 0, count: ((startPFN + n - 1) / cellPFNs - first + 1) * PhysicalMapBuilder.classCount)
+    counts.withUnsafeMutableBufferPointer { buffer in
+      var tally = MapCellTally(counter: self, row: buffer.baseAddress!, cellEnd: (first + 1) * cellPFNs)
+      runs(&tally)
     }
     return MapCellCounts(firstCell: first, counts: counts)
   }
@@ -130,6 +127,29 @@ final class MapCellCounter {
     classWords[h] = w
     wordClasses[h] = UInt8(c)
     return c
+  }
+}
+
+/// One chunk's cell counts as its runs come (a `CensusRunSink`): the row of the cell that
+/// ends at PFN `cellEnd`, moved on as runs cross cells. Lives only while its chunk's
+/// counts are in reach (`MapCellCounter.tally`).
+struct MapCellTally: CensusRunSink {
+  let counter: MapCellCounter
+  var row: UnsafeMutablePointer<Int>
+  var cellEnd: Int
+
+  @inline(__always)
+  mutating func run(_ w: UInt64, _ pfn: Int, _ n: Int) {
+    let c = counter.mapClass(w), cellPFNs = counter.cellPFNs
+    var pfn = pfn
+    let end = pfn &+ n
+    while end > cellEnd {
+      row[c] &+= cellEnd &- pfn
+      pfn = cellEnd
+      cellEnd &+= cellPFNs
+      row += PhysicalMapBuilder.classCount
+    }
+    row[c] &+= end &- pfn
   }
 }
 
@@ -180,8 +200,8 @@ final class MapSidePass: CensusSidePass, @unchecked Sendable {
 
   func makeScratch() -> MapCellCounter { MapCellCounter(cellPFNs: builder.cellPFNs) }
 
-  func part(_ counter: MapCellCounter, startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> MapCellCounts {
-    counter.count(startPFN: startPFN, words)
+  func part(_ counter: MapCellCounter, startPFN: Int, count: Int, census: (inout MapCellTally) -> Void) -> MapCellCounts {
+    counter.tally(startPFN: startPFN, count: count, census)
   }
 
   func merge(_ cells: MapCellCounts) { builder.add(cells) }
