@@ -298,10 +298,30 @@ struct CensusScanner {
   mutating func add<R: CensusRunSink>(_ words: UnsafeBufferPointer<UInt64>, startPFN: Int, runs: inout R) {
     guard let p = words.baseAddress else { return }
     let n = words.count
+    let t = singles
     var i = 0
     while i < n {
+      // Runs of one single already classed, with no compound in flight, in the section
+      // marked last (every word of a dump without runs): all `run` would do is count
+      // them, since the cache holds no no-page, head or tail word (and 0 only in slots
+      // that are empty). Counted here with the state in registers.
+      if open.headPFN < 0 {
+        let marked = markedSection, cached = t.words, slots = t.slots, counts = t.counts
+        var k = i
+        while k &+ 1 < n {
+          let w = p[k], h = SingleClassCache.slot(w)
+          guard w != 0 && p[k &+ 1] != w && cached[h] == w && (startPFN &+ k) >> Self.sectionShift == marked else { break }
+          counts[Int(slots[h])] &+= 1
+          runs.run(w, startPFN &+ k, 1)
+          k &+= 1
+        }
+        if k > i {
+          i = k
+          continue
+        }
+      }
       let v = p[i]
-      // A run of one (every word of a dump without runs) needs no run search.
+      // A run of one needs no run search.
       let j = i &+ 1 < n && p[i &+ 1] != v ? i &+ 1 : KPageRuns.end(p, from: i, count: n)
       run(v, startPFN &+ i, j &- i)
       runs.run(v, startPFN &+ i, j &- i)
@@ -399,7 +419,7 @@ struct CensusScanner {
   /// compare and one add into `singles.counts`, which `finish` folds into the census.
   @inline(__always)
   mutating func single(_ w: UInt64, _ n: Int) {
-    let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    let h = SingleClassCache.slot(w)
     let t = singles
     if t.words[h] == w {
       t.counts[Int(t.slots[h])] &+= n
@@ -685,6 +705,11 @@ final class SingleClassCache {
     slots.deallocate()
     counts.deallocate()
   }
+
+  /// The slot of `w` in a 64-slot cache of words (this one, the map's class cache): the
+  /// top 6 bits of a multiplicative hash.
+  @inline(__always)
+  static func slot(_ w: UInt64) -> Int { Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58) }
 }
 
 /// Censuses compare whole: the parallel pass must find what the one-thread pass does.

@@ -121,7 +121,7 @@ final class MapCellCounter {
   /// `MapClass.of(w).rawValue`, through the cache.
   @inline(__always)
   func mapClass(_ w: UInt64) -> Int {
-    let h = Int(truncatingIfNeeded: (w &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    let h = SingleClassCache.slot(w)
     if classWords[h] == w { return Int(wordClasses[h]) }
     let c = MapClass.of(w).rawValue
     classWords[h] = w

@@ -38,11 +38,16 @@ import Testing
       case 8:  // HVO 2 MiB pages: a head and 63 tails per 64 PFNs, all heads one word.
         align(9)
         for _ in 0..<(8 * (Int(rng.next() % 4) + 1)) { put(huge | head, 1); put(huge | tail, 63) }
-      case 9:  // An orphan tail or two, a lone head, a head with too few tails.
-        put(anon | tail, Int(rng.next() % 3) + 1)
-        put(anon | head, Int(rng.next() % 2) + 1)
-        put(anon | tail, Int(rng.next() % 5))
-      case 10: for _ in 0..<Int(rng.next() % 64) { put(rng.next() % 2 == 0 ? anon : file, 1) }
+      case 9:  // An orphan tail or two, a lone head, a head with too few tails; also with
+        // no other bit (a large kmalloc's compound page reads HEAD or TAIL alone).
+        let v = rng.next() % 3 == 0 ? 0 : anon
+        put(v | tail, Int(rng.next() % 3) + 1)
+        put(v | head, Int(rng.next() % 2) + 1)
+        put(v | tail, Int(rng.next() % 5))
+      case 10:  // Runs of one, as a dump without runs has them, and a bare compound among them.
+        for _ in 0..<Int(rng.next() % 64) { put(rng.next() % 2 == 0 ? anon : file, 1) }
+        if rng.next() % 2 == 0 { compound(0, order: Int(rng.next() % 3) + 1) }
+        for _ in 0..<Int(rng.next() % 64) { put([anon, file, KPF.buddy.mask][Int(rng.next() % 3)], 1) }
       default:
         if rng.next() % 8 == 0 {  // Rarely, an HVO 1 GiB page.
           align(18)
@@ -72,6 +77,9 @@ import Testing
     for round in 0..<6 {
       let words = Self.dump(&rng, words: 300_000 + Int(rng.next() % 400_000))
       let one = try Self.census(words, chunk: 1 << 20, threads: 1)
+      // One-word chunks on one thread: every word through `CensusScanner.run`, none
+      // through `add`'s loop for runs of one (which only counts cached singles).
+      #expect(try Self.census(words, chunk: 1, threads: 1) == one, "round \(round): word by word")
       #expect(one.folios.count > 2 && one.hugetlbPages > 0, "round \(round): the dump has folios and HugeTLB pages: \(words.count) words, folios \(one.folios), \(one.hugetlbPages) HugeTLB pages")
       for chunk in [1, 7, 64, 511, 4096, Int(rng.next() % 100_000) + 1] {
         let threads = chunk == 1 ? 2 : Int(rng.next() % 3) + 2
