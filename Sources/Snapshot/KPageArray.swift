@@ -55,11 +55,14 @@ public final class KPageArray: @unchecked Sendable {
   /// Whether a word of this array is 0 wherever the kpageflags word of the same PFN has
   /// no KPF_MMAP, so that a reader that holds the flags may leave those PFNs unread
   /// (`read(_:into:mappedBy:)`). True of /proc/kpagecount: KPF_MMAP is set when the page's
-  /// folio is in some page table (`folio_mapped()`, `page_mapped()` before folios), and
-  /// the count of a page whose folio no page table holds is 0, on every kernel. Each
-  /// PFN read there costs the kernel about what its kpageflags word did, and on most
-  /// machines few pages are mapped (0.1 % of this one's). Only the live source sets it:
-  /// a file's counts are cheap to read and are kept as they are.
+  /// folio is in some page table (`folio_mapped()`, `page_mapped()` before folios), and a
+  /// page whose folio no page table holds has no mapping to count. Where a kernel reads
+  /// non-zero there, it is a page type's negative marker sign-extended into the count
+  /// (free, page-table and other typed pages before 5.3, and order-0 typed pages with
+  /// 6.15's CONFIG_NO_PAGE_MAPCOUNT), which 0 reports better. Each PFN read costs the
+  /// kernel about what its kpageflags word did, and on most machines few pages are
+  /// mapped (0.1 % of this one's). Only the live source sets it: a file's counts are
+  /// cheap to read and are kept as they are.
   public internal(set) var zeroUnlessMapped = false
 
   /// Unmapped PFNs between two mapped ones that are still read with them: a system call
@@ -167,7 +170,8 @@ public final class KPageArray: @unchecked Sendable {
 
   /// Reads the words of `pfns` as `read(_:into:)` does, except that with
   /// `zeroUnlessMapped` only the spans whose kpageflags words (`flags`, one per PFN of
-  /// `pfns`) have KPF_MMAP are read, and the other words are 0.
+  /// `pfns`) have KPF_MMAP are read, and every word without KPF_MMAP is 0 (also one
+  /// read with its neighbours across a short gap: the result does not depend on the gap).
   ///
   /// Kernel: fs/proc/page.c `kpagecount_read()` (and `stable_page_flags()`'s KPF_MMAP).
   public func read(_ pfns: Range<Int>, into dst: UnsafeMutablePointer<UInt64>, mappedBy flags: UnsafePointer<UInt64>) throws {
@@ -187,6 +191,7 @@ public final class KPageArray: @unchecked Sendable {
         j += 1
       }
       try read((pfns.lowerBound + i)..<(pfns.lowerBound + end), into: dst + i)
+      for k in i..<end where flags[k] & mapped == 0 { dst[k] = 0 }
       i = end
     }
   }

@@ -324,7 +324,9 @@ protocol CensusSidePass: AnyObject, Sendable {
   associatedtype Runs: CensusRunSink
   func makeScratch() -> Scratch
   /// The part of the chunk of `count` words from PFN `startPFN`, whose runs `census`
-  /// hands to the sink it is given.
+  /// hands to the sink it is given. `part` must call `census` exactly once, since the
+  /// census itself runs inside it; only a chunk of no words, which has nothing to count,
+  /// may be skipped.
   func part(_ scratch: Scratch, startPFN: Int, count: Int, census: (inout Runs) -> Void) -> Part
   func merge(_ part: Part)
 }
