@@ -105,7 +105,9 @@ public enum SnapshotFormat {
       _, i, buffer in
       let (a, b) = frozenItems[i]
       let array = arrays[a]
-      let second = a == 0 ? companion.map { arrays[$0] } : nil
+      // The array this item also reads, beside kpageflags.
+      let also = a == 0 ? companion : nil
+      let second = also.map { arrays[$0] }
       let r = b * blockWords..<min(array.count, (b + 1) * blockWords)
       var runs = RunCodec.Runs(), secondRuns = RunCodec.Runs()
       var at = r.lowerBound
@@ -122,14 +124,14 @@ public enum SnapshotFormat {
       var out: [UInt8] = []
       RunCodec.encode(runs, into: &out)
       encoded.set(firstResult[a] + b, out)
-      if second != nil, let companion {
+      if let also {
         out = []
         RunCodec.encode(secondRuns, into: &out)
-        encoded.set(firstResult[companion] + b, out)
+        encoded.set(firstResult[also] + b, out)
       }
       if let progress {
         done.withLock { d in
-          d += r.count * (second == nil ? 1 : 2)
+          d += r.count * (also == nil ? 1 : 2)
           progress(d, total)
         }
       }
