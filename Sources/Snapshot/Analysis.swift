@@ -52,22 +52,21 @@ public struct SnapshotAnalysis: Sendable {
   /// Analyses `snapshot`, costing `eras` (every era by default) with the page_ext tables
   /// of `pageExt` (a kpageflags snapshot does not tell which clients the kernel runs).
   /// `observer` sees the census pass's chunks (see `Census.of`).
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
-    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: SnapshotRAM.systemRAM(snapshot), observer: observer)
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: SnapshotRAM.systemRAM(snapshot), threads: threads, observer: observer)
   }
 
   /// The analysis with iomem's System RAM already read (see `Census.of`).
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
-    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: systemRAM, side: nil, observer: observer)
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, threads: Int = Parallel.defaultThreads, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+    try of(snapshot, eras: eras, pageExt: pageExt, systemRAM: systemRAM, threads: threads, side: nil, observer: observer)
   }
 
   /// The analysis with a side pass on the census's chunks (the report's map).
-  static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, side: (any CensusSidePass)?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
+  static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, systemRAM: [PFNRange]?, threads: Int = Parallel.defaultThreads, side: (any CensusSidePass)?, observer: ((_ startPFN: Int, _ words: UnsafeBufferPointer<UInt64>) -> Void)? = nil) throws -> SnapshotAnalysis {
     // kpagecount is read in the census's pass, chunk by chunk beside kpageflags, by the
     // worker that scanned the chunk: on a live machine both reads are kernel work, so this
     // puts them on every core. A gzip kpagecount decodes in PFN order only: it is read by
     // the ordered observer instead.
-    let threads = Parallel.defaultThreads
     let ordered = snapshot.kpagecount?.isSequential == true
     let perThread = ordered ? nil : MapcountCensus.PerThread(snapshot, threads: threads)
     let inOrder = ordered ? try MapcountCensus.Builder(snapshot) : nil

@@ -71,8 +71,8 @@ enum ParallelCensus {
     return try pass.finish()
   }
 
-  /// A stream's scan: its reader thread fills chunks in order and the workers take them
-  /// as they come (`KPageStream`), each chunk scanned as a file's is; the chunk count is
+  /// A stream's scan: the workers take turns at reading the next chunk from the pipe and
+  /// each scans the chunk it read (`KPageStream.pass`) as a file's is; the chunk count is
   /// known at the stream's end, and so is the PFN count (the scanners' section bits grow
   /// as they go).
   static func scanStream<S: CensusSidePass>(_ flags: KPageArray, _ proto: CensusScanner, threads: Int, pass side: S?, observer: Observer?, alongside: Alongside?) throws -> CensusScanner {

@@ -16,10 +16,10 @@ public struct SnapshotReport: Sendable {
   /// Analyses `snapshot` and builds its map in one pass over kpageflags, with iomem read
   /// once: the census's workers count each chunk's map cells where they scan it, and the
   /// census's merger assembles them in PFN order (``MapSidePass``).
-  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, hvo: [HVOPicture], maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns, preface: String? = nil) throws -> SnapshotReport {
+  public static func of(_ snapshot: PageSnapshot, eras: [Era] = Era.allCases, pageExt: PageExt = .none, hvo: [HVOPicture], maxRuns: Int = PhysicalMapBuilder.defaultMaxRuns, preface: String? = nil, threads: Int = Parallel.defaultThreads) throws -> SnapshotReport {
     let ram = try SnapshotRAM.systemRAM(snapshot)
     let builder = PhysicalMapBuilder(pfns: snapshot.pfnCount, ram: ram, pageSize: snapshot.metadata.pageSize, maxRuns: maxRuns)
-    let analysis = try SnapshotAnalysis.of(snapshot, eras: eras, pageExt: pageExt, systemRAM: ram, side: MapSidePass(builder))
+    let analysis = try SnapshotAnalysis.of(snapshot, eras: eras, pageExt: pageExt, systemRAM: ram, threads: threads, side: MapSidePass(builder))
     return SnapshotReport(analysis: analysis, map: builder.finish(), hvo: hvo, metadata: snapshot.metadata, preface: preface)
   }
 

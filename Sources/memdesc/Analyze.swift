@@ -61,7 +61,7 @@ extension Memdesc {
       // One pass over kpageflags: a stream (-, a FIFO) serves as well as a file.
       let snapshot = try options.source.open(streams: true)
       let start = HostInfo.monotonicSeconds()
-      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value)
+      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value, threads: try options.threads.count())
       if by == .cgroup {
         let groups = try CgroupCensus.of(snapshot, census: analysis.census)
         let run = RunInfo(snapshot, scanSeconds: HostInfo.monotonicSeconds() - start)

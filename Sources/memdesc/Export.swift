@@ -56,7 +56,7 @@ extension Memdesc {
     func run() throws {
       let snapshot = try options.source.open()
       let start = HostInfo.monotonicSeconds()
-      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value)
+      let analysis = try SnapshotAnalysis.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value, threads: try options.threads.count())
       var run = RunInfo(snapshot, scanSeconds: HostInfo.monotonicSeconds() - start)
       if let host { run.hostName = host }
       // Everything is rendered before anything is written: a row this schema cannot hold

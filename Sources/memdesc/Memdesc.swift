@@ -220,6 +220,8 @@ struct AnalysisOptions: ParsableArguments {
   @Option(name: .customLong("page-ext"), help: "page_ext clients to project next to the memmap, comma-separated: owner, alloc_tag, table_check (or none).")
   var pageExt: PageExtRequest = PageExtRequest()
 
+  @OptionGroup var threads: ThreadOptions
+
   func validate() throws {
     try source.requireOne()
     try eras.validate()

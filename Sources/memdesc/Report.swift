@@ -47,7 +47,7 @@ extension Memdesc {
         throw SnapshotError(e.kind, path: output, "cannot write the report: \(e.message)")
       }
       let snapshot = try options.source.open()
-      var report = try SnapshotReport.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value, hvo: HVOPicture.all(), preface: options.source.preface)
+      var report = try SnapshotReport.of(snapshot, eras: options.eras.eras, pageExt: options.pageExt.value, hvo: HVOPicture.all(), preface: options.source.preface, threads: try options.threads.count())
       if byCgroup { report.cgroups = try CgroupCensus.of(snapshot, census: report.analysis.census) }
       let html = report.html()
       try SnapshotReport.write(html, to: output)

@@ -192,7 +192,9 @@ import Testing
         cases.append(Case(args: ["hvo", "--ram", "1G", "--hugepages", v], exit: .usage, prefix: "Error: ", fragment: named))
       }
       for v in ["-1", "0", "999"] {
-        cases.append(Case(args: ["snapshot", "summary", good, "--threads", v], exit: .usage, prefix: "Error: ", fragment: "got \(v)"))
+        for m in [["snapshot", "summary", good], ["analyze", good], ["report", good, "-o", dir.file("t.html")], ["export", good, "--textfile-dir", dir.path]] {
+          cases.append(Case(args: m + ["--threads", v], exit: .usage, prefix: "Error: ", fragment: "got \(v)"))
+        }
       }
       cases.append(Case(args: ["simulate", "--ram", "1G", "--workload", "anon-order0", "--seed", "-1"], exit: .usage, prefix: "Error: ", fragment: "'-1'"))
       for v in ["0xzz", "banana"] {

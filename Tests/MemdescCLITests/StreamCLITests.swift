@@ -34,6 +34,12 @@ import Testing
         #expect(piped.stdout.contains("\"source\" : \"kpageflags stream standard input\""))
         #expect(piped.stderr.isEmpty, "\(what): \(piped.stderr)")
       }
+      // One worker (the census in order) and more workers than cores give the same counts.
+      for threads in ["1", "3"] {
+        let args = ["analyze", "--threads", threads, "--format", "json"]
+        #expect(try cli.run(args + [raw]).stdout == file, "the file on \(threads) threads")
+        #expect(Self.sourceless(try cli.run(args + ["-"], stdin: .pipe(bytes)).stdout) == Self.sourceless(file), "the pipe on \(threads) threads")
+      }
       // The text form names the stream; every other line is the file's.
       let text = try cli.run(["analyze", raw]).stdout.split(separator: "\n").dropFirst()
       let pipedText = try cli.run(["analyze", "-"], stdin: .pipe(bytes)).stdout.split(separator: "\n")
