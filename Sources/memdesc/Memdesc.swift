@@ -229,6 +229,23 @@ struct AnalysisOptions: ParsableArguments {
   }
 }
 
+/// How many threads read kpage chunks and scan them (or code them, for a capture):
+/// shared by every command that takes a pass over kpageflags.
+struct ThreadOptions: ParsableArguments {
+  @Option(parsing: .unconditional, help: "Threads that read and scan kpage chunks, or code them for a capture (default: the online CPUs).")
+  var threads: Int?
+
+  func validate() throws { _ = try count() }
+
+  func count() throws -> Int {
+    if let threads {
+      guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+      return threads
+    }
+    return Parallel.defaultThreads
+  }
+}
+
 /// Options that describe the machine to boot, shared by the subcommands that boot one.
 struct MachineOptions: ParsableArguments {
   // `.unconditional`: a value that starts with '-' ('--ram -1') is the value, so the

@@ -32,22 +32,6 @@ extension Memdesc {
   }
 }
 
-/// How many threads read and code kpage chunks.
-struct ThreadOptions: ParsableArguments {
-  @Option(parsing: .unconditional, help: "Threads that read and code kpage chunks (default: the online CPUs).")
-  var threads: Int?
-
-  func validate() throws { _ = try count() }
-
-  func count() throws -> Int {
-    if let threads {
-      guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
-      return threads
-    }
-    return Parallel.defaultThreads
-  }
-}
-
 /// For `summary` and `info`: a SOURCE or --live, not both.
 func requireSource(_ source: String?, live: Bool) throws {
   if source == nil && !live { throw ValidationError("give a SOURCE (snapshot file, raw directory or kpageflags dump) or --live") }
