@@ -57,7 +57,7 @@ extension Memdesc {
       let layout = try PhysicalLayout.flat(ramBytes: parseRAM(ram))
       // Every era's machine is checked before any runs: a limit known at the start
       // (memdesc8's 1 TiB, this host's memory) fails at once, not after the other eras.
-      let configs = eras.eras.map { era in
+      var configs = eras.eras.map { era in
         var config = MachineConfig(layout: layout, era: era)
         config.hostMemoryLimit = modelMemoryLimit()
         return config
@@ -68,6 +68,12 @@ extension Memdesc {
         traceValue = try readTrace(trace)
       } else {
         traceValue = workload!.trace(ramPages: layout.ramPages, seed: seed)
+      }
+      if Simulator.writesMostOfMemmap(traceValue, ramPages: layout.ramPages) {
+        // An eager memmap commits all of itself at boot: only where that fits the host.
+        for i in configs.indices where (try? configs[i].checkHostMemory(lazy: false)) != nil {
+          configs[i].lazyMemmap = false
+        }
       }
       let showProgress = isatty(STDERR_FILENO) == 1
       var costs: [EraCost] = []

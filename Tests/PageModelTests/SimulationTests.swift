@@ -61,6 +61,54 @@ import Testing
     }
   }
 
+  /// What decides `simulate`'s memmap: pages allocated, each allocation once and each
+  /// pool at its largest; every built-in workload fills a quarter of RAM or more, and a
+  /// few allocations on a large machine do not.
+  @Test func pagesAllocatedChoosesTheEagerMemmap() throws {
+    let t = try Trace.parse("""
+      alloc a folio 9 anon
+      free a
+      alloc a folio 9 anon
+      alloc s slab 2
+      alloc p pagetable
+      hugepages 2M 3
+      hugepages 2M 1
+      hugepages 1G 1
+      hvo on
+      """)
+    #expect(t.pagesAllocated == 512 + 512 + 4 + 1 + 3 * 512 + 262_144)
+    let layout = try PhysicalLayout.flat(ramBytes: 16 << 30)
+    #expect(!Simulator.writesMostOfMemmap(t, ramPages: layout.ramPages))
+    #expect(Simulator.writesMostOfMemmap(t, ramPages: 4 * t.pagesAllocated))
+    #expect(!Simulator.writesMostOfMemmap(t, ramPages: 4 * t.pagesAllocated + 4))
+    // 4 GiB: the smallest machine whose hugetlb-1g pool is not empty.
+    let ram = try PhysicalLayout.flat(ramBytes: 4 << 30).ramPages
+    for w in Workload.allCases {
+      let trace = w.trace(ramPages: ram, seed: 1)
+      #expect(Simulator.writesMostOfMemmap(trace, ramPages: ram), "\(w.rawValue): \(trace.pagesAllocated) of \(ram) pages")
+    }
+  }
+
+  /// `simulate` writes the memmap at boot for a large trace: the costs and the machine's
+  /// census come out as they do with the lazy memmap.
+  @Test(arguments: Era.allCases) func eagerMemmapSimulatesTheSame(era: Era) throws {
+    let layout = try PhysicalLayout.flat(ramBytes: 256 << 20)
+    let trace = Workload.mixed.trace(ramPages: layout.ramPages, seed: 3)
+    var eagerConfig = MachineConfig(layout: layout, era: era)
+    eagerConfig.lazyMemmap = false
+    let lazy = try bootModel(MachineConfig(layout: layout, era: era)), eager = try bootModel(eagerConfig)
+    guard case .lazy = lazy.census().memmapInit else {
+      print("SimulationTests: skipped: the lazy memmap is not available here")
+      return
+    }
+    #expect(try Simulator.run(trace, on: lazy) == Simulator.run(trace, on: eager))
+    var lc = lazy.census(), ec = eager.census()
+    #expect(ec.memmapInit == .eager(reason: "lazy memmap off"))
+    lc.memmapInit = .lazy
+    ec.memmapInit = .lazy
+    #expect(lc == ec)
+  }
+
   @Test func traceParsing() throws {
     let t = try Trace.parse("""
       # a comment

@@ -48,6 +48,35 @@ public struct Trace: Sendable, Equatable {
   /// The ID word of a number, for messages.
   public func idName(_ id: Int) -> String { id < names.count ? names[id] : "#\(id)" }
 
+  /// One more than the largest ID an op names: IDs are numbered densely from 0, so this
+  /// is how many there are.
+  public var idCount: Int {
+    var top = -1
+    for op in ops {
+      switch op {
+      case .allocFolio(let id, _, _), .allocSlab(let id, _), .allocPageTable(let id), .free(let id): top = max(top, id)
+      case .hugepages, .hvo: break
+      }
+    }
+    return top + 1
+  }
+
+  /// Pages the trace's allocations take, each allocation counted once (a page freed and
+  /// allocated again counts twice) and each HugeTLB pool at the largest size it is set to.
+  public var pagesAllocated: Int {
+    var pages = 0
+    var pools: [Int: Int] = [:]
+    for op in ops {
+      switch op {
+      case .allocFolio(_, let order, _), .allocSlab(_, let order): pages &+= 1 << order
+      case .allocPageTable: pages &+= 1
+      case .hugepages(let order, let count): pools[order] = max(pools[order] ?? 0, count << order)
+      case .free, .hvo: break
+      }
+    }
+    return pools.values.reduce(pages, &+)
+  }
+
   /// Parses trace text; the error names the line and what is wrong with it. Lines end
   /// at '\n', a '\r' before it is dropped (CRLF files).
   public static func parse(_ text: String, name: String = "trace") throws(TraceError) -> Trace {
