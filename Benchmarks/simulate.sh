@@ -4,15 +4,18 @@
 # (linear is 4x and 2x; the goal is 64G/16G <= 5x), with the min-max spread, and the
 # same ratio of CPU time (user + system), which memory pressure from others inflates less.
 #
-# Each row is timed twice: as it comes ("cold"), and "host-warm", with WARM GiB (4 by
+# Each row is timed twice: as it comes ("cold"), and "host-warm", with WARM GiB (8 by
 # default) written by a throwaway process just before each run (hyperfine --prepare).
 # On a virtual machine that hands freed guest memory back to its host (free page
 # reporting, page_reporting.* on the kernel command line), every 4 KiB a run touches
 # first costs a host fault; the warm-up makes that memory resident again, so the
-# host-warm ratio is the model's own and the cold one adds the host's faults.
+# host-warm ratio is the model's own and the cold one adds the host's faults. The 64G
+# run's four machines take about 1.4 GiB each, one after another; 4 GiB of warm-up left
+# part of them cold (64G/16G 5.14x where 8 GiB gave 4.12x, 2026-12-04).
 #
 #   Benchmarks/simulate.sh             # RUNS=3 by default
-#   RUNS=5 ERAS=classic WARM=8 Benchmarks/simulate.sh
+#   RUNS=5 ERAS=classic WARM=4 Benchmarks/simulate.sh
+#   MODES=host-warm Benchmarks/simulate.sh   # one of the two
 # Needs hyperfine (Debian: apt-get install hyperfine) and python3.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,7 +26,7 @@ swift build -c release --product memdesc >/dev/null
 m=$root/.build/release/memdesc
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-warm=${WARM:-4}
+warm=${WARM:-8}
 cat >"$out/warm.py" <<'PY'
 import mmap, sys
 n = int(sys.argv[1]) << 30
@@ -32,7 +35,7 @@ for i in range(0, n, 4096):
     m[i] = 1
 PY
 echo "simulate row, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), eras $eras"
-for mode in cold host-warm; do
+for mode in ${MODES:-cold host-warm}; do
   prepare=(--prepare true)
   [ "$mode" = host-warm ] && prepare=(--prepare "python3 $out/warm.py $warm")
   hyperfine -N -w 1 -r "$runs" "${prepare[@]}" --export-json "$out/sim.json" \

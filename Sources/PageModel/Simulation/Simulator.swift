@@ -12,7 +12,7 @@ public enum Simulator {
   public static func run(
     _ trace: Trace, on model: any MemoryModel, progress: ((Int, Int) -> Void)? = nil
   ) throws(TraceError) -> EraCost {
-    _ = try apply(trace, on: model, progress: progress)
+    _ = try applySlots(trace, on: model, progress: progress)
     return model.cost()
   }
 
@@ -22,6 +22,13 @@ public enum Simulator {
   public static func apply(
     _ trace: Trace, on model: any MemoryModel, progress: ((Int, Int) -> Void)? = nil
   ) throws(TraceError) -> [Handle?] {
+    try applySlots(trace, on: model, progress: progress).map(Slot.unpack)
+  }
+
+  /// ``apply(_:on:progress:)`` with what each ID holds left packed (``Slot``).
+  static func applySlots(
+    _ trace: Trace, on model: any MemoryModel, progress: ((Int, Int) -> Void)?
+  ) throws(TraceError) -> [UInt64] {
     // One packed slot per ID, sized once: a replay of millions of allocations frees them
     // in random order, so the table's size in cache lines is the cost (8 bytes a slot,
     // where [Handle?] takes 16), and growing it one ID at a time would copy it again and
@@ -53,7 +60,7 @@ public enum Simulator {
       }
     }
     progress?(trace.ops.count, trace.ops.count)
-    return slots.map(Slot.unpack)
+    return slots
   }
 
   /// A ``Handle`` in one word: the frame number above two bits of kind, 0 for none
